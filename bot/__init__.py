@@ -1,0 +1,1 @@
+"""frontdesk: the front desk of a residents' committee, as a Telegram bot."""

@@ -1,0 +1,76 @@
+"""Settings from the environment and a .env file (see .env.example)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+LANGUAGES = ("zh", "en")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    telegram_bot_token: str = Field(min_length=1)
+    telegram_api_base_url: str = "https://api.telegram.org/bot"
+    frontdesk_db: str = "./frontdesk.db"
+    admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    timezone: str = "Asia/Shanghai"
+    default_language: str = "zh"
+    # service name -> number; the reply to an emergency names the right one first
+    emergency_numbers: Annotated[dict[str, str], NoDecode] = {
+        "ambulance": "120",
+        "fire": "119",
+        "police": "110",
+    }
+    default_grid: str = "G1"
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _parse_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(int(part) for part in value.replace(";", ",").split(",") if part.strip())
+        return value
+
+    @field_validator("emergency_numbers", mode="before")
+    @classmethod
+    def _parse_numbers(cls, value: object) -> object:
+        if isinstance(value, str):
+            pairs = [part.split("=", 1) for part in value.split(",") if part.strip()]
+            if any(len(pair) != 2 or not pair[1].strip() for pair in pairs):
+                raise ValueError("expected service=number pairs, e.g. ambulance=120,fire=119,police=110")
+            return {name.strip(): number.strip() for name, number in pairs}
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("default_language")
+    @classmethod
+    def _check_language(cls, value: str) -> str:
+        if value not in LANGUAGES:
+            raise ValueError(f"must be one of {', '.join(LANGUAGES)}")
+        return value
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message names it in one line."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]).upper() if first["loc"] else "settings"
+        reason = "is required" if first["type"] == "missing" else first["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{name} {reason}") from None

@@ -1,0 +1,246 @@
+"""The classifier: lexicon hits, negation scope, combos and modifiers to one verdict.
+
+The order of judgement follows ../shared/triage/GUIDE.md:
+1. every problem term and family combo proposes an urgency and a category;
+2. a negated term (没有煤气味, no smell) proposes nothing: that danger is absent;
+3. "the danger is over" (灭了, fixed, found him) with a past time lowers a red flag to what is
+   left to do, or to info; without a past time it never goes below urgent;
+4. "not urgent" lowers urgent to routine, never a red flag;
+5. a vulnerable person (elderly, alone, disabled, baby, ill) raises routine to urgent for
+   the needs of daily life (water, power, heat, food, care, medicine, lift);
+6. nothing to fix and a question, thanks or "I'm fine": info.
+When two categories tie, the one whose owner must act first wins (PRECEDENCE).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from bot.triage.lexicon import CATEGORIES, URGENCIES, Entry, Lexicon, load_lexicon
+from bot.triage.normalize import normalize
+
+RANK = {"info": 0, "routine": 1, "urgent": 2, "emergency": 3}
+PRECEDENCE = (
+    "fire", "gas", "lift", "power", "water", "security", "medical", "heating", "care",
+    "sanitation", "infrastructure", "dispute", "admin",
+)
+# Needs of daily life: for these a vulnerable person makes a routine problem urgent.
+RAISED_BY_VULNERABILITY = {"water", "power", "heating", "gas", "care", "medical", "lift"}
+_HAN_CHAR = re.compile(r"[\u4e00-\u9fff]")
+_LATIN_WORD = re.compile(r"[a-z]{2,}")
+# Words of doubt that contain a negation character but do not negate: 是不是, 不知道.
+_DOUBT = ("是不是", "不知道", "不确定", "说不定", "不清楚", "没事")
+# Kinds whose terms a negation cancels ("no smell", 没有冒烟); a topic stays a topic.
+NEGATABLE = {"problem", "cue"}
+
+
+@dataclass(frozen=True)
+class Triage:
+    urgency: str
+    category: str
+    reasons: tuple[str, ...] = ()
+    lang: str = "zh"
+
+
+@dataclass
+class _Hit:
+    entry: Entry
+    negated: bool
+    spans: list[tuple[int, int]] = field(default_factory=list)
+    text: str = "han"
+
+
+@dataclass
+class _Evidence:
+    hits: list[_Hit] = field(default_factory=list)
+
+    def present(self, kind: str) -> list[Entry]:
+        return [h.entry for h in self.hits if h.entry.kind == kind and not h.negated]
+
+    def has(self, kind: str) -> bool:
+        return any(h.entry.kind == kind and not h.negated for h in self.hits)
+
+    def negated(self) -> list[Entry]:
+        return [h.entry for h in self.hits if h.negated]
+
+
+def detect_language(text: str) -> str:
+    han = len(_HAN_CHAR.findall(text))
+    words = len(_LATIN_WORD.findall(text.lower()))
+    return "zh" if han / 1.5 >= words and han > 0 else ("en" if words else "zh")
+
+
+class Engine:
+    def __init__(self, lexicon: Lexicon) -> None:
+        self.lexicon = lexicon
+        self._neg_han = [m.needle for m in lexicon.han if m.entry.kind == "neg"]
+        self._neg_latin = {m.needle.strip() for m in lexicon.latin if m.entry.kind == "neg"}
+        self._combos = {(c.first, c.second): c for c in lexicon.combos}
+
+    def classify(self, text: str) -> Triage:
+        lang = detect_language(text)
+        han, latin = normalize(text[:2000])
+        evidence = _Evidence(self._find_han(han) + self._find_latin(latin))
+        urgency, category, reasons = self._judge(evidence)
+        return Triage(urgency, category, tuple(reasons), lang)
+
+    # -- finding terms ---------------------------------------------------------------
+
+    def _find_han(self, han: str) -> list[_Hit]:
+        hits = _drop_shadowed([
+            _Hit(m.entry, False, spans)
+            for m in self.lexicon.han
+            if m.entry.kind != "neg" and (spans := _spans(han, m.needle, m.pattern))
+        ])
+        covered = _covered(hits)
+        for hit in hits:
+            if hit.entry.kind in NEGATABLE:
+                hit.negated = all(self._negated_han(han, start, covered) for start, _ in hit.spans)
+        return hits
+
+    def _find_latin(self, latin: str) -> list[_Hit]:
+        hits = _drop_shadowed([
+            _Hit(m.entry, False, spans)
+            for m in self.lexicon.latin
+            if m.entry.kind != "neg" and (spans := _spans(latin, m.needle, m.pattern))
+        ])
+        covered = _covered(hits)
+        for hit in hits:
+            if hit.entry.kind in NEGATABLE:
+                hit.negated = all(self._negated_latin(latin, start, covered) for start, _ in hit.spans)
+        return hits
+
+    def _negated_han(self, han: str, pos: int, covered: set[int]) -> bool:
+        """A negation in the three characters before, not itself part of a term (没人接, 起不来)."""
+        start = max(0, pos - 3)
+        window = "".join(ch if i + start not in covered else " " for i, ch in enumerate(han[start:pos]))
+        for doubt in _DOUBT:
+            window = window.replace(doubt, " ")
+        return any(neg in window for neg in self._neg_han)
+
+    def _negated_latin(self, latin: str, pos: int, covered: set[int]) -> bool:
+        """A negation among the three words before, not itself part of a term (isnt picking up)."""
+        words, index = [], pos - 1
+        for match in reversed(list(re.finditer(r"\S+", latin[:pos]))):
+            if len(words) == 3:
+                break
+            words.append("" if match.start() in covered else match.group())
+            index = match.start()
+        return any(word in self._neg_latin for word in words)
+
+    # -- judging -----------------------------------------------------------------------
+
+    def _judge(self, ev: _Evidence) -> tuple[str, str, list[str]]:
+        reasons: list[str] = []
+        proposals: list[tuple[str, str, str]] = []  # (urgency, category, why)
+        for entry in ev.present("problem"):
+            proposals.append((entry.urgency, entry.category, entry.term))
+        families = {h.entry.family for h in ev.hits if h.entry.family and not h.negated}
+        for first in families:
+            for second in families:
+                combo = self._combos.get((first, second))
+                if combo:
+                    proposals.append((combo.urgency, combo.category, f"{first}+{second}"))
+        for entry in ev.negated():
+            reasons.append(f"negated: {entry.term}")
+
+        over = ev.has("over") and not ev.has("ongoing")
+        past = ev.has("past")
+        if over:
+            reasons.append("danger over: " + ", ".join(e.term for e in ev.present("over")))
+            flags = [p for p in proposals if p[0] == "emergency"]
+            rest = [p for p in proposals if p[0] != "emergency"]
+            if flags and past:
+                # A past emergency that is over: what is left to do decides, or it is news.
+                proposals = rest or [("info", _best(flags)[1], "past event")]
+            elif flags:
+                proposals = rest + [("urgent", c, w) for _, c, w in flags]
+            elif past and not rest:
+                proposals = []
+
+        if not proposals:
+            return self._no_problem(ev, reasons)
+
+        urgency, category, why = _best(proposals)
+        reasons.insert(0, f"{urgency}/{category}: {why}")
+        if over and urgency != "emergency" and all(p[0] != "emergency" for p in proposals) and past:
+            urgency = "info" if urgency == "routine" else urgency
+
+        if ev.has("calm") and urgency == "urgent" and not any(p[0] == "emergency" for p in proposals):
+            urgency = "routine"
+            reasons.append("not urgent: " + ", ".join(e.term for e in ev.present("calm")))
+        vulnerable = ev.present("vulnerable")
+        if vulnerable and urgency == "routine" and category in RAISED_BY_VULNERABILITY:
+            urgency = "urgent"
+            reasons.append("vulnerable: " + ", ".join(e.term for e in vulnerable))
+        if urgency == "info":
+            category = self._info_category(ev, category)
+        return urgency, category, reasons
+
+    def _no_problem(self, ev: _Evidence, reasons: list[str]) -> tuple[str, str, list[str]]:
+        category = self._info_category(ev, None)
+        if ev.has("ask") or ev.has("chat") or ev.has("over") or ev.has("past"):
+            reasons.insert(0, "info: no problem named")
+            return "info", category, reasons
+        # Words we do not understand still reach a person: a ticket, not silence.
+        reasons.insert(0, "routine: nothing recognised, a person will read it")
+        return "routine", category, reasons
+
+    def _info_category(self, ev: _Evidence, fallback: str | None) -> str:
+        chat = ev.present("chat")
+        if chat:
+            categories = {e.category for e in chat if e.category}
+            return "care" if "care" in categories else "admin"
+        topics = [e.category for e in ev.present("topic")] + ([fallback] if fallback else [])
+        if topics:
+            return min(topics, key=PRECEDENCE.index)
+        return "admin"
+
+
+def _spans(text: str, needle: str, pattern: re.Pattern[str] | None) -> list[tuple[int, int]]:
+    if pattern is not None:
+        return [m.span() for m in pattern.finditer(text)]
+    spans, start = [], text.find(needle)
+    while start >= 0:
+        spans.append((start, start + len(needle)))
+        start = text.find(needle, start + 1)
+    return spans
+
+
+def _covered(hits: list[_Hit]) -> set[int]:
+    """Positions inside a term that can itself carry a negation word (没反应, isnt picking up)."""
+    return {i for h in hits if h.entry.kind in NEGATABLE for s, e in h.spans for i in range(s, e)}
+
+
+def _drop_shadowed(hits: list[_Hit]) -> list[_Hit]:
+    """A term found only inside a longer term means the longer one (打不着火 is not 着火)."""
+    problems = [h for h in hits if h.entry.kind in ("problem", "over", "calm")]
+    kept = []
+    for hit in hits:
+        if hit.entry.kind in ("problem", "over", "calm") and all(
+            any(o is not hit and o.entry.term != hit.entry.term and os <= s and e <= oe and (oe - os) > (e - s)
+                for o in problems for os, oe in o.spans)
+            for s, e in hit.spans
+        ):
+            continue
+        kept.append(hit)
+    return kept
+
+
+def _best(proposals: list[tuple[str, str, str]]) -> tuple[str, str, str]:
+    return max(proposals, key=lambda p: (RANK[p[0]], -PRECEDENCE.index(p[1])))
+
+
+@lru_cache(maxsize=1)
+def default_engine() -> Engine:
+    return Engine(load_lexicon())
+
+
+def classify(text: str) -> Triage:
+    """Classify one message with the lexicon shipped in the repository."""
+    return default_engine().classify(text)
+
+
+__all__ = ["CATEGORIES", "URGENCIES", "Engine", "Triage", "classify", "default_engine"]

@@ -1,0 +1,104 @@
+"""The outbox: every message that matters, persisted before it is sent."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from storage.db import Tx
+
+
+async def enqueue(
+    tx: Tx, *, chat_id: int, text: str | None, priority: int, purpose: str, now: float,
+    method: str = "send", reply_markup: dict[str, Any] | None = None, file_id: str | None = None,
+    ref_id: int | None = None, ticket_id: int | None = None, dedupe_key: str | None = None,
+) -> int | None:
+    """Queue one message; None if a message with the same dedupe_key was queued before."""
+    cursor = await tx.execute(
+        """INSERT INTO outbox (chat_id, method, text, reply_markup, file_id, ref_id, priority, purpose,
+                               ticket_id, dedupe_key, next_attempt_at, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(dedupe_key) DO NOTHING""",
+        (chat_id, method, text, json.dumps(reply_markup, ensure_ascii=False) if reply_markup else None,
+         file_id, ref_id, priority, purpose, ticket_id, dedupe_key, now, now),
+    )
+    return cursor.lastrowid if cursor.rowcount == 1 else None
+
+
+async def due(tx: Tx, now: float, limit: int) -> list[dict[str, Any]]:
+    rows = await tx.all(
+        """SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?
+           ORDER BY priority, id LIMIT ?""",
+        (now, limit),
+    )
+    return [dict(row) for row in rows]
+
+
+async def next_due_at(tx: Tx) -> float | None:
+    return await tx.value("SELECT min(next_attempt_at) FROM outbox WHERE status = 'pending'")
+
+
+async def get(tx: Tx, outbox_id: int) -> dict[str, Any] | None:
+    row = await tx.one("SELECT * FROM outbox WHERE id = ?", (outbox_id,))
+    return dict(row) if row else None
+
+
+async def mark_sent(tx: Tx, outbox_id: int, message_id: int | None, now: float) -> None:
+    await tx.execute(
+        "UPDATE outbox SET status = 'sent', message_id = ?, sent_at = ?, attempts = attempts + 1 WHERE id = ?",
+        (message_id, now, outbox_id),
+    )
+
+
+async def mark_final(tx: Tx, outbox_id: int, status: str, error: str) -> None:
+    await tx.execute(
+        "UPDATE outbox SET status = ?, last_error = ?, attempts = attempts + 1 WHERE id = ?",
+        (status, error, outbox_id),
+    )
+
+
+async def reschedule(tx: Tx, outbox_id: int, at: float, error: str, count_attempt: bool = True) -> None:
+    await tx.execute(
+        "UPDATE outbox SET next_attempt_at = ?, last_error = ?, attempts = attempts + ? WHERE id = ?",
+        (at, error, 1 if count_attempt else 0, outbox_id),
+    )
+
+
+async def move_chat(tx: Tx, old_chat_id: int, new_chat_id: int) -> None:
+    await tx.execute(
+        "UPDATE outbox SET chat_id = ? WHERE chat_id = ? AND status = 'pending'", (new_chat_id, old_chat_id)
+    )
+
+
+async def for_ticket(tx: Tx, ticket_id: int, purpose: str) -> list[dict[str, Any]]:
+    rows = await tx.all(
+        "SELECT * FROM outbox WHERE ticket_id = ? AND purpose = ? ORDER BY id", (ticket_id, purpose)
+    )
+    return [dict(row) for row in rows]
+
+
+async def cancel(tx: Tx, outbox_id: int) -> bool:
+    cursor = await tx.execute(
+        "UPDATE outbox SET status = 'cancelled' WHERE id = ? AND status = 'pending'", (outbox_id,)
+    )
+    return cursor.rowcount == 1
+
+
+async def mark_unreachable(tx: Tx, chat_id: int, reason: str, now: float) -> None:
+    await tx.execute(
+        """INSERT INTO unreachable_chats (chat_id, since, reason) VALUES (?, ?, ?)
+           ON CONFLICT(chat_id) DO UPDATE SET reason = excluded.reason""",
+        (chat_id, now, reason),
+    )
+
+
+async def mark_reachable(tx: Tx, chat_id: int) -> None:
+    await tx.execute("DELETE FROM unreachable_chats WHERE chat_id = ?", (chat_id,))
+
+
+async def unreachable(tx: Tx, chat_ids: list[int]) -> set[int]:
+    if not chat_ids:
+        return set()
+    rows = await tx.all(
+        f"SELECT chat_id FROM unreachable_chats WHERE chat_id IN ({', '.join('?' for _ in chat_ids)})", chat_ids
+    )
+    return {row[0] for row in rows}

@@ -1,0 +1,60 @@
+"""Residents: the people the committee serves, and which grid each building is in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from storage.db import Tx
+
+FIELDS = (
+    "telegram_id", "name", "phone", "building", "unit", "room", "grid", "language", "lives_alone",
+    "birth_year", "emergency_contact_name", "emergency_contact_phone", "emergency_contact_telegram_id",
+    "source", "registered_at",
+)
+
+
+async def by_id(tx: Tx, resident_id: int) -> dict[str, Any] | None:
+    row = await tx.one("SELECT * FROM residents WHERE id = ?", (resident_id,))
+    return dict(row) if row else None
+
+
+async def by_telegram_id(tx: Tx, telegram_id: int) -> dict[str, Any] | None:
+    row = await tx.one("SELECT * FROM residents WHERE telegram_id = ?", (telegram_id,))
+    return dict(row) if row else None
+
+
+async def by_phone(tx: Tx, phone: str) -> dict[str, Any] | None:
+    row = await tx.one("SELECT * FROM residents WHERE phone = ?", (phone,))
+    return dict(row) if row else None
+
+
+async def create(tx: Tx, values: dict[str, Any], now: float) -> int:
+    columns = [name for name in FIELDS if name in values]
+    cursor = await tx.execute(
+        f"INSERT INTO residents ({', '.join(columns)}, created_at, updated_at) "
+        f"VALUES ({', '.join('?' for _ in columns)}, ?, ?)",
+        [values[name] for name in columns] + [now, now],
+    )
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
+async def update(tx: Tx, resident_id: int, values: dict[str, Any], now: float) -> None:
+    columns = [name for name in FIELDS if name in values]
+    if not columns:
+        return
+    await tx.execute(
+        f"UPDATE residents SET {', '.join(f'{name} = ?' for name in columns)}, updated_at = ? WHERE id = ?",
+        [values[name] for name in columns] + [now, resident_id],
+    )
+
+
+async def grid_of_building(tx: Tx, building: str) -> str | None:
+    return await tx.value("SELECT grid FROM buildings WHERE name = ?", (building.strip(),))
+
+
+async def set_building_grid(tx: Tx, building: str, grid: str) -> None:
+    await tx.execute(
+        "INSERT INTO buildings (name, grid) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET grid = excluded.grid",
+        (building.strip(), grid),
+    )

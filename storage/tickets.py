@@ -1,0 +1,125 @@
+"""Tickets, their audit trail (events) and attachments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from storage.db import Tx
+
+URGENCY_ORDER = "CASE urgency WHEN 'emergency' THEN 0 WHEN 'urgent' THEN 1 WHEN 'routine' THEN 2 ELSE 3 END"
+
+
+async def create(tx: Tx, values: dict[str, Any], now: float) -> tuple[int, bool]:
+    """Insert a ticket; (id, created). A ticket for the same update_id is returned, not duplicated."""
+    if values.get("source_update_id") is not None:
+        existing = await tx.value("SELECT id FROM tickets WHERE source_update_id = ?", (values["source_update_id"],))
+        if existing is not None:
+            return int(existing), False
+    columns = list(values)
+    cursor = await tx.execute(
+        f"INSERT INTO tickets ({', '.join(columns)}, created_at, updated_at) "
+        f"VALUES ({', '.join('?' for _ in columns)}, ?, ?)",
+        [values[c] for c in columns] + [now, now],
+    )
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid, True
+
+
+async def get(tx: Tx, ticket_id: int) -> dict[str, Any] | None:
+    row = await tx.one(
+        """SELECT t.*, v.name AS claimant_name, v.telegram_id AS claimant_telegram_id
+           FROM tickets t LEFT JOIN volunteers v ON v.id = t.claimed_by WHERE t.id = ?""",
+        (ticket_id,),
+    )
+    return dict(row) if row else None
+
+
+async def change(
+    tx: Tx, ticket_id: int, from_status: tuple[str, ...], values: dict[str, Any], now: float
+) -> bool:
+    """Compare-and-set: apply `values` only if the ticket is still in one of `from_status`.
+
+    This is what makes two simultaneous claims end in exactly one winner.
+    """
+    columns = list(values)
+    cursor = await tx.execute(
+        f"UPDATE tickets SET {', '.join(f'{c} = ?' for c in columns)}, updated_at = ? "
+        f"WHERE id = ? AND status IN ({', '.join('?' for _ in from_status)})",
+        [values[c] for c in columns] + [now, ticket_id, *from_status],
+    )
+    return cursor.rowcount == 1
+
+
+async def update(tx: Tx, ticket_id: int, values: dict[str, Any], now: float) -> None:
+    columns = list(values)
+    await tx.execute(
+        f"UPDATE tickets SET {', '.join(f'{c} = ?' for c in columns)}, updated_at = ? WHERE id = ?",
+        [values[c] for c in columns] + [now, ticket_id],
+    )
+
+
+async def add_event(
+    tx: Tx, ticket_id: int, kind: str, now: float, actor_id: int | None = None,
+    actor: str | None = None, detail: str | None = None,
+) -> None:
+    await tx.execute(
+        "INSERT INTO ticket_events (ticket_id, at, actor_id, actor, kind, detail) VALUES (?, ?, ?, ?, ?, ?)",
+        (ticket_id, now, actor_id, actor, kind, detail),
+    )
+
+
+async def events(tx: Tx, ticket_id: int) -> list[dict[str, Any]]:
+    rows = await tx.all("SELECT * FROM ticket_events WHERE ticket_id = ? ORDER BY id", (ticket_id,))
+    return [dict(row) for row in rows]
+
+
+async def open_for_reporter(tx: Tx, chat_id: int) -> list[dict[str, Any]]:
+    rows = await tx.all(
+        """SELECT t.*, v.name AS claimant_name FROM tickets t LEFT JOIN volunteers v ON v.id = t.claimed_by
+           WHERE t.reporter_chat_id = ? AND t.status IN ('open', 'claimed', 'resolved')
+           ORDER BY t.id DESC""",
+        (chat_id,),
+    )
+    return [dict(row) for row in rows]
+
+
+async def latest_for_reporter(tx: Tx, chat_id: int) -> dict[str, Any] | None:
+    row = await tx.one(
+        "SELECT * FROM tickets WHERE reporter_chat_id = ? ORDER BY id DESC LIMIT 1", (chat_id,)
+    )
+    return dict(row) if row else None
+
+
+async def held_by(tx: Tx, volunteer_id: int) -> list[dict[str, Any]]:
+    rows = await tx.all(
+        f"SELECT * FROM tickets WHERE claimed_by = ? AND status = 'claimed' ORDER BY {URGENCY_ORDER}, id",
+        (volunteer_id,),
+    )
+    return [dict(row) for row in rows]
+
+
+async def open_tickets(tx: Tx, limit: int = 30) -> list[dict[str, Any]]:
+    """Unfinished tickets, most urgent first, newest first within a level."""
+    rows = await tx.all(
+        f"""SELECT t.*, v.name AS claimant_name FROM tickets t LEFT JOIN volunteers v ON v.id = t.claimed_by
+            WHERE t.status IN ('open', 'claimed', 'resolved')
+            ORDER BY {URGENCY_ORDER}, t.id DESC LIMIT ?""",
+        (limit,),
+    )
+    return [dict(row) for row in rows]
+
+
+async def count_open(tx: Tx) -> int:
+    return int(await tx.value("SELECT count(*) FROM tickets WHERE status IN ('open', 'claimed', 'resolved')"))
+
+
+async def add_attachment(tx: Tx, ticket_id: int, kind: str, file_id: str, now: float) -> None:
+    await tx.execute(
+        "INSERT INTO attachments (ticket_id, kind, file_id, created_at) VALUES (?, ?, ?, ?)",
+        (ticket_id, kind, file_id, now),
+    )
+
+
+async def attachments(tx: Tx, ticket_id: int) -> list[dict[str, Any]]:
+    rows = await tx.all("SELECT * FROM attachments WHERE ticket_id = ? ORDER BY id", (ticket_id,))
+    return [dict(row) for row in rows]

@@ -1,0 +1,45 @@
+"""Everyone who talks to the bot: language and the step of an unfinished conversation."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from storage.db import Tx
+
+
+async def get(tx: Tx, telegram_id: int) -> dict[str, Any] | None:
+    row = await tx.one("SELECT * FROM users WHERE telegram_id = ?", (telegram_id,))
+    if row is None:
+        return None
+    user = dict(row)
+    user["step_data"] = json.loads(user["step_data"] or "{}")
+    return user
+
+
+async def touch(tx: Tx, telegram_id: int, first_name: str | None, now: float) -> dict[str, Any]:
+    await tx.execute(
+        """INSERT INTO users (telegram_id, first_name, updated_at) VALUES (?, ?, ?)
+           ON CONFLICT(telegram_id) DO UPDATE SET first_name = excluded.first_name""",
+        (telegram_id, first_name, now),
+    )
+    user = await get(tx, telegram_id)
+    assert user is not None
+    return user
+
+
+async def set_language(tx: Tx, telegram_id: int, language: str, now: float) -> None:
+    await tx.execute(
+        """INSERT INTO users (telegram_id, language, updated_at) VALUES (?, ?, ?)
+           ON CONFLICT(telegram_id) DO UPDATE SET language = excluded.language, updated_at = excluded.updated_at""",
+        (telegram_id, language, now),
+    )
+
+
+async def set_step(tx: Tx, telegram_id: int, step: str | None, data: dict[str, Any], now: float) -> None:
+    await tx.execute(
+        """INSERT INTO users (telegram_id, step, step_data, updated_at) VALUES (?, ?, ?, ?)
+           ON CONFLICT(telegram_id) DO UPDATE SET step = excluded.step, step_data = excluded.step_data,
+           updated_at = excluded.updated_at""",
+        (telegram_id, step, json.dumps(data, ensure_ascii=False), now),
+    )
