@@ -11,15 +11,16 @@ from storage.db import Tx
 async def enqueue(
     tx: Tx, *, chat_id: int, text: str | None, priority: int, purpose: str, now: float,
     method: str = "send", reply_markup: dict[str, Any] | None = None, file_id: str | None = None,
-    ref_id: int | None = None, ticket_id: int | None = None, dedupe_key: str | None = None,
+    ref_id: int | None = None, target_message_id: int | None = None, ticket_id: int | None = None,
+    dedupe_key: str | None = None,
 ) -> int | None:
     """Queue one message; None if a message with the same dedupe_key was queued before."""
     cursor = await tx.execute(
-        """INSERT INTO outbox (chat_id, method, text, reply_markup, file_id, ref_id, priority, purpose,
-                               ticket_id, dedupe_key, next_attempt_at, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(dedupe_key) DO NOTHING""",
+        """INSERT INTO outbox (chat_id, method, text, reply_markup, file_id, ref_id, target_message_id, priority,
+                               purpose, ticket_id, dedupe_key, next_attempt_at, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(dedupe_key) DO NOTHING""",
         (chat_id, method, text, json.dumps(reply_markup, ensure_ascii=False) if reply_markup else None,
-         file_id, ref_id, priority, purpose, ticket_id, dedupe_key, now, now),
+         file_id, ref_id, target_message_id, priority, purpose, ticket_id, dedupe_key, now, now),
     )
     return cursor.lastrowid if cursor.rowcount == 1 else None
 

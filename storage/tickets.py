@@ -84,10 +84,8 @@ async def open_for_reporter(tx: Tx, chat_id: int) -> list[dict[str, Any]]:
 
 
 async def latest_for_reporter(tx: Tx, chat_id: int) -> dict[str, Any] | None:
-    row = await tx.one(
-        "SELECT * FROM tickets WHERE reporter_chat_id = ? ORDER BY id DESC LIMIT 1", (chat_id,)
-    )
-    return dict(row) if row else None
+    ticket_id = await tx.value("SELECT max(id) FROM tickets WHERE reporter_chat_id = ?", (chat_id,))
+    return None if ticket_id is None else await get(tx, ticket_id)
 
 
 async def held_by(tx: Tx, volunteer_id: int) -> list[dict[str, Any]]:
@@ -123,3 +121,10 @@ async def add_attachment(tx: Tx, ticket_id: int, kind: str, file_id: str, now: f
 async def attachments(tx: Tx, ticket_id: int) -> list[dict[str, Any]]:
     rows = await tx.all("SELECT * FROM attachments WHERE ticket_id = ? ORDER BY id", (ticket_id,))
     return [dict(row) for row in rows]
+
+
+async def by_source_message(tx: Tx, chat_id: int, message_id: int) -> dict[str, Any] | None:
+    row = await tx.one(
+        "SELECT * FROM tickets WHERE reporter_chat_id = ? AND source_message_id = ?", (chat_id, message_id)
+    )
+    return dict(row) if row else None

@@ -111,6 +111,8 @@ CREATE TABLE tickets (
     reporter_name    TEXT,
     source           TEXT NOT NULL DEFAULT 'message',
     source_update_id INTEGER UNIQUE,    -- a replayed update never makes a second ticket
+    source_message_id INTEGER,          -- so an edit of that message finds its ticket
+    alert_round      INTEGER NOT NULL DEFAULT 0,
     claimed_by       INTEGER REFERENCES volunteers(id),
     claimed_at       REAL,
     resolved_at      REAL,
@@ -152,7 +154,8 @@ CREATE TABLE outbox (
     text            TEXT,
     reply_markup    TEXT,
     file_id         TEXT,
-    ref_id          INTEGER REFERENCES outbox(id),   -- for 'edit': the message to edit
+    ref_id          INTEGER REFERENCES outbox(id),   -- for 'edit': the queued message to edit
+    target_message_id INTEGER,                       -- for 'edit': a message we know the id of
     priority        INTEGER NOT NULL,
     purpose         TEXT NOT NULL,
     ticket_id       INTEGER REFERENCES tickets(id),

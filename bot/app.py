@@ -1,0 +1,110 @@
+"""Wiring: settings, database, services and handlers into one python-telegram-bot Application."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from telegram import BotCommand
+from telegram.ext import Application, ApplicationBuilder
+
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.desk import Desk
+from bot.outbox import Outbox
+from bot.ratelimit import FloodControl
+from bot.registration import Registration
+from bot.render import Renderer
+from bot.teams import Teams
+from handlers import register_all
+from storage import Database
+
+log = logging.getLogger(__name__)
+
+COMMANDS = {
+    "zh": [("start", "登记 / 开始"), ("status", "我的求助进度"), ("profile", "我的资料"), ("language", "切换语言"),
+           ("help", "帮助")],
+    "en": [("start", "Register / start"), ("status", "My requests"), ("profile", "My profile"),
+           ("language", "Change language"), ("help", "Help")],
+}
+
+
+@dataclass
+class Services:
+    settings: Settings
+    clock: Clock
+    db: Database
+    renderer: Renderer
+    outbox: Outbox
+    desk: Desk
+    registration: Registration
+    teams: Teams
+
+    async def open(self, application: Application) -> None:
+        await self.db.open()
+        self.outbox.on_undeliverable = self.desk.undeliverable
+        self.outbox.start(application.bot)
+
+    async def close(self, application: Application | None = None) -> None:
+        await self.outbox.stop()
+        await self.db.close()
+
+
+def file_url(base_url: str) -> str:
+    """The file endpoint beside a Bot API base URL (…/bot -> …/file/bot)."""
+    return base_url[: -len("bot")] + "file/bot" if base_url.endswith("/bot") else base_url
+
+
+def build_services(settings: Settings, clock: Clock | None = None, flood: FloodControl | None = None,
+                   poll_interval: float = 0.5) -> Services:
+    clock = clock or SystemClock()
+    db = Database(settings.frontdesk_db)
+    renderer = Renderer(settings.default_language)
+    outbox = Outbox(db, renderer, clock, flood, poll_interval=poll_interval)
+    return Services(
+        settings=settings, clock=clock, db=db, renderer=renderer, outbox=outbox,
+        desk=Desk(db, outbox, settings, clock),
+        registration=Registration(db, outbox, renderer, settings, clock),
+        teams=Teams(db, outbox, clock),
+    )
+
+
+def build_application(services: Services) -> Application:
+    settings = services.settings
+    application = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token)
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(file_url(settings.telegram_api_base_url))
+        .post_init(services.open)
+        .post_shutdown(services.close)
+        .build()
+    )
+    application.bot_data["services"] = services
+    register_all(application)
+    return application
+
+
+async def publish_commands(application: Application) -> None:
+    """The command menu each language sees in Telegram."""
+    for lang, commands in COMMANDS.items():
+        await application.bot.set_my_commands([BotCommand(c, d) for c, d in commands], language_code=lang)
+
+
+async def start(application: Application, poll_timeout: float = 10.0) -> None:
+    """Start without run_polling (tests and the demo drive the loop themselves)."""
+    await application.initialize()
+    await application.bot_data["services"].open(application)
+    await application.start()
+    assert application.updater is not None
+    await application.updater.start_polling(poll_interval=0.0, timeout=poll_timeout)
+
+
+async def stop(application: Application) -> None:
+    assert application.updater is not None
+    if application.updater.running:
+        await application.updater.stop()
+    if application.running:
+        await application.stop()
+    await application.bot_data["services"].close()
+    await application.shutdown()

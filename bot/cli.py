@@ -1,0 +1,109 @@
+"""The `frontdesk` command: run the bot, run the offline demo, import spreadsheets, measure triage."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from bot.config import ConfigError, load_settings
+
+EXIT_CONFIG = 2
+
+
+def _settings(**overrides: object):  # type: ignore[no-untyped-def]
+    try:
+        return load_settings(**overrides)
+    except ConfigError as exc:
+        print(f"frontdesk: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(EXIT_CONFIG) from None
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bot.app import build_application, build_services, publish_commands
+
+    settings = _settings()
+    services = build_services(settings)
+    application = build_application(services)
+
+    async def _post_init(app) -> None:  # type: ignore[no-untyped-def]
+        await services.open(app)
+        try:
+            await publish_commands(app)
+        except Exception:  # the menu is a nicety; the bot works without it
+            logging.getLogger(__name__).warning("could not publish the command menu", exc_info=True)
+
+    application.post_init = _post_init
+    application.run_polling(allowed_updates=["message", "edited_message", "callback_query"])
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
+    return asyncio.run(run_demo(verbose=args.verbose))
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from bot.clock import SystemClock
+    from bot.importer import RowError, import_residents, import_volunteers
+    from storage import Database
+
+    settings = _settings(telegram_bot_token="unused-for-import")
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"frontdesk: no such file: {path}", file=sys.stderr)
+        return 1
+
+    async def go() -> int:
+        db = await Database(settings.frontdesk_db).open()
+        try:
+            runner = import_residents if args.what == "residents" else import_volunteers
+            report = await runner(db, path, SystemClock())
+        except RowError as exc:
+            print(f"frontdesk: {path}: {exc}", file=sys.stderr)
+            return 1
+        finally:
+            await db.close()
+        print(f"{args.what}: {report.created} created, {report.updated} updated, {len(report.errors)} rejected")
+        for line, error in report.errors:
+            print(f"  line {line}: {error}")
+        return 0 if not report.errors else 1
+
+    return asyncio.run(go())
+
+
+def cmd_triage_eval(args: argparse.Namespace) -> int:
+    from bot.triage.evaluate import evaluate
+
+    metrics = evaluate(Path(args.file), sys.stdout)
+    return 0 if metrics["emergency_recall"] == 1.0 else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="frontdesk", description="The residents' committee front desk bot.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="run the bot with long polling").set_defaults(func=cmd_run)
+    demo = sub.add_parser("demo", help="run an offline scenario against the bundled Bot API emulator")
+    demo.add_argument("--verbose", action="store_true", help="show the bot's log too")
+    demo.set_defaults(func=cmd_demo)
+    imp = sub.add_parser("import", help="import the committee's CSV files")
+    imp.add_argument("what", choices=["residents", "volunteers"])
+    imp.add_argument("file")
+    imp.set_defaults(func=cmd_import)
+    triage = sub.add_parser("triage", help="measure the triage engine")
+    triage_sub = triage.add_subparsers(dest="triage_command", required=True)
+    ev = triage_sub.add_parser("eval", help="score a labelled JSON Lines file")
+    ev.add_argument("file")
+    ev.set_defaults(func=cmd_triage_eval)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.command == "run" else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,431 @@
+"""A local Bot API emulator: the real python-telegram-bot client talks to it over HTTP.
+
+It implements the methods frontdesk uses (getUpdates with long polling, sendMessage,
+editMessageText, answerCallbackQuery, media sends, ...) and plays the people on the other
+side: `emulator.user(...)` sends texts, presses buttons and shares contacts. It can inject
+faults (429 with retry_after, 5xx, a user who blocked the bot) and keeps a transcript.
+Used by `frontdesk demo`, the end-to-end tests and the benchmarks; never by production.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+TOKEN = "123456:EMULATOR"
+JSON_FIELDS = {"reply_markup", "allowed_updates", "commands", "entities", "scope", "link_preview_options",
+               "reply_parameters", "caption_entities"}
+INT_FIELDS = {"chat_id", "message_id", "offset", "limit", "timeout", "user_id", "from_chat_id"}
+MEDIA = {"sendPhoto": "photo", "sendVoice": "voice", "sendVideo": "video", "sendDocument": "document"}
+
+
+@dataclass
+class Sent:
+    """A message the bot sent, as the chat now shows it."""
+
+    chat_id: int
+    message_id: int
+    text: str
+    reply_markup: dict[str, Any] | None
+    sent_at: float
+    kind: str = "text"
+    edits: list[str] = field(default_factory=list)
+
+    @property
+    def buttons(self) -> list[tuple[str, str]]:
+        """(label, callback data) of every inline button."""
+        rows = (self.reply_markup or {}).get("inline_keyboard", [])
+        return [(b["text"], b.get("callback_data", "")) for row in rows for b in row]
+
+    def button(self, data_prefix: str) -> str:
+        for _, data in self.buttons:
+            if data.startswith(data_prefix):
+                return data
+        raise LookupError(f"no button {data_prefix!r} on message {self.message_id}: {self.buttons}")
+
+    def as_dict(self, bot_user: dict[str, Any]) -> dict[str, Any]:
+        chat = {"id": self.chat_id, "type": "private" if self.chat_id > 0 else "group"}
+        if self.chat_id < 0:
+            chat["title"] = "group"
+        message: dict[str, Any] = {"message_id": self.message_id, "date": int(self.sent_at), "chat": chat,
+                                   "from": bot_user}
+        if self.kind == "text":
+            message["text"] = self.text
+        else:
+            message[self.kind] = _media_object(self.kind, "sent")
+            if self.text:
+                message["caption"] = self.text
+        if self.reply_markup:
+            message["reply_markup"] = self.reply_markup
+        return message
+
+
+@dataclass
+class Fault:
+    method: str
+    status: int
+    description: str
+    retry_after: int | None = None
+    chat_id: int | None = None
+    times: int = 1
+
+
+def _media_object(kind: str, file_id: str) -> Any:
+    unique = f"u-{file_id}"
+    if kind == "photo":
+        return [{"file_id": file_id, "file_unique_id": unique, "width": 640, "height": 480}]
+    if kind == "sticker":
+        return {"file_id": file_id, "file_unique_id": unique, "type": "regular", "width": 512, "height": 512,
+                "is_animated": False, "is_video": False}
+    if kind in ("voice", "audio"):
+        return {"file_id": file_id, "file_unique_id": unique, "duration": 3}
+    if kind == "video":
+        return {"file_id": file_id, "file_unique_id": unique, "width": 640, "height": 480, "duration": 3}
+    return {"file_id": file_id, "file_unique_id": unique}
+
+
+class Person:
+    """Someone on the other side of the chat, driven by a test or the demo."""
+
+    def __init__(self, emulator: "Emulator", user_id: int, first_name: str, language_code: str | None) -> None:
+        self.emulator = emulator
+        self.id = user_id
+        self.first_name = first_name
+        self.language_code = language_code
+        self.read = 0  # how many of our chat's messages `next_message` has handed out
+
+    @property
+    def user(self) -> dict[str, Any]:
+        user = {"id": self.id, "is_bot": False, "first_name": self.first_name}
+        if self.language_code:
+            user["language_code"] = self.language_code
+        return user
+
+    def _message(self, chat_id: int | None = None, **content: Any) -> dict[str, Any]:
+        chat_id = chat_id or self.id
+        chat = ({"id": chat_id, "type": "private", "first_name": self.first_name} if chat_id > 0
+                else {"id": chat_id, "type": "group", "title": "group"})
+        return {"message_id": self.emulator.next_message_id(chat_id), "date": int(time.time()), "chat": chat,
+                "from": self.user, **content}
+
+    def send(self, text: str, chat_id: int | None = None) -> dict[str, Any]:
+        content: dict[str, Any] = {"text": text}
+        if text.startswith("/"):
+            command = text.split()[0]
+            content["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        message = self._message(chat_id, **content)
+        self.emulator.push({"message": message}, f"{self.first_name}: {text}")
+        return message
+
+    def share_contact(self, phone: str, own: bool = True) -> None:
+        contact = {"phone_number": phone, "first_name": self.first_name}
+        if own:
+            contact["user_id"] = self.id
+        self.emulator.push({"message": self._message(contact=contact)}, f"{self.first_name}: [shares phone {phone}]")
+
+    def send_media(self, kind: str, caption: str | None = None) -> None:
+        content: dict[str, Any] = {kind: _media_object(kind, f"{kind}-{self.id}-{time.monotonic_ns()}")}
+        if caption:
+            content["caption"] = caption
+        label = f"[{kind}]" + (f" {caption}" if caption else "")
+        self.emulator.push({"message": self._message(**content)}, f"{self.first_name}: {label}")
+
+    def send_location(self, latitude: float, longitude: float) -> None:
+        message = self._message(location={"latitude": latitude, "longitude": longitude})
+        self.emulator.push({"message": message}, f"{self.first_name}: [location]")
+
+    def edit(self, message: dict[str, Any], text: str) -> None:
+        edited = {**message, "text": text, "edit_date": int(time.time())}
+        self.emulator.push({"edited_message": edited}, f"{self.first_name}: [edits] {text}")
+
+    def press(self, sent: Sent, data: str) -> str:
+        """Press a button (any callback data: a test may forge one). Returns the query id."""
+        query_id = str(next(self.emulator.ids))
+        query = {"id": query_id, "from": self.user, "chat_instance": f"ci{sent.chat_id}",
+                 "message": sent.as_dict(self.emulator.bot_user), "data": data}
+        label = next((text for text, d in sent.buttons if d == data), data)
+        self.emulator.push({"callback_query": query}, f"{self.first_name}: [presses {label}]")
+        return query_id
+
+    def messages(self) -> list[Sent]:
+        return self.emulator.chat(self.id)
+
+    async def next_message(self, contains: str | None = None, timeout: float = 5.0) -> Sent:
+        """The next message the bot sent here that this person has not read yet."""
+        def ready() -> Sent | None:
+            chat = self.emulator.chat(self.id)
+            for index in range(self.read, len(chat)):
+                if contains is None or contains in chat[index].text:
+                    self.read = index + 1
+                    return chat[index]
+            return None
+
+        return await self.emulator.wait_for(ready, timeout, f"a message to {self.first_name} containing {contains!r}")
+
+    async def answer_to(self, query_id: str, timeout: float = 5.0) -> dict[str, Any]:
+        return await self.emulator.wait_for(lambda: self.emulator.answers.get(query_id), timeout,
+                                            f"the answer to callback {query_id}")
+
+
+class Emulator:
+    def __init__(self, token: str = TOKEN) -> None:
+        self.token = token
+        self.bot_user = {"id": 999000, "is_bot": True, "first_name": "Front Desk", "username": "frontdesk_bot",
+                         "can_join_groups": True, "can_read_all_group_messages": False,
+                         "supports_inline_queries": False}
+        self.ids = itertools.count(1)
+        self._update_ids = itertools.count(1)
+        self._message_ids: dict[int, itertools.count[int]] = {}
+        self.pending: list[dict[str, Any]] = []
+        self.chats: dict[int, list[Sent]] = {}
+        self.answers: dict[str, dict[str, Any]] = {}
+        self.transcript: list[str] = []
+        self.calls: list[tuple[float, str, int | None]] = []   # (monotonic time, method, chat)
+        self.faults: list[Fault] = []
+        self.blocked: set[int] = set()
+        self.on_transcript: Callable[[str], None] | None = None
+        self._changed = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        self.base_url = ""
+
+    # -- server ---------------------------------------------------------------------------------
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        app = web.Application(client_max_size=10 * 1024 * 1024)
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        sockets = site._server.sockets  # type: ignore[union-attr]
+        self.base_url = f"http://{host}:{sockets[0].getsockname()[1]}/bot"
+        return self.base_url
+
+    async def stop(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    # -- people and groups ------------------------------------------------------------------------
+
+    def user(self, user_id: int, first_name: str, language_code: str | None = None) -> Person:
+        return Person(self, user_id, first_name, language_code)
+
+    def next_message_id(self, chat_id: int) -> int:
+        counter = self._message_ids.setdefault(chat_id, itertools.count(1))
+        return next(counter)
+
+    def push(self, payload: dict[str, Any], line: str) -> dict[str, Any]:
+        update = {"update_id": next(self._update_ids), **payload}
+        self.pending.append(update)
+        self._say(line)
+        asyncio.get_running_loop().create_task(self._notify())
+        return update
+
+    def replay(self, update: dict[str, Any]) -> None:
+        """Deliver an update again with the same update_id (as Telegram does after a crash)."""
+        self.pending.append(update)
+        asyncio.get_running_loop().create_task(self._notify())
+
+    def chat(self, chat_id: int) -> list[Sent]:
+        return self.chats.setdefault(chat_id, [])
+
+    def fail(self, method: str, status: int, description: str, *, retry_after: int | None = None,
+             chat_id: int | None = None, times: int = 1) -> None:
+        self.faults.append(Fault(method, status, description, retry_after, chat_id, times))
+
+    def _say(self, line: str) -> None:
+        self.transcript.append(line)
+        if self.on_transcript:
+            self.on_transcript(line)
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def wait_for(self, ready: Callable[[], Any], timeout: float, what: str) -> Any:
+        async def loop() -> Any:
+            async with self._changed:
+                while True:
+                    result = ready()
+                    if result:
+                        return result
+                    await self._changed.wait()
+
+        try:
+            return await asyncio.wait_for(loop(), timeout)
+        except TimeoutError:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}") from None
+
+    # -- the Bot API ------------------------------------------------------------------------------
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return _error(401, "Unauthorized")
+        method = request.match_info["method"]
+        params = await _params(request)
+        chat_id = params.get("chat_id") if isinstance(params.get("chat_id"), int) else None
+        self.calls.append((time.monotonic(), method, chat_id))
+        fault = self._fault(method, chat_id)
+        if fault is not None:
+            return _error(fault.status, fault.description, fault.retry_after)
+        handler = getattr(self, "_api_" + method, None)
+        if handler is None:
+            return _error(400, f"Bad Request: method {method} is not emulated")
+        try:
+            result = await handler(params)
+        except _ApiError as exc:
+            return _error(exc.status, exc.description)
+        return web.json_response({"ok": True, "result": result})
+
+    def _fault(self, method: str, chat_id: int | None) -> Fault | None:
+        if chat_id is not None and chat_id in self.blocked and method not in ("getUpdates",):
+            return Fault(method, 403, "Forbidden: bot was blocked by the user")
+        for fault in self.faults:
+            if fault.method == method and fault.chat_id in (None, chat_id) and fault.times > 0:
+                fault.times -= 1
+                if fault.times == 0:
+                    self.faults.remove(fault)
+                return fault
+        return None
+
+    async def _api_getMe(self, params: dict[str, Any]) -> Any:
+        return self.bot_user
+
+    async def _api_deleteWebhook(self, params: dict[str, Any]) -> Any:
+        return True
+
+    async def _api_setMyCommands(self, params: dict[str, Any]) -> Any:
+        return True
+
+    async def _api_deleteMyCommands(self, params: dict[str, Any]) -> Any:
+        return True
+
+    async def _api_getUpdates(self, params: dict[str, Any]) -> Any:
+        offset = int(params.get("offset") or 0)
+        limit = int(params.get("limit") or 100)
+        timeout = float(params.get("timeout") or 0)
+        self.pending = [u for u in self.pending if u["update_id"] >= offset or _is_replay(u, offset)]
+
+        def ready() -> list[dict[str, Any]]:
+            return self.pending[:limit]
+
+        if not ready() and timeout > 0:
+            try:
+                await self.wait_for(ready, timeout, "updates")
+            except AssertionError:
+                return []
+        batch = self.pending[:limit]
+        self.pending = self.pending[len(batch):]
+        return batch
+
+    async def _api_sendMessage(self, params: dict[str, Any]) -> Any:
+        text = str(params.get("text") or "")
+        if not text.strip():
+            raise _ApiError(400, "Bad Request: message text is empty")
+        if len(text) > 4096:
+            raise _ApiError(400, "Bad Request: message is too long")
+        return await self._add(params, text, "text")
+
+    async def _add(self, params: dict[str, Any], text: str, kind: str) -> Any:
+        chat_id = int(params["chat_id"])
+        sent = Sent(chat_id, self.next_message_id(chat_id), text, params.get("reply_markup"), time.time(), kind)
+        if sent.reply_markup and "inline_keyboard" not in sent.reply_markup:
+            sent.reply_markup = None  # reply keyboards live under the text field, not on the message
+        self.chat(chat_id).append(sent)
+        shown = text if kind == "text" else f"[{kind}] {text}"
+        buttons = "  " + " ".join(f"[{label}]" for label, _ in sent.buttons) if sent.buttons else ""
+        self._say(f"  bot -> {chat_id}: {shown}{buttons}")
+        await self._notify()
+        return sent.as_dict(self.bot_user)
+
+    def _find(self, params: dict[str, Any]) -> Sent:
+        chat_id, message_id = int(params["chat_id"]), int(params["message_id"])
+        for sent in self.chat(chat_id):
+            if sent.message_id == message_id:
+                return sent
+        raise _ApiError(400, "Bad Request: message to edit not found")
+
+    async def _api_editMessageText(self, params: dict[str, Any]) -> Any:
+        sent = self._find(params)
+        text = str(params.get("text") or "")
+        markup = params.get("reply_markup")
+        if text == sent.text and markup == sent.reply_markup:
+            raise _ApiError(400, "Bad Request: message is not modified")
+        sent.edits.append(sent.text)
+        sent.text, sent.reply_markup = text, markup
+        self._say(f"  bot edits {sent.chat_id}#{sent.message_id}: {text}")
+        await self._notify()
+        return sent.as_dict(self.bot_user)
+
+    async def _api_editMessageReplyMarkup(self, params: dict[str, Any]) -> Any:
+        sent = self._find(params)
+        sent.reply_markup = params.get("reply_markup")
+        await self._notify()
+        return sent.as_dict(self.bot_user)
+
+    async def _api_answerCallbackQuery(self, params: dict[str, Any]) -> Any:
+        self.answers[str(params["callback_query_id"])] = {
+            "text": params.get("text"), "show_alert": params.get("show_alert") in (True, "true", "True")}
+        if params.get("text"):
+            self._say(f"  bot (toast): {params['text']}")
+        await self._notify()
+        return True
+
+    async def _api_sendPhoto(self, params: dict[str, Any]) -> Any:
+        return await self._add(params, str(params.get("caption") or ""), "photo")
+
+    async def _api_sendVoice(self, params: dict[str, Any]) -> Any:
+        return await self._add(params, str(params.get("caption") or ""), "voice")
+
+    async def _api_sendVideo(self, params: dict[str, Any]) -> Any:
+        return await self._add(params, str(params.get("caption") or ""), "video")
+
+    async def _api_sendDocument(self, params: dict[str, Any]) -> Any:
+        return await self._add(params, str(params.get("caption") or ""), "document")
+
+
+class _ApiError(Exception):
+    def __init__(self, status: int, description: str) -> None:
+        super().__init__(description)
+        self.status = status
+        self.description = description
+
+
+def _is_replay(update: dict[str, Any], offset: int) -> bool:
+    return bool(update.get("_replay"))
+
+
+def _error(status: int, description: str, retry_after: int | None = None) -> web.Response:
+    body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
+    if retry_after is not None:
+        body["parameters"] = {"retry_after": retry_after}
+    return web.json_response(body, status=status)
+
+
+async def _params(request: web.Request) -> dict[str, Any]:
+    if request.content_type == "application/json":
+        raw: dict[str, Any] = await request.json()
+    else:
+        form = await request.post()
+        raw = {key: value for key, value in form.items() if isinstance(value, str)}
+    params: dict[str, Any] = {**request.query, **raw}
+    for key in list(params):
+        value = params[key]
+        if key in JSON_FIELDS and isinstance(value, str):
+            params[key] = json.loads(value)
+        elif key in INT_FIELDS and isinstance(value, str):
+            try:
+                params[key] = int(value)
+            except ValueError:
+                pass
+    return params

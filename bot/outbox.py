@@ -1,0 +1,270 @@
+"""The delivery engine: the only way a message leaves the bot.
+
+Services queue messages in the outbox table inside their own transaction (`post`), so a
+crash after "ticket stored" still sends the alert after a restart. The engine sends what is
+due, most urgent lane first, within Telegram's flood limits: a 429 cools only that chat, a
+network error or 5xx retries with backoff, a 403 marks the chat unreachable and tells the
+sender's logic. One message per chat is in flight at a time, so a chat reads its messages
+in the order they were queued within a lane.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from enum import IntEnum
+from typing import Any
+
+from telegram import Bot, InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from bot.clock import Clock
+from bot.ratelimit import FloodControl
+from bot.render import Button, Renderer
+from storage import Database, Tx
+from storage import outbox as repo
+
+log = logging.getLogger(__name__)
+
+
+class Lane(IntEnum):
+    """Priority lanes: a lower number is sent first."""
+
+    EMERGENCY = 0
+    ALERT = 1
+    REPLY = 2
+    UPDATE = 3
+    CHECKIN = 4
+    BULK = 5
+
+
+MAX_ATTEMPTS = 8
+BATCH = 30  # rows looked at per pass: an emergency waits at most one pass behind a wave
+
+
+def backoff(attempts: int) -> float:
+    """Seconds before retry number `attempts` (1, 2, 4 ... capped at 5 minutes)."""
+    return float(min(300, 2 ** max(0, attempts - 1)))
+
+
+OnUndeliverable = Callable[[dict[str, Any], str], Awaitable[None]]
+
+
+class Outbox:
+    def __init__(
+        self, db: Database, renderer: Renderer, clock: Clock, flood: FloodControl | None = None,
+        poll_interval: float = 0.5,
+    ) -> None:
+        self.db = db
+        self.renderer = renderer
+        self.clock = clock
+        self.flood = flood or FloodControl()
+        self.poll_interval = poll_interval
+        self.bot: Bot | None = None
+        self.on_undeliverable: OnUndeliverable | None = None
+        self.paused = False  # tests: hold delivery to simulate a crash before sending
+        self._wake = asyncio.Event()
+        self._in_flight: dict[int, asyncio.Task[None]] = {}
+        self._runner: asyncio.Task[None] | None = None
+
+    # -- queueing (inside the caller's transaction) ---------------------------------------
+
+    async def post(
+        self, tx: Tx, chat_id: int, lang: str | None, template: str, *, lane: Lane, purpose: str,
+        buttons: list[list[Button]] | None = None, ticket_id: int | None = None, dedupe: str | None = None,
+        keyboard: dict[str, Any] | None = None, **context: Any,
+    ) -> int | None:
+        """Render a template and queue it; `buttons` make an inline keyboard, `keyboard` is
+        any other reply_markup (e.g. the share-my-phone button)."""
+        text = self.renderer.text(lang, template, **context)
+        markup = self.renderer.inline(lang, buttons) if buttons else keyboard
+        return await repo.enqueue(
+            tx, chat_id=chat_id, text=text, reply_markup=markup, priority=int(lane), purpose=purpose,
+            ticket_id=ticket_id, dedupe_key=dedupe, now=self.clock.now(),
+        )
+
+    async def edit(
+        self, tx: Tx, chat_id: int, lang: str | None, template: str, *, lane: Lane, purpose: str,
+        ref_id: int | None = None, message_id: int | None = None, buttons: list[list[Button]] | None = None,
+        ticket_id: int | None = None, **context: Any,
+    ) -> int | None:
+        text = self.renderer.text(lang, template, **context)
+        markup = self.renderer.inline(lang, buttons) if buttons else None
+        return await repo.enqueue(
+            tx, chat_id=chat_id, text=text, reply_markup=markup, method="edit", ref_id=ref_id,
+            target_message_id=message_id, priority=int(lane), purpose=purpose, ticket_id=ticket_id,
+            now=self.clock.now(),
+        )
+
+    async def media(
+        self, tx: Tx, chat_id: int, kind: str, file_id: str, *, lane: Lane, purpose: str,
+        caption: str | None = None, ticket_id: int | None = None, dedupe: str | None = None,
+    ) -> int | None:
+        return await repo.enqueue(
+            tx, chat_id=chat_id, text=caption, method=kind, file_id=file_id, priority=int(lane),
+            purpose=purpose, ticket_id=ticket_id, dedupe_key=dedupe, now=self.clock.now(),
+        )
+
+    def kick(self) -> None:
+        """Something was queued: look now rather than at the next poll."""
+        self._wake.set()
+
+    # -- running ------------------------------------------------------------------------------
+
+    def start(self, bot: Bot) -> None:
+        self.bot = bot
+        if self._runner is None:
+            self._runner = asyncio.create_task(self._run(), name="outbox")
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            self._runner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._runner
+            self._runner = None
+        for task in list(self._in_flight.values()):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                started = 0 if self.paused else await self.pump()
+            except Exception:  # a broken pass must not stop delivery for good
+                log.exception("outbox pass failed")
+                started = 0
+            if started == 0 or self._in_flight:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+
+    async def pump(self) -> int:
+        """Start sending what is due now; returns how many sends were started."""
+        async with self.db.transaction() as tx:
+            rows = await repo.due(tx, self.clock.now(), BATCH + len(self._in_flight))
+        started = 0
+        blocked: set[int] = set()
+        for row in rows:
+            chat_id = row["chat_id"]
+            if chat_id in self._in_flight or chat_id in blocked or self.flood.chat_wait(chat_id) > 0:
+                blocked.add(chat_id)  # later rows of this chat wait their turn
+                continue
+            wait = self.flood.overall_wait()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self.flood.record(chat_id)
+            self._in_flight[chat_id] = asyncio.create_task(self._deliver(row))
+            started += 1
+        return started
+
+    async def drain(self, timeout: float = 10.0) -> None:
+        """Wait until nothing due is left (tests and the demo)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            async with self.db.transaction() as tx:
+                rows = await repo.due(tx, self.clock.now(), 1)
+            if not rows and not self._in_flight:
+                return
+            self.kick()
+            await asyncio.sleep(0.02)
+        raise TimeoutError("outbox did not drain")
+
+    # -- one message ----------------------------------------------------------------------
+
+    async def _deliver(self, row: dict[str, Any]) -> None:
+        chat_id = row["chat_id"]
+        try:
+            message_id = await self._call(row)
+        except RetryAfter as exc:
+            seconds = _seconds(exc.retry_after)
+            self.flood.cool_down(chat_id, seconds)
+            await self._reschedule(row, seconds, f"429 retry after {seconds:g}s", count=False)
+        except Forbidden as exc:
+            await self._give_up(row, "unreachable", f"403 {exc.message}")
+        except ChatMigrated as exc:
+            async with self.db.transaction() as tx:
+                await repo.move_chat(tx, chat_id, exc.new_chat_id)
+        except BadRequest as exc:  # before NetworkError: PTB's BadRequest is one
+            if "not modified" in exc.message.lower():
+                await self._sent(row, None)
+            elif "chat not found" in exc.message.lower():
+                await self._give_up(row, "unreachable", f"400 {exc.message}")
+            else:
+                await self._give_up(row, "failed", f"400 {exc.message}")
+        except (NetworkError, TelegramError) as exc:
+            if row["attempts"] + 1 >= MAX_ATTEMPTS:
+                await self._give_up(row, "failed", f"gave up: {exc}")
+            else:
+                await self._reschedule(row, backoff(row["attempts"] + 1), str(exc))
+        except Exception as exc:  # a bug in one message must not stop the others
+            log.exception("outbox row %s failed", row["id"])
+            await self._give_up(row, "failed", repr(exc))
+        else:
+            await self._sent(row, message_id)
+        finally:
+            self._in_flight.pop(chat_id, None)
+            self.kick()
+
+    async def _call(self, row: dict[str, Any]) -> int | None:
+        assert self.bot is not None
+        markup = _markup(json.loads(row["reply_markup"])) if row["reply_markup"] else None
+        method = row["method"]
+        if method == "send":
+            message = await self.bot.send_message(row["chat_id"], row["text"], reply_markup=markup)
+            return message.message_id
+        if method == "edit":
+            target = row["target_message_id"]
+            if target is None and row["ref_id"] is not None:
+                async with self.db.transaction() as tx:
+                    ref = await repo.get(tx, row["ref_id"])
+                target = ref["message_id"] if ref else None
+            if target is None:
+                raise BadRequest("message to edit was never sent")
+            await self.bot.edit_message_text(row["text"], chat_id=row["chat_id"], message_id=target, reply_markup=markup)
+            return target
+        sender = {
+            "photo": self.bot.send_photo, "voice": self.bot.send_voice,
+            "video": self.bot.send_video, "document": self.bot.send_document,
+        }[method]
+        message = await sender(row["chat_id"], row["file_id"], caption=row["text"])
+        return message.message_id
+
+    async def _sent(self, row: dict[str, Any], message_id: int | None) -> None:
+        async with self.db.transaction() as tx:
+            await repo.mark_sent(tx, row["id"], message_id, self.clock.now())
+
+    async def _reschedule(self, row: dict[str, Any], seconds: float, error: str, count: bool = True) -> None:
+        log.warning("outbox row %s to %s delayed %.1fs: %s", row["id"], row["chat_id"], seconds, error)
+        async with self.db.transaction() as tx:
+            await repo.reschedule(tx, row["id"], self.clock.now() + seconds, error, count_attempt=count)
+
+    async def _give_up(self, row: dict[str, Any], status: str, error: str) -> None:
+        log.warning("outbox row %s to %s %s: %s", row["id"], row["chat_id"], status, error)
+        async with self.db.transaction() as tx:
+            await repo.mark_final(tx, row["id"], status, error)
+            if status == "unreachable":
+                await repo.mark_unreachable(tx, row["chat_id"], error, self.clock.now())
+        if self.on_undeliverable is not None:
+            try:
+                await self.on_undeliverable(row, status)
+            except Exception:
+                log.exception("undeliverable hook failed for outbox row %s", row["id"])
+
+
+def _markup(data: dict[str, Any]) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None:
+    if "inline_keyboard" in data:
+        return InlineKeyboardMarkup.de_json(data, None)
+    if "keyboard" in data:
+        return ReplyKeyboardMarkup.de_json(data, None)
+    if data.get("remove_keyboard"):
+        return ReplyKeyboardRemove()
+    return None
+
+
+def _seconds(value: float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)

@@ -1,0 +1,224 @@
+"""Registration and the profile: a short conversation whose place is kept in the database.
+
+A conversation is a queue of steps (users.step and users.step_data["queue"]): the full
+registration asks every step, editing one field from /profile asks only its steps.
+A restart in the middle resumes at the same question.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.clock import Clock
+from bot.config import LANGUAGES, Settings
+from bot.outbox import Lane, Outbox
+from bot.people import Person
+from bot.phones import normalize_phone, split_contact
+from bot.render import Renderer
+from storage import Database, Tx
+from storage import residents as residents_repo
+from storage import users as users_repo
+
+FULL = ["phone", "name", "building", "unit", "room", "alone", "contact"]
+EDITS = {
+    "name": ["name"],
+    "address": ["building", "unit", "room"],
+    "phone": ["phone"],
+    "alone": ["alone"],
+    "contact": ["contact"],
+}
+MAX_FIELD = 80
+YES = {"yes", "y", "是", "是的", "对", "嗯", "1"}
+NO = {"no", "n", "否", "不是", "不", "没有", "0"}
+
+
+class Registration:
+    def __init__(self, db: Database, outbox: Outbox, renderer: Renderer, settings: Settings, clock: Clock) -> None:
+        self.db = db
+        self.outbox = outbox
+        self.renderer = renderer
+        self.settings = settings
+        self.clock = clock
+
+    # -- entry points -------------------------------------------------------------------------
+
+    async def start(self, person: Person, chat_id: int) -> None:
+        async with self.db.transaction() as tx:
+            if person.registered:
+                await self._say(tx, person, chat_id, "welcome_back", person=person)
+            elif not person.language_chosen:
+                await users_repo.set_step(tx, person.telegram_id, "language", {"queue": FULL}, self.clock.now())
+                await self._ask_language(tx, person, chat_id)
+            else:
+                await self._begin(tx, person, chat_id)
+        self.outbox.kick()
+
+    async def choose_language(self, person: Person, chat_id: int, lang: str) -> bool:
+        if lang not in LANGUAGES:
+            return False
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            await users_repo.set_language(tx, person.telegram_id, lang, now)
+            if person.resident:
+                await residents_repo.update(tx, person.resident["id"], {"language": lang}, now)
+            person.lang, person.language_chosen = lang, True
+            await self._say(tx, person, chat_id, "language_set")
+            if person.step == "language" and not person.registered:
+                await self._begin(tx, person, chat_id)
+        self.outbox.kick()
+        return True
+
+    async def ask_language(self, person: Person, chat_id: int) -> None:
+        async with self.db.transaction() as tx:
+            await self._ask_language(tx, person, chat_id)
+        self.outbox.kick()
+
+    async def edit(self, person: Person, chat_id: int, field: str) -> bool:
+        queue = EDITS.get(field)
+        if queue is None or not person.registered:
+            return False
+        async with self.db.transaction() as tx:
+            await self._ask(tx, person, chat_id, queue, {"edit": True})
+        self.outbox.kick()
+        return True
+
+    async def profile(self, person: Person, chat_id: int) -> None:
+        async with self.db.transaction() as tx:
+            if not person.registered:
+                await self._say(tx, person, chat_id, "profile_none")
+            else:
+                await self._show_profile(tx, person, chat_id, person.resident or {})
+        self.outbox.kick()
+
+    async def answer(self, person: Person, chat_id: int, text: str | None = None, phone: str | None = None) -> None:
+        """The person's answer to the step they are on (typed text, a shared contact, or a button)."""
+        data = dict(person.step_data)
+        queue = list(data.get("queue") or [])
+        if not queue:
+            return
+        step = queue[0]
+        async with self.db.transaction() as tx:
+            problem = await self._take(tx, person, step, text, phone, data)
+            if problem:
+                await self._say(tx, person, chat_id, problem)
+                await self._ask(tx, person, chat_id, queue, data)
+            elif data.pop("linked", False):
+                pass  # an imported record was found: nothing more to ask
+            else:
+                await self._ask(tx, person, chat_id, queue[1:], data)
+        self.outbox.kick()
+
+    # -- steps --------------------------------------------------------------------------------
+
+    async def _begin(self, tx: Tx, person: Person, chat_id: int) -> None:
+        """Link an imported record by Telegram id, or ask the first question."""
+        record = person.resident
+        if record and not record["registered_at"]:
+            await self._link(tx, person, chat_id, record)
+            return
+        await self._say(tx, person, chat_id, "registration_intro")
+        await self._ask(tx, person, chat_id, FULL, {})
+
+    async def _ask(self, tx: Tx, person: Person, chat_id: int, queue: list[str], data: dict[str, Any]) -> None:
+        now = self.clock.now()
+        if not queue:
+            await users_repo.set_step(tx, person.telegram_id, None, {}, now)
+            await self._save(tx, person, chat_id, data)
+            return
+        data["queue"] = queue
+        await users_repo.set_step(tx, person.telegram_id, "profile", data, now)
+        step = queue[0]
+        if step == "phone":
+            await self._say(tx, person, chat_id, "ask_phone", keyboard=self.renderer.contact_keyboard(person.lang))
+        elif step == "alone":
+            await self._say(tx, person, chat_id, "ask_alone",
+                            buttons=[[("yes", "alone:yes"), ("no", "alone:no")]])
+        elif step == "contact":
+            await self._say(tx, person, chat_id, "ask_contact", buttons=[[("skip", "contact:skip")]])
+        else:
+            await self._say(tx, person, chat_id, f"ask_{step}", keyboard=self.renderer.remove_keyboard()
+                            if step == "name" else None)
+
+    async def _take(
+        self, tx: Tx, person: Person, step: str, text: str | None, phone: str | None, data: dict[str, Any]
+    ) -> str | None:
+        """Validate one answer into `data`; the name of a template explaining a problem, or None."""
+        value = (text or "").strip()
+        if step == "phone":
+            number = normalize_phone(phone or value)
+            if number is None:
+                return "bad_phone"
+            record = await residents_repo.by_phone(tx, number)
+            if record and record["telegram_id"] not in (None, person.telegram_id):
+                return "phone_taken"
+            data["phone"] = number
+            if record and not data.get("edit") and not record["registered_at"]:
+                await self._link(tx, person, person.telegram_id, record)
+                data["linked"] = True
+            return None
+        if step == "alone":
+            answer = value.lower()
+            if answer not in YES | NO:
+                return "bad_yes_no"
+            data["lives_alone"] = 1 if answer in YES else 0
+            return None
+        if step == "contact":
+            if value.lower() in ("skip", "跳过", "-", "无", "没有"):
+                data["emergency_contact_name"] = data["emergency_contact_phone"] = None
+                return None
+            name, number = split_contact(value)
+            if number is None:
+                return "bad_contact"
+            data["emergency_contact_name"] = name[:MAX_FIELD] or None
+            data["emergency_contact_phone"] = number
+            return None
+        if not value or len(value) > MAX_FIELD:
+            return "bad_field"
+        data[step] = value
+        return None
+
+    async def _link(self, tx: Tx, person: Person, chat_id: int, record: dict[str, Any]) -> None:
+        """An imported resident introduced themselves: attach this Telegram account to the record."""
+        now = self.clock.now()
+        await residents_repo.update(tx, record["id"], {
+            "telegram_id": person.telegram_id, "registered_at": now, "language": person.lang,
+        }, now)
+        await users_repo.set_step(tx, person.telegram_id, None, {}, now)
+        fresh = await residents_repo.by_id(tx, record["id"])
+        await self._say(tx, person, chat_id, "linked", resident=fresh, keyboard=self.renderer.remove_keyboard())
+
+    async def _save(self, tx: Tx, person: Person, chat_id: int, data: dict[str, Any]) -> None:
+        now = self.clock.now()
+        fields = {k: v for k, v in data.items() if k in residents_repo.FIELDS}
+        if "building" in fields:
+            fields["grid"] = await residents_repo.grid_of_building(tx, fields["building"]) or self.settings.default_grid
+        existing = await residents_repo.by_telegram_id(tx, person.telegram_id)
+        if existing is None and fields.get("phone"):
+            existing = await residents_repo.by_phone(tx, fields["phone"])
+        fields.update({"telegram_id": person.telegram_id, "language": person.lang})
+        if existing:
+            if not existing["registered_at"]:
+                fields["registered_at"] = now
+            await residents_repo.update(tx, existing["id"], fields, now)
+            resident_id = existing["id"]
+        else:
+            fields["registered_at"] = now
+            resident_id = await residents_repo.create(tx, fields, now)
+        resident = await residents_repo.by_id(tx, resident_id) or {}
+        template = "profile_updated" if data.get("edit") else "registered"
+        await self._say(tx, person, chat_id, template, resident=resident, keyboard=self.renderer.remove_keyboard())
+        if template == "profile_updated":
+            await self._show_profile(tx, person, chat_id, resident)
+
+    async def _show_profile(self, tx: Tx, person: Person, chat_id: int, resident: dict[str, Any]) -> None:
+        await self._say(tx, person, chat_id, "profile", resident=resident, buttons=[
+            [("edit_name", "edit:name"), ("edit_address", "edit:address")],
+            [("edit_phone", "edit:phone"), ("edit_alone", "edit:alone")],
+            [("edit_contact", "edit:contact"), ("edit_language", "edit:language")],
+        ])
+
+    async def _ask_language(self, tx: Tx, person: Person, chat_id: int) -> None:
+        await self._say(tx, person, chat_id, "choose_language", buttons=[[("lang_zh", "lang:zh"), ("lang_en", "lang:en")]])
+
+    async def _say(self, tx: Tx, person: Person, chat_id: int, template: str, **context: Any) -> None:
+        await self.outbox.post(tx, chat_id, person.lang, template, lane=Lane.REPLY, purpose="reply", **context)

@@ -1,0 +1,101 @@
+"""Teams, invites and the admin group: what admins set up and volunteers join."""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+from bot.clock import Clock
+from bot.outbox import Lane, Outbox
+from bot.people import Person
+from storage import Database, Tx
+from storage import settings as settings_repo
+from storage import teams as repo
+
+INVITE_DAYS = 7
+_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: codes are read aloud
+_GRID = re.compile(r"^[\w\-]{1,20}$")
+ADMIN_GROUP = "admin_group_chat_id"
+
+
+def parse_grids(text: str) -> list[str]:
+    """'G1, G2；G3' -> ['G1', 'G2', 'G3']; ValueError on a name that is not a grid."""
+    grids = [g.strip() for g in re.split(r"[,，;；\s]+", text) if g.strip()]
+    bad = [g for g in grids if not _GRID.match(g)]
+    if bad or not grids:
+        raise ValueError(", ".join(bad) or text)
+    return list(dict.fromkeys(grids))
+
+
+class Teams:
+    def __init__(self, db: Database, outbox: Outbox, clock: Clock) -> None:
+        self.db = db
+        self.outbox = outbox
+        self.clock = clock
+
+    async def _say(self, tx: Tx, person: Person, chat_id: int, template: str, **context: object) -> None:
+        await self.outbox.post(tx, chat_id, person.lang, template, lane=Lane.REPLY, purpose="reply", **context)
+
+    async def invite(self, person: Person, chat_id: int, team_name: str) -> None:
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            if not person.is_admin:
+                await self._say(tx, person, chat_id, "admin_only")
+            else:
+                team = await repo.ensure_team(tx, team_name[:60], now)
+                code = "".join(secrets.choice(_ALPHABET) for _ in range(8))
+                await repo.create_invite(tx, code, team["id"], person.telegram_id, now, now + INVITE_DAYS * 86400)
+                await self._say(tx, person, chat_id, "invite_made", team=team, code=code, days=INVITE_DAYS,
+                                grids=await repo.grids_of(tx, team["id"]))
+        self.outbox.kick()
+
+    async def set_grids(self, person: Person, chat_id: int, team_name: str, grids_text: str) -> None:
+        async with self.db.transaction() as tx:
+            if not person.is_admin:
+                await self._say(tx, person, chat_id, "admin_only")
+            else:
+                try:
+                    grids = parse_grids(grids_text)
+                except ValueError as exc:
+                    await self._say(tx, person, chat_id, "bad_grids", text=str(exc))
+                else:
+                    team = await repo.ensure_team(tx, team_name[:60], self.clock.now())
+                    await repo.set_grids(tx, team["id"], grids)
+                    await self._say(tx, person, chat_id, "team_grids_set", team=team, grids=grids)
+        self.outbox.kick()
+
+    async def list_teams(self, person: Person, chat_id: int) -> None:
+        async with self.db.transaction() as tx:
+            if not person.is_admin:
+                await self._say(tx, person, chat_id, "admin_only")
+            else:
+                await self._say(tx, person, chat_id, "team_list", teams=await repo.all_teams(tx))
+        self.outbox.kick()
+
+    async def join(self, person: Person, chat_id: int, code: str) -> None:
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            invite = await repo.invite(tx, code.strip().upper())
+            if invite is None or invite["expires_at"] < now:
+                await self._say(tx, person, chat_id, "bad_invite")
+            else:
+                volunteer_id = await repo.upsert_volunteer(tx, {
+                    "telegram_id": person.telegram_id, "name": person.volunteer["name"] if person.volunteer
+                    else (person.first_name or str(person.telegram_id)), "language": person.lang,
+                }, now)
+                await repo.add_member(tx, invite["team_id"], volunteer_id, "member", now)
+                await repo.use_invite(tx, invite["code"])
+                await self._say(tx, person, chat_id, "joined", team=invite["team"],
+                                grids=await repo.grids_of(tx, invite["team_id"]))
+        self.outbox.kick()
+
+    async def set_admin_group(self, person: Person, chat_id: int, chat_type: str) -> None:
+        async with self.db.transaction() as tx:
+            if not person.is_admin:
+                await self._say(tx, person, chat_id, "admin_only")
+            elif chat_type not in ("group", "supergroup"):
+                await self._say(tx, person, chat_id, "admin_group_only_in_group")
+            else:
+                await settings_repo.put(tx, ADMIN_GROUP, str(chat_id))
+                await self._say(tx, person, chat_id, "admin_group_set")
+        self.outbox.kick()

@@ -1,0 +1,53 @@
+"""The ticket state machine: which action moves a ticket from which state to which.
+
+open -> claimed -> resolved -> closed; `release` and `reopen` go back to open;
+`cancel` ends it from any unfinished state. Pure: the service applies the move with a
+compare-and-set on the row, so two racing presses cannot both succeed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+OPEN, CLAIMED, RESOLVED, CLOSED, CANCELLED = "open", "claimed", "resolved", "closed", "cancelled"
+ACTIVE = (OPEN, CLAIMED, RESOLVED)
+
+
+@dataclass(frozen=True)
+class Move:
+    action: str
+    sources: tuple[str, ...]
+    target: str
+
+
+MOVES = {
+    move.action: move
+    for move in (
+        Move("claim", (OPEN,), CLAIMED),
+        Move("release", (CLAIMED,), OPEN),
+        Move("resolve", (CLAIMED, OPEN), RESOLVED),
+        Move("confirm", (RESOLVED,), CLOSED),
+        Move("reopen", (RESOLVED, CLOSED), OPEN),
+        Move("cancel", ACTIVE, CANCELLED),
+    )
+}
+
+
+class IllegalMove(Exception):
+    def __init__(self, action: str, status: str) -> None:
+        super().__init__(f"cannot {action} a ticket that is {status}")
+        self.action = action
+        self.status = status
+
+
+def move(action: str, status: str) -> Move:
+    """The move for `action` from `status`, or IllegalMove."""
+    found = MOVES.get(action)
+    if found is None or status not in found.sources:
+        raise IllegalMove(action, status)
+    return found
+
+
+def can(action: str, status: str) -> bool:
+    found = MOVES.get(action)
+    return found is not None and status in found.sources
