@@ -99,7 +99,7 @@ class Person:
         self.id = user_id
         self.first_name = first_name
         self.language_code = language_code
-        self.read = 0  # how many of our chat's messages `next_message` has handed out
+        self.read: set[int] = set()  # indices of our chat's messages `next_message` has handed out
 
     @property
     def user(self) -> dict[str, Any]:
@@ -161,10 +161,10 @@ class Person:
         """The next message the bot sent here that this person has not read yet."""
         def ready() -> Sent | None:
             chat = self.emulator.chat(self.id)
-            for index in range(self.read, len(chat)):
-                if contains is None or contains in chat[index].text:
-                    self.read = index + 1
-                    return chat[index]
+            for index, sent in enumerate(chat):
+                if index not in self.read and (contains is None or contains in sent.text):
+                    self.read.add(index)
+                    return sent
             return None
 
         return await self.emulator.wait_for(ready, timeout, f"a message to {self.first_name} containing {contains!r}")
@@ -184,6 +184,8 @@ class Emulator:
         self._update_ids = itertools.count(1)
         self._message_ids: dict[int, itertools.count[int]] = {}
         self.pending: list[dict[str, Any]] = []
+        self.replays: list[dict[str, Any]] = []   # delivered once more whatever the offset
+        self.last_update: dict[str, Any] = {}
         self.chats: dict[int, list[Sent]] = {}
         self.answers: dict[str, dict[str, Any]] = {}
         self.transcript: list[str] = []
@@ -227,13 +229,15 @@ class Emulator:
     def push(self, payload: dict[str, Any], line: str) -> dict[str, Any]:
         update = {"update_id": next(self._update_ids), **payload}
         self.pending.append(update)
+        self.last_update = update
         self._say(line)
         asyncio.get_running_loop().create_task(self._notify())
         return update
 
     def replay(self, update: dict[str, Any]) -> None:
-        """Deliver an update again with the same update_id (as Telegram does after a crash)."""
-        self.pending.append(update)
+        """Deliver an update again with the same update_id (as Telegram does after a crash
+        that happened before the offset was confirmed)."""
+        self.replays.append(update)
         asyncio.get_running_loop().create_task(self._notify())
 
     def chat(self, chat_id: int) -> list[Sent]:
@@ -311,21 +315,23 @@ class Emulator:
         return True
 
     async def _api_getUpdates(self, params: dict[str, Any]) -> Any:
+        """Like Telegram: an update stays queued until a later call's offset confirms it, so a
+        long poll the client abandoned (a crash, a restart) loses nothing."""
         offset = int(params.get("offset") or 0)
         limit = int(params.get("limit") or 100)
         timeout = float(params.get("timeout") or 0)
-        self.pending = [u for u in self.pending if u["update_id"] >= offset or _is_replay(u, offset)]
+        self.pending = [u for u in self.pending if u["update_id"] >= offset]
 
         def ready() -> list[dict[str, Any]]:
-            return self.pending[:limit]
+            return [u for u in self.pending if u["update_id"] >= offset][:limit] + self.replays[:limit]
 
         if not ready() and timeout > 0:
             try:
                 await self.wait_for(ready, timeout, "updates")
             except AssertionError:
                 return []
-        batch = self.pending[:limit]
-        self.pending = self.pending[len(batch):]
+        batch = ready()[:limit]
+        self.replays = [u for u in self.replays if u not in batch]
         return batch
 
     async def _api_sendMessage(self, params: dict[str, Any]) -> Any:
@@ -399,10 +405,6 @@ class _ApiError(Exception):
         super().__init__(description)
         self.status = status
         self.description = description
-
-
-def _is_replay(update: dict[str, Any], offset: int) -> bool:
-    return bool(update.get("_replay"))
 
 
 def _error(status: int, description: str, retry_after: int | None = None) -> web.Response:

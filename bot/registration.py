@@ -45,7 +45,7 @@ class Registration:
     async def start(self, person: Person, chat_id: int) -> None:
         async with self.db.transaction() as tx:
             if person.registered:
-                await self._say(tx, person, chat_id, "welcome_back", person=person)
+                await self._say(tx, person, chat_id, "welcome_back", me=person)
             elif not person.language_chosen:
                 await users_repo.set_step(tx, person.telegram_id, "language", {"queue": FULL}, self.clock.now())
                 await self._ask_language(tx, person, chat_id)

@@ -16,14 +16,14 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     message = update.effective_message
     assert message is not None
     person = await person_of(update, context)
-    await services(context).desk.reply(person, message.chat.id, "help", person=person)
+    await services(context).desk.reply(person, message.chat.id, "help", me=person)
 
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     assert message is not None
     person = await person_of(update, context)
-    await services(context).desk.reply(person, message.chat.id, "unknown_command", person=person)
+    await services(context).desk.reply(person, message.chat.id, "unknown_command")
 
 
 async def unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -29,6 +29,12 @@ PRECEDENCE = (
 # Needs of daily life: for these a vulnerable person makes a routine problem urgent.
 RAISED_BY_VULNERABILITY = {"water", "power", "heating", "gas", "care", "medical", "lift"}
 _HAN_CHAR = re.compile(r"[\u4e00-\u9fff]")
+# An age of 65 or more, said the ways people say it: "I am 86", "(79)", "88 year old", "八十五岁".
+_AGE = r"(?:6[5-9]|[7-9]\d|10\d)"
+_OLD_AGE = re.compile(
+    rf"(?:\b(?:i am|i'm|im|is|aged|age|mum|mom|dad|mother|father)\s+{_AGE}\b)|(?:\b{_AGE}\s*(?:years?|yrs?|yo|y/o)\b)"
+    rf"|(?:\({_AGE}\))|(?:{_AGE}\s*岁)|(?:{_AGE}\s*了)"
+)
 _LATIN_WORD = re.compile(r"[a-z]{2,}")
 # Words of doubt that contain a negation character but do not negate: 是不是, 不知道.
 _DOUBT = ("是不是", "不知道", "不确定", "说不定", "不清楚", "没事")
@@ -83,6 +89,8 @@ class Engine:
         lang = detect_language(text)
         han, latin = normalize(text[:2000])
         evidence = _Evidence(self._find_han(han) + self._find_latin(latin))
+        if _OLD_AGE.search(text.lower()):
+            evidence.hits.append(_Hit(Entry("en", "age 65+", "vulnerable"), False))
         urgency, category, reasons = self._judge(evidence)
         return Triage(urgency, category, tuple(reasons), lang)
 

@@ -1,0 +1,121 @@
+"""The harness: the real Application, over HTTP, against the bundled Bot API emulator."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.app import Services, build_application, build_services, start, stop
+from bot.clock import FakeClock
+from bot.config import load_settings
+from bot.ratelimit import FloodControl, Limits
+from bot.emulator import TOKEN, Emulator, Person
+from storage import Database
+
+ADMIN = 9001
+GROUP = -100500
+
+
+class Frontdesk:
+    """One bot process; `restart()` stops it and starts a fresh one on the same database."""
+
+    def __init__(self, emulator: Emulator, db_path: Path, clock: FakeClock) -> None:
+        self.emulator = emulator
+        self.db_path = db_path
+        self.clock = clock
+        self.services: Services | None = None
+        self.application: Any = None
+
+    async def start(self, paused: bool = False) -> None:
+        settings = load_settings(
+            telegram_bot_token=TOKEN, telegram_api_base_url=self.emulator.base_url,
+            frontdesk_db=str(self.db_path), admin_ids=frozenset({ADMIN}), default_language="zh", default_grid="G1",
+        )
+        # Telegram's real limits are tested on their own (test_outbox); here they would only slow the flows.
+        roomy = FloodControl(Limits(overall=(1000, 1.0), private=(1000, 1.0), group=(1000, 1.0)))
+        self.services = build_services(settings, self.clock, roomy, poll_interval=0.02)
+        self.services.outbox.paused = paused
+        self.application = build_application(self.services)
+        await start(self.application, poll_timeout=1)
+
+    async def stop(self) -> None:
+        if self.application is not None:
+            await stop(self.application)
+            self.application = None
+
+    async def restart(self, paused: bool = False) -> None:
+        await self.stop()
+        await self.start(paused)
+
+    @property
+    def db(self) -> Database:
+        assert self.services is not None
+        return self.services.db
+
+    async def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        async with self.db.transaction() as tx:
+            return [dict(r) for r in await tx.all(sql, params)]
+
+    async def value(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
+        async with self.db.transaction() as tx:
+            return await tx.value(sql, params)
+
+    async def drain(self) -> None:
+        assert self.services is not None
+        await self.services.outbox.drain()
+
+
+@pytest.fixture
+async def emulator():
+    emulator = Emulator()
+    await emulator.start()
+    yield emulator
+    await emulator.stop()
+
+
+@pytest.fixture
+async def frontdesk(emulator: Emulator, tmp_path: Path):
+    desk = Frontdesk(emulator, tmp_path / "frontdesk.db", FakeClock())
+    await desk.start()
+    yield desk
+    await desk.stop()
+
+
+@pytest.fixture
+def admin(emulator: Emulator) -> Person:
+    return emulator.user(ADMIN, "Wang", "zh")
+
+
+async def make_team(admin: Person, volunteers: list[Person], team: str = "north", grids: str = "G1") -> None:
+    """An admin creates a team for `grids` and every volunteer joins it with the invite code."""
+    admin.send(f"/invite {team}")
+    invite = await admin.next_message("/join")
+    code = re.search(r"/join (\w+)", invite.text).group(1)  # type: ignore[union-attr]
+    admin.send(f"/team {team} grids {grids}")
+    await admin.next_message(grids.split(",")[0])
+    for volunteer in volunteers:
+        volunteer.send(f"/join {code}")
+        await volunteer.next_message(team)
+
+
+async def register(resident: Person, name: str = "Li Xiuying", building: str = "5", lang: str = "en",
+                   phone: str = "13800001111") -> None:
+    """The whole registration conversation, answered the way a resident would."""
+    resident.send("/start")
+    choose = await resident.next_message("choose a language")
+    resident.press(choose, f"lang:{lang}")
+    await resident.next_message(None)                     # language confirmation
+    await resident.next_message(None)                     # intro
+    await resident.next_message(None)                     # phone question
+    resident.share_contact(phone)
+    for answer in (name, building, "2", "302"):
+        await resident.next_message(None)
+        resident.send(answer)
+    alone = await resident.next_message(None)
+    resident.press(alone, "alone:yes")
+    await resident.next_message(None)
+    resident.send("Li Ming 13900002222")
+    await resident.next_message(name)
