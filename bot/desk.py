@@ -521,7 +521,7 @@ class Desk:
             ticket = await repo.get(tx, ticket_id)
             if ticket is None:
                 await self.outbox.post(tx, chat_id, person.lang, "unknown_ticket", lane=Lane.REPLY, purpose="reply",
-                                       ticket_id=ticket_id)
+                                       number=ticket_id)
             else:
                 events = await repo.events(tx, ticket_id)
                 resident = await residents.by_id(tx, ticket["resident_id"]) if ticket["resident_id"] else None

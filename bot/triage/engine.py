@@ -218,8 +218,9 @@ def _spans(text: str, needle: str, pattern: re.Pattern[str] | None) -> list[tupl
 
 
 def _covered(hits: list[_Hit]) -> set[int]:
-    """Positions inside a term that can itself carry a negation word (没反应, isnt picking up)."""
-    return {i for h in hits if h.entry.kind in NEGATABLE for s, e in h.spans for i in range(s, e)}
+    """Positions inside a recognised term: a negation word there belongs to that term
+    (没反应, isnt picking up, not urgent) and negates nothing else."""
+    return {i for h in hits for s, e in h.spans for i in range(s, e)}
 
 
 def _drop_shadowed(hits: list[_Hit]) -> list[_Hit]:

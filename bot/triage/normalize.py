@@ -11,12 +11,12 @@ import opencc
 _T2S = opencc.OpenCC("t2s")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _NON_WORD = re.compile(r"[^0-9a-z\u4e00-\u9fff]+")
+_NON_LATIN = re.compile(r"[^0-9a-z]+")
 # English contractions folded so that "can't", "cant" and "can not" are one token.
 _CONTRACTIONS = [
     (re.compile(r"\bcan ?not\b|\bcan'?t\b"), "cant"),
     (re.compile(r"\bwon'?t\b|\bwill not\b"), "wont"),
     (re.compile(r"\b(do|does|did|is|was|are|were|has|have|had|could|would|should)n'?t\b"), r"\1nt"),
-    (re.compile(r"\b(do|does|did|is|was|are|were|has|have|had|could|would|should) not\b"), r"\1nt"),
     (re.compile(r"\bi'?m\b"), "i am"),
     (re.compile(r"\b(he|she|it|that|there)'?s\b"), r"\1 is"),
 ]
@@ -41,6 +41,6 @@ def normalize(text: str) -> tuple[str, str]:
     latin = text
     for pattern, replacement in _CONTRACTIONS:
         latin = pattern.sub(replacement, latin)
-    latin = " " + " ".join(_NON_WORD.sub(" ", latin).split()) + " "
+    latin = " " + " ".join(_NON_LATIN.sub(" ", latin).split()) + " "
     han = _NON_WORD.sub("", text)
     return han, latin
