@@ -31,6 +31,8 @@ from storage import users as users_repo
 log = logging.getLogger(__name__)
 
 ATTACH_WINDOW = 15 * 60  # a photo sent this soon after a request belongs to it
+# The audit trail names what happened; the state machine names the move.
+EVENT_OF = {"resolve": "resolved", "release": "released", "confirm": "confirmed", "reopen": "reopened"}
 
 
 @dataclass(frozen=True)
@@ -336,20 +338,34 @@ class Desk:
             person.volunteer is not None and ticket["claimed_by"] == person.volunteer["id"]
         )
 
-    async def resolve(self, person: Person, ticket_id: int, message_id: int | None) -> Answer:
+    async def _move(
+        self, tx: Tx, person: Person, ticket_id: int, action: str, values: dict[str, Any], who: str
+    ) -> tuple[dict[str, Any], dict[str, Any]] | Answer:
+        """One state-machine move, checked and audited: (before, after) or the refusal to show.
+        `who` says who may make it: the claimant (or an admin), or the reporter."""
         now = self.clock.now()
+        before = await repo.get(tx, ticket_id)
+        if before is None:
+            return Answer("toast_unknown_ticket", alert=True)
+        allowed = (await self._own_claim(tx, person, before) if who == "claimant"
+                   else before["reporter_chat_id"] == person.telegram_id)
+        if not allowed:
+            return Answer("toast_not_yours", alert=True)
+        move = machine.MOVES[action]
+        if not await repo.change(tx, ticket_id, move.sources, {"status": move.target, **values}, now):
+            return Answer("toast_stale", {"ticket": before}, alert=True)
+        await repo.add_event(tx, ticket_id, EVENT_OF.get(action, action), now, person.telegram_id,
+                             person.display_name)
+        after = await repo.get(tx, ticket_id)
+        assert after is not None
+        return before, after
+
+    async def resolve(self, person: Person, ticket_id: int, message_id: int | None) -> Answer:
         async with self.db.transaction() as tx:
-            ticket = await repo.get(tx, ticket_id)
-            if ticket is None:
-                return Answer("toast_unknown_ticket", alert=True)
-            if not await self._own_claim(tx, person, ticket):
-                return Answer("toast_not_yours", alert=True)
-            if not await repo.change(tx, ticket_id, machine.MOVES["resolve"].sources,
-                                     {"status": machine.RESOLVED, "resolved_at": now}, now):
-                return Answer("toast_stale", {"ticket": ticket}, alert=True)
-            await repo.add_event(tx, ticket_id, "resolved", now, person.telegram_id, person.display_name)
-            ticket = await repo.get(tx, ticket_id)
-            assert ticket is not None
+            moved = await self._move(tx, person, ticket_id, "resolve", {"resolved_at": self.clock.now()}, "claimant")
+            if isinstance(moved, Answer):
+                return moved
+            _, ticket = moved
             if message_id is not None:
                 await self.outbox.edit(tx, person.telegram_id, person.lang, "details_resolved", lane=Lane.REPLY,
                                        purpose="details", message_id=message_id, ticket_id=ticket_id, ticket=ticket)
@@ -362,20 +378,13 @@ class Desk:
         return Answer("toast_resolved")
 
     async def release(self, person: Person, ticket_id: int, message_id: int | None) -> Answer:
-        now = self.clock.now()
         async with self.db.transaction() as tx:
-            ticket = await repo.get(tx, ticket_id)
-            if ticket is None:
-                return Answer("toast_unknown_ticket", alert=True)
-            if not await self._own_claim(tx, person, ticket):
-                return Answer("toast_not_yours", alert=True)
-            releaser = ticket["claimed_by"]
-            if not await repo.change(tx, ticket_id, machine.MOVES["release"].sources,
-                                     {"status": machine.OPEN, "claimed_by": None, "claimed_at": None}, now):
-                return Answer("toast_stale", {"ticket": ticket}, alert=True)
-            await repo.add_event(tx, ticket_id, "released", now, person.telegram_id, person.display_name)
-            ticket = await repo.get(tx, ticket_id)
-            assert ticket is not None
+            moved = await self._move(tx, person, ticket_id, "release", {"claimed_by": None, "claimed_at": None},
+                                     "claimant")
+            if isinstance(moved, Answer):
+                return moved
+            before, ticket = moved
+            releaser = before["claimed_by"]
             if message_id is not None:
                 await self.outbox.edit(tx, person.telegram_id, person.lang, "details_released", lane=Lane.REPLY,
                                        purpose="details", message_id=message_id, ticket_id=ticket_id, ticket=ticket)
@@ -396,15 +405,11 @@ class Desk:
         return ticket
 
     async def confirm_fixed(self, person: Person, ticket_id: int, message_id: int | None) -> Answer:
-        now = self.clock.now()
         async with self.db.transaction() as tx:
-            found = await self._reporters_ticket(tx, person, ticket_id)
-            if isinstance(found, Answer):
-                return found
-            if not await repo.change(tx, ticket_id, machine.MOVES["confirm"].sources,
-                                     {"status": machine.CLOSED, "closed_at": now}, now):
-                return Answer("toast_stale", {"ticket": found}, alert=True)
-            await repo.add_event(tx, ticket_id, "confirmed", now, person.telegram_id, person.display_name)
+            moved = await self._move(tx, person, ticket_id, "confirm", {"closed_at": self.clock.now()}, "reporter")
+            if isinstance(moved, Answer):
+                return moved
+            found, _ = moved
             if message_id is not None:
                 await self.outbox.edit(tx, person.telegram_id, found["lang"], "fixed_thanks", lane=Lane.REPLY,
                                        purpose="reply", message_id=message_id, ticket_id=ticket_id, ticket=found)
@@ -418,21 +423,15 @@ class Desk:
         return Answer("toast_thanks")
 
     async def not_fixed(self, person: Person, ticket_id: int, message_id: int | None) -> Answer:
-        now = self.clock.now()
         async with self.db.transaction() as tx:
-            found = await self._reporters_ticket(tx, person, ticket_id)
-            if isinstance(found, Answer):
-                return found
-            if not await repo.change(tx, ticket_id, machine.MOVES["reopen"].sources,
-                                     {"status": machine.OPEN, "claimed_by": None, "claimed_at": None,
-                                      "resolved_at": None}, now):
-                return Answer("toast_stale", {"ticket": found}, alert=True)
-            await repo.add_event(tx, ticket_id, "reopened", now, person.telegram_id, person.display_name)
+            moved = await self._move(tx, person, ticket_id, "reopen",
+                                     {"claimed_by": None, "claimed_at": None, "resolved_at": None}, "reporter")
+            if isinstance(moved, Answer):
+                return moved
+            found, ticket = moved
             for chat, lang in await self._people_on_ticket(tx, found):
                 await self.outbox.post(tx, chat, lang, "reopened_for_volunteer", lane=self._lane(found),
                                        purpose="update", ticket_id=ticket_id, ticket=found)
-            ticket = await repo.get(tx, ticket_id)
-            assert ticket is not None
             if message_id is not None:
                 await self.outbox.edit(tx, person.telegram_id, ticket["lang"], "reopened_for_resident",
                                        lane=Lane.REPLY, purpose="reply", message_id=message_id,
