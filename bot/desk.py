@@ -22,6 +22,8 @@ from bot.roster import Member, can_act_for_grid, on_duty
 from bot.teams import ADMIN_GROUP
 from bot.triage import Triage, classify
 from storage import Database, Tx
+from storage import inbox as inbox_repo
+from storage import residents as residents_repo
 from storage import outbox as outbox_repo
 from storage import settings as settings_repo
 from storage import teams as teams_repo
@@ -70,10 +72,8 @@ class Desk:
         self, update_id: int, chat_id: int | None, user_id: int | None, kind: str, text: str | None
     ) -> bool:
         """Store an incoming update before anything answers it; False for a replay."""
-        from storage import inbox
-
         async with self.db.transaction() as tx:
-            return await inbox.remember(tx, update_id, chat_id, user_id, kind, text, self.clock.now())
+            return await inbox_repo.remember(tx, update_id, chat_id, user_id, kind, text, self.clock.now())
 
     # -- a request for help --------------------------------------------------------------------
 
@@ -275,14 +275,21 @@ class Desk:
             tx, {"telegram_id": person.telegram_id, "name": person.first_name or str(person.telegram_id),
                  "language": person.lang}, self.clock.now())
 
+    async def _workable(self, tx: Tx, person: Person, ticket_id: int) -> dict[str, Any] | Answer:
+        """The ticket, if this person may work tickets of its grid; otherwise the refusal."""
+        ticket = await repo.get(tx, ticket_id)
+        if ticket is None:
+            return Answer("toast_unknown_ticket", alert=True)
+        if not await self._may_work(tx, person, ticket):
+            return Answer("toast_not_allowed", alert=True)
+        return ticket
+
     async def claim(self, person: Person, ticket_id: int) -> Answer:
         now = self.clock.now()
         async with self.db.transaction() as tx:
-            ticket = await repo.get(tx, ticket_id)
-            if ticket is None:
-                return Answer("toast_unknown_ticket", alert=True)
-            if not await self._may_work(tx, person, ticket):
-                return Answer("toast_not_allowed", alert=True)
+            ticket = await self._workable(tx, person, ticket_id)
+            if isinstance(ticket, Answer):
+                return ticket
             volunteer_id = await self._volunteer_id(tx, person)
             won = await repo.change(tx, ticket_id, machine.MOVES["claim"].sources,
                                     {"status": machine.CLAIMED, "claimed_by": volunteer_id, "claimed_at": now}, now)
@@ -303,9 +310,7 @@ class Desk:
 
     async def _send_details(self, tx: Tx, person: Person, ticket: dict[str, Any]) -> None:
         """The claimant, and only the claimant, gets the address, phone and contacts."""
-        from storage import residents
-
-        resident = await residents.by_id(tx, ticket["resident_id"]) if ticket["resident_id"] else None
+        resident = await residents_repo.by_id(tx, ticket["resident_id"]) if ticket["resident_id"] else None
         attachments = await repo.attachments(tx, ticket["id"])
         await self.outbox.post(
             tx, person.telegram_id, person.lang, "claimed_details", lane=self._lane(ticket), purpose="details",
@@ -320,11 +325,9 @@ class Desk:
     async def decline(self, person: Person, ticket_id: int, message_id: int | None, chat_id: int) -> Answer:
         now = self.clock.now()
         async with self.db.transaction() as tx:
-            ticket = await repo.get(tx, ticket_id)
-            if ticket is None:
-                return Answer("toast_unknown_ticket", alert=True)
-            if not await self._may_work(tx, person, ticket):
-                return Answer("toast_not_allowed", alert=True)
+            ticket = await self._workable(tx, person, ticket_id)
+            if isinstance(ticket, Answer):
+                return ticket
             await repo.add_event(tx, ticket_id, "declined", now, person.telegram_id, person.display_name)
             if message_id is not None and ticket["status"] == machine.OPEN and chat_id > 0:
                 await self.outbox.edit(tx, chat_id, person.lang, "alert_declined", lane=Lane.REPLY,
@@ -514,8 +517,6 @@ class Desk:
         self.outbox.kick()
 
     async def ticket_detail(self, person: Person, chat_id: int, ticket_id: int) -> None:
-        from storage import residents
-
         async with self.db.transaction() as tx:
             ticket = await repo.get(tx, ticket_id)
             if ticket is None:
@@ -523,7 +524,7 @@ class Desk:
                                        number=ticket_id)
             else:
                 events = await repo.events(tx, ticket_id)
-                resident = await residents.by_id(tx, ticket["resident_id"]) if ticket["resident_id"] else None
+                resident = await residents_repo.by_id(tx, ticket["resident_id"]) if ticket["resident_id"] else None
                 tz = self.settings.timezone
                 await self.outbox.post(
                     tx, chat_id, person.lang, "admin_ticket", lane=Lane.REPLY, purpose="reply", ticket=ticket,

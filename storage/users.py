@@ -18,9 +18,10 @@ async def get(tx: Tx, telegram_id: int) -> dict[str, Any] | None:
 
 
 async def touch(tx: Tx, telegram_id: int, first_name: str | None, now: float) -> dict[str, Any]:
+    """Make sure the user has a row; a lookup without a name keeps the name we know."""
     await tx.execute(
         """INSERT INTO users (telegram_id, first_name, updated_at) VALUES (?, ?, ?)
-           ON CONFLICT(telegram_id) DO UPDATE SET first_name = excluded.first_name""",
+           ON CONFLICT(telegram_id) DO UPDATE SET first_name = coalesce(excluded.first_name, users.first_name)""",
         (telegram_id, first_name, now),
     )
     user = await get(tx, telegram_id)

@@ -96,6 +96,8 @@ async def test_report_claim_resolve_confirm_rate(frontdesk, emulator, admin):
     assert "Wei" not in told.text  # the volunteer's first name only
     await emulator.wait_for(lambda: "claimed by Zhang Wei" in alert_liu.text, 5, "Liu's alert to be edited")
     assert alert_liu.buttons == []
+    # looking up Liu's language to edit that alert must not forget who Liu is
+    assert await frontdesk.value("SELECT first_name FROM users WHERE telegram_id = 7002") == "Liu Yang"
 
     zhang.press(details, details.button("resolve:"))
     fixed = await resident.next_message("Is it fixed?")
