@@ -16,6 +16,7 @@ from bot.ratelimit import FloodControl
 from bot.registration import Registration
 from bot.render import Renderer
 from bot.teams import Teams
+from bot.vocabulary import Vocabulary
 from handlers import register_all
 from storage import Database
 
@@ -39,6 +40,7 @@ class Services:
     desk: Desk
     registration: Registration
     teams: Teams
+    vocabulary: Vocabulary
 
     async def open(self, application: Application) -> None:
         await self.db.open()
@@ -61,9 +63,10 @@ def build_services(settings: Settings, clock: Clock | None = None, flood: FloodC
     db = Database(settings.frontdesk_db)
     renderer = Renderer(settings.default_language)
     outbox = Outbox(db, renderer, clock, flood, poll_interval=poll_interval)
+    vocabulary = Vocabulary(db, outbox, renderer, clock)
     return Services(
-        settings=settings, clock=clock, db=db, renderer=renderer, outbox=outbox,
-        desk=Desk(db, outbox, settings, clock),
+        settings=settings, clock=clock, db=db, renderer=renderer, outbox=outbox, vocabulary=vocabulary,
+        desk=Desk(db, outbox, settings, clock, vocabulary),
         registration=Registration(db, outbox, renderer, settings, clock),
         teams=Teams(db, outbox, clock),
     )

@@ -1,4 +1,5 @@
-"""The `frontdesk` command: run the bot, run the offline demo, import spreadsheets, measure triage."""
+"""The `frontdesk` command: run the bot, run the offline demo, import spreadsheets, measure triage,
+export the admins' triage corrections."""
 
 from __future__ import annotations
 
@@ -82,6 +83,28 @@ def cmd_triage_eval(args: argparse.Namespace) -> int:
     return 0 if metrics["emergency_recall"] == 1.0 else 1
 
 
+def cmd_triage_corrections(args: argparse.Namespace) -> int:
+    from bot.vocabulary import export_corrections
+    from storage import Database
+
+    settings = _settings(telegram_bot_token="unused-for-export")
+
+    async def go() -> int:
+        db = await Database(settings.frontdesk_db).open()
+        try:
+            if args.output == "-":
+                count = await export_corrections(db, sys.stdout)
+            else:
+                with open(args.output, "w", encoding="utf-8") as out:
+                    count = await export_corrections(db, out)
+        finally:
+            await db.close()
+        print(f"{count} corrected tickets exported", file=sys.stderr)
+        return 0
+
+    return asyncio.run(go())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="frontdesk", description="The residents' committee front desk bot.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -98,6 +121,10 @@ def main(argv: list[str] | None = None) -> int:
     ev = triage_sub.add_parser("eval", help="score a labelled JSON Lines file")
     ev.add_argument("file")
     ev.set_defaults(func=cmd_triage_eval)
+    corrections = triage_sub.add_parser(
+        "corrections", help="export the admins' corrections as labelled JSON Lines (the data set's format)")
+    corrections.add_argument("-o", "--output", default="-", help="file to write (default: standard output)")
+    corrections.set_defaults(func=cmd_triage_corrections)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.command == "run" else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")

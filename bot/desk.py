@@ -20,7 +20,9 @@ from bot.outbox import Lane, Outbox
 from bot.people import Person, first_name_of, load_person
 from bot.roster import Member, can_act_for_grid, on_duty
 from bot.teams import ADMIN_GROUP
-from bot.triage import Triage, classify
+from bot.triage import Triage
+from bot.triage.engine import RANK, detect_language
+from bot.vocabulary import Vocabulary
 from storage import Database, Tx
 from storage import inbox as inbox_repo
 from storage import residents as residents_repo
@@ -28,6 +30,7 @@ from storage import outbox as outbox_repo
 from storage import settings as settings_repo
 from storage import teams as teams_repo
 from storage import tickets as repo
+from storage import triage as triage_repo
 from storage import users as users_repo
 
 log = logging.getLogger(__name__)
@@ -47,12 +50,16 @@ class Answer:
 
 
 class Desk:
-    def __init__(self, db: Database, outbox: Outbox, settings: Settings, clock: Clock) -> None:
+    def __init__(self, db: Database, outbox: Outbox, settings: Settings, clock: Clock,
+                 vocabulary: Vocabulary) -> None:
         self.db = db
         self.outbox = outbox
         self.settings = settings
         self.clock = clock
-        self.classify = classify
+        self.vocabulary = vocabulary
+
+    def classify(self, text: str) -> Triage:
+        return self.vocabulary.classify(text)
 
     # -- people -----------------------------------------------------------------------------
 
@@ -82,9 +89,10 @@ class Desk:
         message_id: int | None = None, attachment: tuple[str, str] | None = None,
     ) -> int:
         """A resident's words become a ticket, an answer, and alerts. Returns the ticket id."""
-        verdict: Triage = self.classify(text)
         now = self.clock.now()
         async with self.db.transaction() as tx:
+            await self.vocabulary.refresh(tx)  # the committee's newest words count at once
+            verdict = self.classify(text)
             person = await self.person(tx, person.telegram_id, person.first_name)
             lang = person.lang if person.language_chosen or person.resident else verdict.lang
             resident = person.resident
@@ -532,6 +540,51 @@ class Desk:
                     events=[{**e, "when": local_time(e["at"], tz)} for e in events],
                     created=local_time(ticket["created_at"], tz),
                 )
+        self.outbox.kick()
+
+    # -- an admin corrects the triage ---------------------------------------------------------
+
+    async def correct(self, person: Person, chat_id: int, ticket_id: int, urgency: str | None,
+                      category: str | None) -> None:
+        """An admin's verdict replaces the engine's: the ticket follows it (a raised, unclaimed
+        ticket is alerted again at its new level), and the correction is kept as a labelled example."""
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            before = await repo.get(tx, ticket_id)
+            if before is None:
+                await self.outbox.post(tx, chat_id, person.lang, "unknown_ticket", lane=Lane.REPLY, purpose="reply",
+                                       number=ticket_id)
+                self.outbox.kick()
+                return
+            urgency, category = urgency or before["urgency"], category or before["category"]
+            if (urgency, category) == (before["urgency"], before["category"]):
+                await self.outbox.post(tx, chat_id, person.lang, "triage_unchanged", lane=Lane.REPLY,
+                                       purpose="reply", ticket=before)
+                self.outbox.kick()
+                return
+            await repo.update(tx, ticket_id, {"urgency": urgency, "category": category}, now)
+            await repo.add_event(tx, ticket_id, "triage_corrected", now, person.telegram_id, person.display_name,
+                                 f"{before['urgency']}/{before['category']} -> {urgency}/{category}")
+            await triage_repo.add_correction(tx, {
+                "ticket_id": ticket_id, "text": before["text"], "lang": detect_language(before["text"]),
+                "from_urgency": before["urgency"], "from_category": before["category"], "urgency": urgency,
+                "category": category, "by_id": person.telegram_id, "by_name": person.display_name, "at": now,
+            })
+            ticket = await repo.get(tx, ticket_id)
+            assert ticket is not None
+            raised = RANK[urgency] > RANK[before["urgency"]]
+            realert = raised and ticket["status"] == machine.OPEN
+            if realert:
+                await self._alert(tx, ticket)
+            if raised and urgency == "emergency" and ticket["status"] in machine.ACTIVE:
+                await self.outbox.post(tx, ticket["reporter_chat_id"], ticket["lang"], "raised_to_emergency",
+                                       lane=Lane.EMERGENCY, purpose="update", ticket_id=ticket_id, ticket=ticket,
+                                       numbers=self._numbers(category))
+            for chat, lang in await self._people_on_ticket(tx, ticket):
+                await self.outbox.post(tx, chat, lang, "triage_changed", lane=self._lane(ticket), purpose="update",
+                                       ticket_id=ticket_id, ticket=ticket, before=before)
+            await self.outbox.post(tx, chat_id, person.lang, "triage_corrected", lane=Lane.REPLY, purpose="reply",
+                                   ticket=ticket, before=before, realerted=realert)
         self.outbox.kick()
 
     # -- delivery failures ------------------------------------------------------------------------

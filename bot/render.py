@@ -51,6 +51,11 @@ class Renderer:
     def _labels(self, lang: str) -> Any:
         return self.env.get_template(f"{lang}/buttons.j2").module
 
+    @lru_cache(maxsize=8)
+    def words(self, lang: str) -> Any:
+        """The names of urgencies (U), categories (C), statuses (S) in one language (_words.j2)."""
+        return self.env.get_template(f"{self.lang(lang)}/_words.j2").module
+
     def label(self, lang: str | None, key: str, **context: Any) -> str:
         value = getattr(self._labels(self.lang(lang)), key)
         return str(value).format(**context) if context else str(value)

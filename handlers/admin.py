@@ -1,10 +1,12 @@
-"""Admins: teams and invites, the admin group, the ticket list and a ticket's history."""
+"""Admins: teams and invites, the admin group, the ticket list, a ticket's history,
+triage corrections and the committee's keywords."""
 
 from __future__ import annotations
 
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes
 
+from bot.vocabulary import parse_label
 from handlers.common import person_of, services
 
 
@@ -17,6 +19,11 @@ async def _admin(update: Update, context: ContextTypes.DEFAULT_TYPE):  # type: i
         await services(context).desk.reply(person, message.chat.id, "admin_only")
         return None
     return person
+
+
+def _ticket_number(word: str) -> int | None:
+    word = word.lstrip("#")
+    return int(word) if word.isdigit() and len(word) <= 10 else None
 
 
 async def invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -56,10 +63,46 @@ async def ticket(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     chat_id = update.effective_message.chat.id  # type: ignore[union-attr]
     args = context.args or []
-    if len(args) != 1 or not args[0].lstrip("#").isdigit() or len(args[0]) > 10:
+    number = _ticket_number(args[0]) if len(args) == 1 else None
+    if number is None:
         await services(context).desk.reply(person, chat_id, "usage_ticket")
         return
-    await services(context).desk.ticket_detail(person, chat_id, int(args[0].lstrip("#")))
+    await services(context).desk.ticket_detail(person, chat_id, number)
+
+
+async def triage(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/triage N URGENCY [CATEGORY]: the committee's verdict replaces the engine's."""
+    person = await _admin(update, context)
+    if person is None:
+        return
+    s = services(context)
+    chat_id = update.effective_message.chat.id  # type: ignore[union-attr]
+    args = context.args or []
+    number = _ticket_number(args[0]) if args else None
+    label = parse_label(args[1:], s.renderer) if 2 <= len(args) <= 3 else None
+    if number is None or label is None or (label.urgency is None and label.category is None):
+        await s.desk.reply(person, chat_id, "usage_triage")
+        return
+    await s.desk.correct(person, chat_id, number, label.urgency, label.category)
+
+
+async def keyword(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/keyword list | add TERM URGENCY CATEGORY | remove TERM."""
+    person = await _admin(update, context)
+    if person is None:
+        return
+    s = services(context)
+    chat_id = update.effective_message.chat.id  # type: ignore[union-attr]
+    args = context.args or []
+    action = args[0].lower() if args else "list"
+    if action == "list" and len(args) <= 1:
+        await s.vocabulary.show(person, chat_id)
+    elif action == "add" and len(args) >= 4:
+        await s.vocabulary.add(person, chat_id, " ".join(args[1:-2]), args[-2:])
+    elif action in ("remove", "delete") and len(args) >= 2:
+        await s.vocabulary.remove(person, chat_id, " ".join(args[1:]))
+    else:
+        await s.desk.reply(person, chat_id, "usage_keyword")
 
 
 async def set_admin_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -74,4 +117,6 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("team", team))
     application.add_handler(CommandHandler("tickets", tickets))
     application.add_handler(CommandHandler("ticket", ticket))
+    application.add_handler(CommandHandler("triage", triage))
+    application.add_handler(CommandHandler("keyword", keyword))
     application.add_handler(CommandHandler("set_admin_group", set_admin_group))
