@@ -32,6 +32,8 @@ RED_FLAGS_ZH = [
     "卫生间漏水，水流到插座那边了",
     "ＧＡＳ味很大",  # full-width letters fold to ASCII
     "楼上有人在打老婆，一直喊救命",
+    "我妈说她不想活了，一个人在阳台上",  # self-harm
+    "邻居小伙子说要跳楼",
 ]
 RED_FLAGS_EN = [
     "my grandma fell and can't get up",
@@ -54,6 +56,8 @@ RED_FLAGS_EN = [
     "fell in the shower 🚿 cant get up 😭",
     "no gas smell now but it was strong an hour ago",
     "my mother took too many pills, overdose",
+    "my friend says she wants to kill herself tonight",  # self-harm
+    "a man is threatening to jump from the roof of building 4",
 ]
 
 
@@ -91,6 +95,136 @@ def test_red_flag_is_an_emergency(text: str) -> None:
 def test_guide_hard_cases(text: str, urgency: str, category: str) -> None:
     verdict = classify(text)
     assert (verdict.urgency, verdict.category) == (urgency, category), (text, verdict)
+
+
+# Sentences written for this suite, none from the dev set: each exercises one rule (a scoped
+# "over", a still-growing leak, a question about an announced outage, a how-to question, a need
+# for today, a chronic condition, wiring vs fire, devices that do not respond, the danger-word
+# floor). Written before the rules were tuned, they also estimated how far the dev score carries.
+BEYOND_DEV = [
+        ('我奶奶在卫生间滑了一下，没摔伤，就是地漏堵了老积水', 'routine', 'sanitation'),
+        ('My son slipped on the broken stair, not hurt, but the step needs fixing', 'routine', 'infrastructure'),
+        ('火灭了但是还在冒烟', 'emergency', 'fire'),
+        ('The fire was out quickly but the stairwell walls are covered in soot', 'routine', 'sanitation'),
+        ('楼道灯修好了，谢谢师傅', 'info', 'admin'),
+        ('The neighbours stopped the party and apologised, no need to come', 'info', 'dispute'),
+        ('卫生间天花板的水渍越来越大 不急但是在往下滴', 'urgent', 'water'),
+        ('有人抢了我的包 往东门跑了', 'emergency', 'security'),
+        ("Someone snatched an old lady's purse and ran off towards the market", 'emergency', 'security'),
+        ('听说下周三计划停气，是几点开始？', 'info', 'gas'),
+        ('Is the water going to be shut off on Friday for the pipe works?', 'info', 'water'),
+        ('The notice says the power will be cut tomorrow morning, how long will it be off?', 'info', 'power'),
+        ('No heating since yesterday, is it planned?', 'urgent', 'heating'),
+        ('请问旧家具放哪，有固定时间收吗？', 'info', 'sanitation'),
+        ('How do I apply for the elderly meal subsidy?', 'info', 'admin'),
+        ('居住证明怎么办理？需要带什么？', 'info', 'admin'),
+        ('楼上天天半夜吵，今天能不能派人来说说', 'urgent', 'dispute'),
+        ('I need the residence certificate today, the school closes at 5. Could someone sign it?', 'urgent', 'admin'),
+        ('不着急，我爸的降压药快吃完了，下周能帮忙开点吗', 'routine', 'medical'),
+        ('No rush, my 90 year old mum would like a volunteer to visit for a chat', 'routine', 'care'),
+        ('我妈八十多了，家里停水一上午了', 'urgent', 'water'),
+        ('我腿上还打着石膏，家里没吃的了，能帮忙买点菜吗', 'urgent', 'care'),
+        ("My husband is recovering from a hip operation and we can't get our shopping, nothing in the fridge", 'urgent', 'care'),
+        ('插座冒火花 墙里有焦味', 'emergency', 'power'),
+        ('The light switch in the hall sparks and smells burnt', 'emergency', 'power'),
+        ('屋里着火了 电线在烧', 'emergency', 'fire'),
+        ('The breaker tripped again and half the flat has no power', 'urgent', 'power'),
+        ('Grandpa tripped over the kerb yesterday, he is fine, but the kerb is broken', 'routine', 'infrastructure'),
+        ('门禁刷卡没反应 进不去楼', 'routine', 'infrastructure'),
+        ('叫了半天没反应 我妈倒在床边', 'emergency', 'medical'),
+        ('电梯晃得厉害还有异响，大家都不敢坐', 'urgent', 'lift'),
+        ("The lift door closed on my son's hand, he's ok but it keeps doing it", 'urgent', 'lift'),
+        ('马桶往上返水 满地都是脏水', 'urgent', 'sanitation'),
+        ('Sewage is backing up through the shower drain into the bathroom', 'urgent', 'sanitation'),
+        ('我老伴扭了腰 躺着起不来 翻身都疼', 'emergency', 'medical'),
+        ("My aunt missed her check in this morning and isn't answering", 'urgent', 'care'),
+        ('暖气片接口漏水 屋里也不热了', 'urgent', 'heating'),
+        ("She can't cook for herself since the stroke last year, could someone bring meals this week?", 'routine', 'care'),
+        ('去年我摔倒是你们送我去医院的，现在早好了，谢谢', 'info', 'admin'),
+        ('隔壁王大爷家门口的报纸堆了三天没人拿，敲门也没人应', 'emergency', 'care'),
+        ('我爸说话突然含糊不清，嘴也歪了', 'emergency', 'medical'),
+        ('The toilet in the community centre has been blocked for a week', 'routine', 'sanitation'),
+        ('楼下垃圾桶满了好几天没人收，味道很大', 'routine', 'sanitation'),
+        ('我家暖气一点都不热，老人在家冻得受不了', 'urgent', 'heating'),
+        ("Can I get a parking permit for my son's car at the office?", 'info', 'admin'),
+        ('Thanks to Xiao Liu for carrying my rice upstairs yesterday!', 'info', 'admin'),
+        ('The street lamp outside building 7 has been flickering for weeks', 'routine', 'infrastructure'),
+        ('楼道里有股很浓的煤气味，不知道谁家的', 'emergency', 'gas'),
+        ("There's a man trying door handles on the 3rd floor right now", 'emergency', 'security'),
+        ('我妈糖尿病，胰岛素用完了，她腿脚不便出不了门', 'urgent', 'medical'),
+        ('邻居家狗天天叫，晚上睡不着', 'routine', 'dispute'),
+        ('水管爆了 厨房全是水', 'urgent', 'water'),
+        ('Someone keeps parking in the fire lane behind block 2', 'routine', 'dispute'),
+        ("I'm fine today, thank you", 'info', 'care'),
+        ('电梯卡在六楼和七楼之间，我妈在里面', 'emergency', 'lift'),
+        ("My neighbour's balcony has smoke coming out and nobody answers the door", 'emergency', 'fire'),
+        ('社区下个月有没有免费体检啊', 'info', 'medical'),
+        ('我一个人住，今天头特别晕，站都站不稳', 'emergency', 'medical'),
+        ('Hot water pipe in the basement is leaking steam, quite a lot', 'urgent', 'water'),
+        ('The kids upstairs run around until midnight every day', 'routine', 'dispute'),
+        ('家里没电了，冰箱里都是我老伴的胰岛素', 'urgent', 'power'),
+        ('有人打电话说我孙子出事了让我转钱', 'urgent', 'security'),
+        ("My father has dementia and walked out an hour ago, we can't find him", 'emergency', 'security'),
+        ('可以帮我爷爷预约一下下周的理发服务吗', 'routine', 'care'),
+        ('楼顶漏雨 顺着墙流到插座那里了', 'emergency', 'water'),
+        ('好的，知道了', 'info', 'admin'),
+        ('奶奶在厨房晕倒了 叫她没反应', 'emergency', 'medical'),
+        ('My wife is having trouble breathing and her lips are turning blue', 'emergency', 'medical'),
+        ('楼下车库有股汽油味 还有烟', 'emergency', 'fire'),
+        ('老李家三天没开门了 电话也打不通 他一个人住', 'emergency', 'care'),
+        ('A boy about 6 is wandering alone near the canal, crying for his mum', 'emergency', 'security'),
+        ('楼道的灯坏了一个月了', 'routine', 'infrastructure'),
+        ('Our bathroom tap drips all night', 'routine', 'water'),
+        ('小区里老鼠太多了 晚上在垃圾桶边乱窜', 'routine', 'sanitation'),
+        ('Renovation drilling starts at 7am every day next door', 'routine', 'dispute'),
+        ('家里断水了 我妈瘫在床上 水都喝不上', 'urgent', 'water'),
+        ('No heat in our flat and we have a newborn', 'urgent', 'heating'),
+        ('锁在门外了 钥匙落在屋里 外面下着雪', 'urgent', 'security'),
+        ('请问社区食堂几点开饭', 'info', 'admin'),
+        ('What documents do I need for the low-income subsidy?', 'info', 'admin'),
+        ('谢谢小张昨天帮我修好了水龙头', 'info', 'admin'),
+        ('挺好的 不用担心', 'info', 'care'),
+        ('卫生间的下水道堵了 水下不去', 'routine', 'sanitation'),
+        ('有人在楼下打架 还拿着刀', 'emergency', 'security'),
+        ('The smoke alarm in the flat above has been beeping for an hour and I smell burning', 'emergency', 'fire'),
+        ('我家孩子误吃了奶奶的降压药', 'emergency', 'medical'),
+        ('楼上装修把我家天花板震裂了一条缝', 'routine', 'infrastructure'),
+        ('Is the community office open on Saturday?', 'info', 'admin'),
+        ('我闻到好像有点煤气味 不确定', 'emergency', 'gas'),
+        ("The old man in 5B hasn't collected his milk for three days and isn't answering", 'emergency', 'care'),
+        ('停车位被别人占了好几天', 'routine', 'dispute'),
+        ('爷爷从床上掉下来了 头上流了好多血', 'emergency', 'medical'),
+        ('Theres water pouring through the ceiling light in the hallway', 'emergency', 'water'),
+        ('老伴突然胸口疼得厉害 出冷汗', 'emergency', 'medical'),
+        ('I can hear someone screaming for help in flat 3C', 'emergency', 'security'),
+        ('厨房的燃气管子好像在漏气 嘶嘶响', 'emergency', 'gas'),
+        ('A woman upstairs is threatening to jump from the balcony', 'emergency', 'security'),
+        ('楼下电动车充电着火了 烟往楼上窜', 'emergency', 'fire'),
+        ("My mother has been vomiting all day and can't keep water down, she's 84", 'urgent', 'medical'),
+        ('家里停电三个小时了 冰箱里的东西要坏了', 'urgent', 'power'),
+        ("The front door of our building won't lock", 'routine', 'infrastructure'),
+        ('小区健身器材有个螺丝松了', 'routine', 'infrastructure'),
+        ("My 92-year-old neighbour has no drinking water left and can't carry bottles", 'urgent', 'care'),
+        ('能不能帮我查一下养老金什么时候到账', 'info', 'admin'),
+        ('When is the next flu vaccine day at the community centre?', 'info', 'medical'),
+        ('昨天的暖气维修师傅很负责，表扬一下', 'info', 'admin'),
+        ('all good here, thanks', 'info', 'care'),
+        ('水龙头一直滴水 关不紧', 'routine', 'water'),
+        ('Someone dumped a mattress by the bins', 'routine', 'sanitation'),
+        ('楼上的狗半夜一直叫 好几天了', 'routine', 'dispute'),
+]
+
+
+@pytest.mark.parametrize("text, urgency, category", BEYOND_DEV)
+def test_sentences_beyond_the_dev_set(text: str, urgency: str, category: str) -> None:
+    verdict = classify(text)
+    assert (verdict.urgency, verdict.category) == (urgency, category), (text, verdict)
+
+
+def test_an_unreadable_message_with_a_danger_word_is_urgent_not_routine() -> None:
+    verdict = classify("奶奶在院子里晕乎乎的")
+    assert verdict.urgency in ("urgent", "emergency"), verdict
+    assert classify("小区后门的拴马桩倒歪了").urgency == "routine"
 
 
 def test_language_and_reasons() -> None:
@@ -137,5 +271,7 @@ def test_dev_set_targets_hold_if_present() -> None:
     from bot.triage.evaluate import evaluate
 
     metrics = evaluate(path, io.StringIO())
-    assert metrics["emergency_recall"] >= 0.98
+    assert metrics["emergency_recall"] == 1.0
     assert metrics["emergency_precision"] >= 0.80
+    assert metrics["urgency_macro_f1"] >= 0.90
+    assert metrics["category_accuracy"] >= 0.90

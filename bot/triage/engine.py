@@ -23,11 +23,13 @@ from bot.triage.normalize import normalize
 
 RANK = {"info": 0, "routine": 1, "urgent": 2, "emergency": 3}
 PRECEDENCE = (
-    "fire", "gas", "lift", "power", "water", "security", "medical", "heating", "care",
+    "fire", "gas", "lift", "water", "power", "security", "medical", "heating", "care",
     "sanitation", "infrastructure", "dispute", "admin",
 )
 # Needs of daily life: for these a vulnerable person makes a routine problem urgent.
-RAISED_BY_VULNERABILITY = {"water", "power", "heating", "gas", "care", "medical", "lift"}
+# Care requests (a visit, laundry, a bath) are made by vulnerable people by nature: not raised;
+# their urgent forms (no food, cannot cook) are urgent terms of their own.
+RAISED_BY_VULNERABILITY = {"water", "power", "heating", "gas", "medical", "lift"}
 _HAN_CHAR = re.compile(r"[\u4e00-\u9fff]")
 # An age of 65 or more, said the ways people say it: "I am 86", "(79)", "88 year old", "八十五岁".
 _AGE = r"(?:6[5-9]|[7-9]\d|10\d)"
@@ -39,7 +41,11 @@ _LATIN_WORD = re.compile(r"[a-z]{2,}")
 # Words of doubt that contain a negation character but do not negate: 是不是, 不知道.
 _DOUBT = ("是不是", "不知道", "不确定", "说不定", "不清楚", "没事")
 # Kinds whose terms a negation cancels ("no smell", 没有冒烟); a topic stays a topic.
-NEGATABLE = {"problem", "cue"}
+NEGATABLE = {"problem", "cue", "danger"}
+# Longest match: a longer term of these kinds hides a shorter problem, over or calm inside it
+# (a topic is never hidden: it names the thing, and its family feeds the combos).
+SHADOWING = {"problem", "over", "calm", "topic"}
+SHADOWED = {"problem", "over", "calm"}
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,26 @@ class _Hit:
     negated: bool
     spans: list[tuple[int, int]] = field(default_factory=list)
     text: str = "han"
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """One reading of the message: an urgency and a category, and the term or combo behind it."""
+
+    urgency: str
+    category: str
+    why: str
+    combo: bool = False
+    raised: bool = False
+
+    def at(self, urgency: str) -> "Proposal":
+        return Proposal(urgency, self.category, self.why, self.combo, raised=RANK[urgency] > RANK[self.urgency])
+
+    def weight(self) -> tuple[int, bool, bool, int]:
+        """The highest urgency; at the same urgency a term urgent by itself says more than one
+        raised by a modifier, a combo (two families: sparks + socket) more than one term alone,
+        then the category whose owner must act first."""
+        return RANK[self.urgency], not self.raised, self.combo, -PRECEDENCE.index(self.category)
 
 
 @dataclass
@@ -91,6 +117,8 @@ class Engine:
         evidence = _Evidence(self._find_han(han) + self._find_latin(latin))
         if _OLD_AGE.search(text.lower()):
             evidence.hits.append(_Hit(Entry("en", "age 65+", "vulnerable"), False))
+        if "?" in text or "？" in text:
+            evidence.hits.append(_Hit(Entry("en", "?", "ask"), False))
         urgency, category, reasons = self._judge(evidence)
         return Triage(urgency, category, tuple(reasons), lang)
 
@@ -142,56 +170,71 @@ class Engine:
 
     def _judge(self, ev: _Evidence) -> tuple[str, str, list[str]]:
         reasons: list[str] = []
-        proposals: list[tuple[str, str, str]] = []  # (urgency, category, why)
+        proposals: list[Proposal] = []
         for entry in ev.present("problem"):
-            proposals.append((entry.urgency, entry.category, entry.term))
+            proposals.append(Proposal(entry.urgency, entry.category, entry.term))
         families = {h.entry.family for h in ev.hits if h.entry.family and not h.negated}
         for first in families:
             for second in families:
                 combo = self._combos.get((first, second))
                 if combo:
-                    proposals.append((combo.urgency, combo.category, f"{first}+{second}"))
+                    proposals.append(Proposal(combo.urgency, combo.category, f"{first}+{second}", combo=True))
         for entry in ev.negated():
             reasons.append(f"negated: {entry.term}")
 
-        over = ev.has("over") and not ev.has("ongoing")
-        past = ev.has("past")
-        if over:
-            reasons.append("danger over: " + ", ".join(e.term for e in ev.present("over")))
-            flags = [p for p in proposals if p[0] == "emergency"]
-            rest = [p for p in proposals if p[0] != "emergency"]
-            if flags and past:
-                # A past emergency that is over: what is left to do decides, or it is news.
-                proposals = rest or [("info", _best(flags)[1], "past event")]
-            elif flags:
-                proposals = rest + [("urgent", c, w) for _, c, w in flags]
-            elif past and not rest:
-                proposals = []
-
+        proposals = _after_the_danger(ev, proposals, reasons)
+        if ev.has("chronic") and any(p.category != "medical" for p in proposals):
+            # A healed or long-known condition (in a cast, 老毛病): the need it causes is the problem.
+            proposals = [p for p in proposals if p.category != "medical" or p.urgency == "emergency"]
         if not proposals:
             return self._no_problem(ev, reasons)
 
-        urgency, category, why = _best(proposals)
-        reasons.insert(0, f"{urgency}/{category}: {why}")
-        if over and urgency != "emergency" and all(p[0] != "emergency" for p in proposals) and past:
-            urgency = "info" if urgency == "routine" else urgency
+        calm = ev.present("calm") if not ev.has("ongoing") else []
+        if calm:
+            # The sender says it can wait; a red flag is never theirs to lower.
+            proposals = [p.at("routine") if p.urgency == "urgent" else p for p in proposals]
+            reasons.append("not urgent: " + ", ".join(e.term for e in calm))
+        else:
+            if ev.has("soon"):
+                proposals = [p.at("urgent") if p.urgency == "routine" else p for p in proposals]
+                reasons.append("needed today: " + ", ".join(e.term for e in ev.present("soon")))
+            vulnerable = ev.present("vulnerable")
+            raised = [p.at("urgent") if p.urgency == "routine" and p.category in RAISED_BY_VULNERABILITY else p
+                      for p in proposals]
+            if vulnerable and raised != proposals:
+                proposals = raised
+                reasons.append("vulnerable: " + ", ".join(e.term for e in vulnerable))
 
-        if ev.has("calm") and urgency == "urgent" and not any(p[0] == "emergency" for p in proposals):
-            urgency = "routine"
-            reasons.append("not urgent: " + ", ".join(e.term for e in ev.present("calm")))
-        vulnerable = ev.present("vulnerable")
-        if vulnerable and urgency == "routine" and category in RAISED_BY_VULNERABILITY:
-            urgency = "urgent"
-            reasons.append("vulnerable: " + ", ".join(e.term for e in vulnerable))
+        best = max(proposals, key=Proposal.weight)
+        urgency, category = best.urgency, best.category
+        reasons.insert(0, f"{urgency}/{category}: {best.why}")
+        if ev.has("ask") and not ev.has("ongoing") and (
+            (ev.has("future") and urgency in ("urgent", "routine")) or (ev.has("howto") and urgency == "routine")
+        ):
+            # A question about an announced outage or how a service works: nothing is broken yet.
+            urgency = "info"
+            reasons.insert(0, "info: a question about " + ("what is planned" if ev.has("future") else "how to"))
         if urgency == "info":
             category = self._info_category(ev, category)
         return urgency, category, reasons
 
     def _no_problem(self, ev: _Evidence, reasons: list[str]) -> tuple[str, str, list[str]]:
         category = self._info_category(ev, None)
-        if ev.has("ask") or ev.has("chat") or ev.has("over") or ev.has("past"):
+        if ev.has("soon"):
+            # Nothing broken, but a person is needed today (a paper due this afternoon).
+            reasons.insert(0, "urgent: needed today: " + ", ".join(e.term for e in ev.present("soon")))
+            return "urgent", category, reasons
+        admin_topic = any(e.category == "admin" for e in ev.present("topic"))
+        if ev.has("ask") or ev.has("chat") or ev.has("over") or ev.has("past") or admin_topic:
+            # A question, thanks, news, or an office matter (certificates, activities, suggestions).
             reasons.insert(0, "info: no problem named")
             return "info", category, reasons
+        danger = ev.present("danger")
+        if danger:
+            # Words we cannot read, with a word of danger in them: a person looks today.
+            first = min(danger, key=lambda e: PRECEDENCE.index(e.category))
+            reasons.insert(0, "urgent: unrecognised, danger words: " + ", ".join(e.term for e in danger))
+            return "urgent", first.category, reasons
         # Words we do not understand still reach a person: a ticket, not silence.
         reasons.insert(0, "routine: nothing recognised, a person will read it")
         return "routine", category, reasons
@@ -224,11 +267,12 @@ def _covered(hits: list[_Hit]) -> set[int]:
 
 
 def _drop_shadowed(hits: list[_Hit]) -> list[_Hit]:
-    """A term found only inside a longer term means the longer one (打不着火 is not 着火)."""
-    problems = [h for h in hits if h.entry.kind in ("problem", "over", "calm")]
+    """A term found only inside a longer term means the longer one (打不着火 is not 着火,
+    blood pressure is not water pressure)."""
+    problems = [h for h in hits if h.entry.kind in SHADOWING]
     kept = []
     for hit in hits:
-        if hit.entry.kind in ("problem", "over", "calm") and all(
+        if hit.entry.kind in SHADOWED and all(
             any(o is not hit and o.entry.term != hit.entry.term and os <= s and e <= oe and (oe - os) > (e - s)
                 for o in problems for os, oe in o.spans)
             for s, e in hit.spans
@@ -238,8 +282,34 @@ def _drop_shadowed(hits: list[_Hit]) -> list[_Hit]:
     return kept
 
 
-def _best(proposals: list[tuple[str, str, str]]) -> tuple[str, str, str]:
-    return max(proposals, key=lambda p: (RANK[p[0]], -PRECEDENCE.index(p[1])))
+def _after_the_danger(ev: _Evidence, proposals: list[Proposal], reasons: list[str]) -> list[Proposal]:
+    """What is left once the sender says a danger is over (灭了, fixed, 没摔伤, no need).
+
+    An "over" term with a category ends only that category's problems (没摔伤: the injury,
+    not the broken light); without one it ends them all. A red flag that is over and in the
+    past leaves what is left to do (soot to clean) or nothing (news: info); one without a past
+    time stays urgent. Anything still happening (还在, still) means nothing is over.
+    """
+    over = ev.present("over") if not ev.has("ongoing") else []
+    if not over:
+        return proposals
+    reasons.append("danger over: " + ", ".join(e.term for e in over))
+    scopes = {e.category for e in over}
+
+    def ended(p: Proposal) -> bool:
+        return "" in scopes or p.category in scopes
+
+    flags = [p for p in proposals if p.urgency == "emergency" and ended(p)]
+    lesser = [p for p in proposals if p.urgency != "emergency" and ended(p)]
+    untouched = [p for p in proposals if not ended(p)]
+    if flags and ev.has("past"):
+        left = untouched
+        return left or [Proposal("info", max(flags, key=Proposal.weight).category, "past event")]
+    if flags:
+        return untouched + lesser + [p.at("urgent") for p in flags]
+    if lesser and not untouched:
+        return [Proposal("info", max(lesser, key=Proposal.weight).category, "over")]
+    return untouched
 
 
 @lru_cache(maxsize=1)

@@ -6,8 +6,12 @@ lexicon.tsv columns: lang, term, kind, urgency, category, family.
   a trailing * lets the last word go on (smok* = smoke, smoking, smoky). A ~ inside a term
   allows a short gap (zh: up to 8 characters, en: up to 4 words).
 - kind: problem (has an urgency and a category), topic (names a category only), cue (only a family),
-  vulnerable, calm ("not urgent"), over (the danger has passed), ongoing (still happening),
-  past (a time in the past), ask (a question), chat (thanks, greetings, "I'm fine"), neg.
+  vulnerable, calm ("not urgent"), over (the danger has passed; with a category, only that
+  category's problems: 没摔伤 ends the injury, not the broken light), ongoing (still happening),
+  past (a time in the past), future (an announced or planned time: 明天, 通知说), ask (a question),
+  howto (a question about a procedure: 在哪办, how do I), soon (the sender needs it today),
+  chronic (a known or healing condition: 打着石膏, 老毛病), chat (thanks, greetings, "I'm fine"),
+  danger (a word of danger, 晕, 血, smoke: a message we cannot read that carries one is urgent), neg.
 - family: a name for combos.tsv rules: two families seen together give an urgency and category.
 """
 
@@ -21,7 +25,10 @@ from pathlib import Path
 
 from bot.triage.normalize import normalize
 
-KINDS = {"problem", "topic", "cue", "vulnerable", "calm", "over", "ongoing", "past", "ask", "chat", "neg"}
+KINDS = {
+    "problem", "topic", "cue", "vulnerable", "calm", "over", "ongoing", "past", "ask", "chat", "neg",
+    "future", "howto", "soon", "chronic", "danger",
+}
 URGENCIES = ("emergency", "urgent", "routine", "info")
 CATEGORIES = (
     "medical", "fire", "gas", "power", "water", "heating", "lift", "security",
@@ -45,7 +52,7 @@ class Entry:
             raise ValueError(f"{self.term!r}: unknown kind {self.kind!r}")
         if self.kind == "problem" and self.urgency not in URGENCIES:
             raise ValueError(f"{self.term!r}: a problem needs an urgency")
-        if self.kind in ("problem", "topic") and self.category not in CATEGORIES:
+        if (self.kind in ("problem", "topic") or self.category) and self.category not in CATEGORIES:
             raise ValueError(f"{self.term!r}: unknown category {self.category!r}")
 
 
