@@ -2,7 +2,7 @@
 
 `/keyword add 化粪池 routine sanitation` stores a term in the database and every process
 classifies with it from its next message on: a counter in the settings table says when
-the committee's words changed, and the engine is rebuilt only then (about 20 ms).
+the committee's words changed, and the engine is rebuilt only then (a few milliseconds; see bench).
 A committee word adds a reading; it cannot hide a red flag (see `check_term`).
 """
 
