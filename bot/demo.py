@@ -87,7 +87,7 @@ async def _scenario(emulator: Emulator) -> None:
     fixed = await resident.next_message("解决了吗")
     resident.press(fixed, fixed.button("fixed:"))
     stars = await resident.next_message("打个分")
-    resident.press(stars, stars.button(f"rate:1:5"))
+    resident.press(stars, stars.button("rate:1:5"))
     await resident.next_message("跳过")
     resident.send("小张来得很快，谢谢！")
     await resident.next_message("谢谢")

@@ -3,22 +3,37 @@ triage corrections and the committee's keywords."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes
 
 from bot.vocabulary import parse_label
 from handlers.common import person_of, services
 
+if TYPE_CHECKING:
+    from bot.app import Services
+    from bot.people import Person
 
-async def _admin(update: Update, context: ContextTypes.DEFAULT_TYPE):  # type: ignore[no-untyped-def]
-    """The person if they are an admin; otherwise they are told so and None comes back."""
-    message = update.effective_message
-    assert message is not None
-    person = await person_of(update, context)
-    if not person.is_admin:
-        await services(context).desk.reply(person, message.chat.id, "admin_only")
-        return None
-    return person
+Command = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
+AdminBody = Callable[["Services", "Person", int, list[str]], Awaitable[None]]
+
+
+def admin_command(body: AdminBody) -> Command:
+    """A command only admins may run: anyone else is told so. The body gets the services,
+    the admin, the chat and the command's words."""
+
+    async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        assert message is not None
+        person = await person_of(update, context)
+        if not person.is_admin:
+            await services(context).desk.reply(person, message.chat.id, "admin_only")
+            return
+        await body(services(context), person, message.chat.id, list(context.args or []))
+
+    return handler
 
 
 def _ticket_number(word: str) -> int | None:
@@ -26,74 +41,52 @@ def _ticket_number(word: str) -> int | None:
     return int(word) if word.isdigit() and len(word) <= 10 else None
 
 
-async def invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    person = await _admin(update, context)
-    if person is None:
-        return
-    chat_id = update.effective_message.chat.id  # type: ignore[union-attr]
-    if not context.args:
-        await services(context).desk.reply(person, chat_id, "usage_invite")
-        return
-    await services(context).teams.invite(person, chat_id, " ".join(context.args))
-
-
-async def team(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    person = await _admin(update, context)
-    if person is None:
-        return
-    chat_id = update.effective_message.chat.id  # type: ignore[union-attr]
-    args = context.args or []
+@admin_command
+async def invite(s: "Services", person: "Person", chat_id: int, args: list[str]) -> None:
     if not args:
-        await services(context).teams.list_teams(person, chat_id)
-    elif len(args) >= 3 and args[1].lower() == "grids":
-        await services(context).teams.set_grids(person, chat_id, args[0], " ".join(args[2:]))
+        await s.desk.reply(person, chat_id, "usage_invite")
     else:
-        await services(context).desk.reply(person, chat_id, "usage_team")
+        await s.teams.invite(person, chat_id, " ".join(args))
 
 
-async def tickets(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    person = await _admin(update, context)
-    if person is not None:
-        await services(context).desk.ticket_list(person, update.effective_message.chat.id)  # type: ignore[union-attr]
+@admin_command
+async def team(s: "Services", person: "Person", chat_id: int, args: list[str]) -> None:
+    if not args:
+        await s.teams.list_teams(person, chat_id)
+    elif len(args) >= 3 and args[1].lower() == "grids":
+        await s.teams.set_grids(person, chat_id, args[0], " ".join(args[2:]))
+    else:
+        await s.desk.reply(person, chat_id, "usage_team")
 
 
-async def ticket(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    person = await _admin(update, context)
-    if person is None:
-        return
-    chat_id = update.effective_message.chat.id  # type: ignore[union-attr]
-    args = context.args or []
+@admin_command
+async def tickets(s: "Services", person: "Person", chat_id: int, args: list[str]) -> None:
+    await s.desk.ticket_list(person, chat_id)
+
+
+@admin_command
+async def ticket(s: "Services", person: "Person", chat_id: int, args: list[str]) -> None:
     number = _ticket_number(args[0]) if len(args) == 1 else None
     if number is None:
-        await services(context).desk.reply(person, chat_id, "usage_ticket")
-        return
-    await services(context).desk.ticket_detail(person, chat_id, number)
+        await s.desk.reply(person, chat_id, "usage_ticket")
+    else:
+        await s.desk.ticket_detail(person, chat_id, number)
 
 
-async def triage(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@admin_command
+async def triage(s: "Services", person: "Person", chat_id: int, args: list[str]) -> None:
     """/triage N URGENCY [CATEGORY]: the committee's verdict replaces the engine's."""
-    person = await _admin(update, context)
-    if person is None:
-        return
-    s = services(context)
-    chat_id = update.effective_message.chat.id  # type: ignore[union-attr]
-    args = context.args or []
     number = _ticket_number(args[0]) if args else None
     label = parse_label(args[1:], s.renderer) if 2 <= len(args) <= 3 else None
     if number is None or label is None or (label.urgency is None and label.category is None):
         await s.desk.reply(person, chat_id, "usage_triage")
-        return
-    await s.desk.correct(person, chat_id, number, label.urgency, label.category)
+    else:
+        await s.desk.correct(person, chat_id, number, label.urgency, label.category)
 
 
-async def keyword(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@admin_command
+async def keyword(s: "Services", person: "Person", chat_id: int, args: list[str]) -> None:
     """/keyword list | add TERM URGENCY CATEGORY | remove TERM."""
-    person = await _admin(update, context)
-    if person is None:
-        return
-    s = services(context)
-    chat_id = update.effective_message.chat.id  # type: ignore[union-attr]
-    args = context.args or []
     action = args[0].lower() if args else "list"
     if action == "list" and len(args) <= 1:
         await s.vocabulary.show(person, chat_id)

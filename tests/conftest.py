@@ -101,6 +101,15 @@ async def make_team(admin: Person, volunteers: list[Person], team: str = "north"
         await volunteer.next_message(team)
 
 
+async def staffed_grid(emulator: Emulator, admin: Person) -> tuple[Person, Person]:
+    """The usual cast: volunteer Zhang on a team covering G1, and Li, a registered resident."""
+    zhang = emulator.user(7001, "Zhang", "en")
+    await make_team(admin, [zhang])
+    resident = emulator.user(5001, "Li", "en")
+    await register(resident)
+    return zhang, resident
+
+
 async def register(resident: Person, name: str = "Li Xiuying", building: str = "5", lang: str = "en",
                    phone: str = "13800001111") -> None:
     """The whole registration conversation, answered the way a resident would."""

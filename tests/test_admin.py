@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from tests.conftest import make_team, register
+from tests.conftest import make_team, register, staffed_grid
 
 
 async def test_tickets_list_most_urgent_first_and_history(frontdesk, emulator, admin):
-    zhang = emulator.user(7001, "Zhang", "en")
-    await make_team(admin, [zhang])
-    resident = emulator.user(5001, "Li", "en")
-    await register(resident)
+    zhang, resident = await staffed_grid(emulator, admin)
     resident.send("The corridor light on my floor is out")
     await resident.next_message("#1")
     resident.send("Gas smell in the kitchen, very strong")

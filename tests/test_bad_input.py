@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import make_team, register
+from tests.conftest import register, staffed_grid
 
 
 async def test_sticker_gets_a_kind_answer(frontdesk, emulator):
@@ -19,10 +19,7 @@ async def test_photo_without_words_asks_for_words(frontdesk, emulator):
 
 
 async def test_photo_with_caption_is_a_request_with_attachment(frontdesk, emulator, admin):
-    zhang = emulator.user(7001, "Zhang", "en")
-    await make_team(admin, [zhang])
-    resident = emulator.user(5001, "Li", "en")
-    await register(resident)
+    zhang, resident = await staffed_grid(emulator, admin)
     resident.send_media("photo", caption="This crack in the stair railing is getting wider")
     await resident.next_message("#1")
     alert = await zhang.next_message("#1")
@@ -71,10 +68,7 @@ async def test_edited_request_is_noted_on_the_ticket(frontdesk, emulator):
 
 
 async def test_a_4000_character_message_is_kept_and_alerts_stay_short(frontdesk, emulator, admin):
-    zhang = emulator.user(7001, "Zhang", "en")
-    await make_team(admin, [zhang])
-    resident = emulator.user(5001, "Li", "en")
-    await register(resident)
+    zhang, resident = await staffed_grid(emulator, admin)
     text = "Our heating is off. " + "It is very cold in the flat and nobody answers the phone. " * 70
     text = text[:4000]
     resident.send(text)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.conftest import ADMIN, GROUP, make_team, register
+from tests.conftest import GROUP, make_team, register, staffed_grid
 
 
 async def test_registration_new_resident(frontdesk, emulator, admin):
@@ -120,10 +120,7 @@ async def test_report_claim_resolve_confirm_rate(frontdesk, emulator, admin):
 
 
 async def test_not_yet_reopens_and_alerts_again(frontdesk, emulator, admin):
-    zhang = emulator.user(7001, "Zhang", "en")
-    await make_team(admin, [zhang])
-    resident = emulator.user(5001, "Li", "en")
-    await register(resident)
+    zhang, resident = await staffed_grid(emulator, admin)
     resident.send("No water at all in my flat since this morning")
     alert = await zhang.next_message("#1")
     zhang.press(alert, "claim:1")
@@ -218,10 +215,7 @@ async def test_emergency_numbers_follow_the_category(frontdesk, emulator):
 
 
 async def test_forged_callbacks_change_nothing(frontdesk, emulator, admin):
-    zhang = emulator.user(7001, "Zhang", "en")
-    await make_team(admin, [zhang])
-    resident = emulator.user(5001, "Li", "en")
-    await register(resident)
+    zhang, resident = await staffed_grid(emulator, admin)
     resident.send("Our lift is broken and I am 86 on the 11th floor")
     alert = await zhang.next_message("#1")
     for data in ("claim:999", "drop table tickets", "rate:1:9", "resolve:1", "fixed:1", "claim:1:extra"):
@@ -232,10 +226,7 @@ async def test_forged_callbacks_change_nothing(frontdesk, emulator, admin):
 
 
 async def test_resident_cannot_press_a_volunteers_button(frontdesk, emulator, admin):
-    zhang = emulator.user(7001, "Zhang", "en")
-    await make_team(admin, [zhang])
-    resident = emulator.user(5001, "Li", "en")
-    await register(resident)
+    zhang, resident = await staffed_grid(emulator, admin)
     resident.send("Water is leaking through my ceiling")
     alert = await zhang.next_message("#1")
     answer = await resident.answer_to(resident.press(alert, alert.button("claim:")))

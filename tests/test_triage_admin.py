@@ -9,7 +9,7 @@ import json
 from bot.cli import main
 from bot.vocabulary import export_corrections, parse_label, term_language
 from bot.render import Renderer
-from tests.conftest import make_team, register
+from tests.conftest import register, staffed_grid
 
 
 async def test_keyword_added_from_the_chat_counts_at_once_and_survives_a_restart(frontdesk, emulator, admin):
@@ -74,10 +74,7 @@ async def test_keyword_refusals(frontdesk, emulator, admin):
 
 async def test_correction_raises_realerts_tells_the_resident_and_is_exported(frontdesk, emulator, admin, tmp_path,
                                                                             monkeypatch):
-    zhang = emulator.user(7001, "Zhang", "en")
-    await make_team(admin, [zhang])
-    resident = emulator.user(5001, "Li", "en")
-    await register(resident)
+    zhang, resident = await staffed_grid(emulator, admin)
     resident.send("The corridor light on my floor is out")
     await resident.next_message("#1")
     first = await zhang.next_message("#1")

@@ -158,12 +158,11 @@ class Engine:
 
     def _negated_latin(self, latin: str, pos: int, covered: set[int]) -> bool:
         """A negation among the three words before, not itself part of a term (isnt picking up)."""
-        words, index = [], pos - 1
+        words: list[str] = []
         for match in reversed(list(re.finditer(r"\S+", latin[:pos]))):
             if len(words) == 3:
                 break
             words.append("" if match.start() in covered else match.group())
-            index = match.start()
         return any(word in self._neg_latin for word in words)
 
     # -- judging -----------------------------------------------------------------------
