@@ -548,44 +548,47 @@ class Desk:
                       category: str | None) -> None:
         """An admin's verdict replaces the engine's: the ticket follows it (a raised, unclaimed
         ticket is alerted again at its new level), and the correction is kept as a labelled example."""
-        now = self.clock.now()
         async with self.db.transaction() as tx:
             before = await repo.get(tx, ticket_id)
             if before is None:
                 await self.outbox.post(tx, chat_id, person.lang, "unknown_ticket", lane=Lane.REPLY, purpose="reply",
                                        number=ticket_id)
-                self.outbox.kick()
-                return
-            urgency, category = urgency or before["urgency"], category or before["category"]
-            if (urgency, category) == (before["urgency"], before["category"]):
+            elif (urgency or before["urgency"], category or before["category"]) == (before["urgency"],
+                                                                                  before["category"]):
                 await self.outbox.post(tx, chat_id, person.lang, "triage_unchanged", lane=Lane.REPLY,
                                        purpose="reply", ticket=before)
-                self.outbox.kick()
-                return
-            await repo.update(tx, ticket_id, {"urgency": urgency, "category": category}, now)
-            await repo.add_event(tx, ticket_id, "triage_corrected", now, person.telegram_id, person.display_name,
-                                 f"{before['urgency']}/{before['category']} -> {urgency}/{category}")
-            await triage_repo.add_correction(tx, {
-                "ticket_id": ticket_id, "text": before["text"], "lang": detect_language(before["text"]),
-                "from_urgency": before["urgency"], "from_category": before["category"], "urgency": urgency,
-                "category": category, "by_id": person.telegram_id, "by_name": person.display_name, "at": now,
-            })
-            ticket = await repo.get(tx, ticket_id)
-            assert ticket is not None
-            raised = RANK[urgency] > RANK[before["urgency"]]
-            realert = raised and ticket["status"] == machine.OPEN
-            if realert:
-                await self._alert(tx, ticket)
-            if raised and urgency == "emergency" and ticket["status"] in machine.ACTIVE:
-                await self.outbox.post(tx, ticket["reporter_chat_id"], ticket["lang"], "raised_to_emergency",
-                                       lane=Lane.EMERGENCY, purpose="update", ticket_id=ticket_id, ticket=ticket,
-                                       numbers=self._numbers(category))
-            for chat, lang in await self._people_on_ticket(tx, ticket):
-                await self.outbox.post(tx, chat, lang, "triage_changed", lane=self._lane(ticket), purpose="update",
-                                       ticket_id=ticket_id, ticket=ticket, before=before)
-            await self.outbox.post(tx, chat_id, person.lang, "triage_corrected", lane=Lane.REPLY, purpose="reply",
-                                   ticket=ticket, before=before, realerted=realert)
+            else:
+                await self._relabel(tx, person, chat_id, before, urgency or before["urgency"],
+                                    category or before["category"])
         self.outbox.kick()
+
+    async def _relabel(self, tx: Tx, person: Person, chat_id: int, before: dict[str, Any], urgency: str,
+                       category: str) -> None:
+        now = self.clock.now()
+        ticket_id = before["id"]
+        await repo.update(tx, ticket_id, {"urgency": urgency, "category": category}, now)
+        await repo.add_event(tx, ticket_id, "triage_corrected", now, person.telegram_id, person.display_name,
+                             f"{before['urgency']}/{before['category']} -> {urgency}/{category}")
+        await triage_repo.add_correction(tx, {
+            "ticket_id": ticket_id, "text": before["text"], "lang": detect_language(before["text"]),
+            "from_urgency": before["urgency"], "from_category": before["category"], "urgency": urgency,
+            "category": category, "by_id": person.telegram_id, "by_name": person.display_name, "at": now,
+        })
+        ticket = await repo.get(tx, ticket_id)
+        assert ticket is not None
+        raised = RANK[urgency] > RANK[before["urgency"]]
+        realert = raised and ticket["status"] == machine.OPEN
+        if realert:
+            await self._alert(tx, ticket)
+        if raised and urgency == "emergency" and ticket["status"] in machine.ACTIVE:
+            await self.outbox.post(tx, ticket["reporter_chat_id"], ticket["lang"], "raised_to_emergency",
+                                   lane=Lane.EMERGENCY, purpose="update", ticket_id=ticket_id, ticket=ticket,
+                                   numbers=self._numbers(category))
+        for chat, lang in await self._people_on_ticket(tx, ticket):
+            await self.outbox.post(tx, chat, lang, "triage_changed", lane=self._lane(ticket), purpose="update",
+                                   ticket_id=ticket_id, ticket=ticket, before=before)
+        await self.outbox.post(tx, chat_id, person.lang, "triage_corrected", lane=Lane.REPLY, purpose="reply",
+                               ticket=ticket, before=before, realerted=realert)
 
     # -- delivery failures ------------------------------------------------------------------------
 

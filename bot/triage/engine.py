@@ -1,15 +1,18 @@
 """The classifier: lexicon hits, negation scope, combos and modifiers to one verdict.
 
 The order of judgement follows ../shared/triage/GUIDE.md:
-1. every problem term and family combo proposes an urgency and a category;
+1. every problem term and family combo proposes an urgency and a category; a longer term hides
+   a shorter one inside it (打不着火 is not 着火);
 2. a negated term (没有煤气味, no smell) proposes nothing: that danger is absent;
-3. "the danger is over" (灭了, fixed, found him) with a past time lowers a red flag to what is
-   left to do, or to info; without a past time it never goes below urgent;
-4. "not urgent" lowers urgent to routine, never a red flag;
-5. a vulnerable person (elderly, alone, disabled, baby, ill) raises routine to urgent for
-   the needs of daily life (water, power, heat, food, care, medicine, lift);
-6. nothing to fix and a question, thanks or "I'm fine": info.
-When two categories tie, the one whose owner must act first wins (PRECEDENCE).
+3. "over" words (灭了, fixed, 没摔伤) end the problems of their category, or all of them: a red
+   flag over and past leaves what is left to do, or info; without a past time it stays urgent;
+   anything still happening (还在, still) means nothing is over;
+4. "not urgent" lowers urgent to routine, never a red flag, and not while it keeps growing;
+   otherwise "needed today" and a vulnerable person raise routine needs of daily life to urgent;
+5. a question about an announcement or a procedure with nothing broken, thanks, "I'm fine": info;
+   words we cannot read with a danger word among them: urgent.
+Between proposals (Proposal.weight): the higher urgency, then a term urgent by itself over one
+raised, then a combo over a single term, then the category whose owner must act first (PRECEDENCE).
 """
 
 from __future__ import annotations
