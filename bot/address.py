@@ -18,7 +18,7 @@ _CN_NUMBER = "[零〇一二两三四五六七八九十百]+"
 _ID = rf"(?:\d{{1,4}}|[a-z]\d{{0,3}}|{_CN_NUMBER})"  # 12, B, b2, 十二
 
 # Chinese: 7号楼, 7栋, 7幢, B座, 十二号楼; 2单元, 2门; 301室, 301号, 301房
-_ZH_BUILDING = re.compile(rf"({_ID})\s*(?:号楼|号樓|栋|棟|幢|座|号院))")  # not 楼 alone: 5楼 is a floor
+_ZH_BUILDING = re.compile(rf"({_ID})\s*(?:号楼|号樓|栋|棟|幢|座|号院)")  # not 楼 alone: 5楼 is a floor
 _ZH_UNIT = re.compile(rf"({_ID})\s*(?:单元|單元|门洞|号门)")
 _ZH_ROOM = re.compile(r"(\d{2,5})\s*(?:室|号房|房间|房|户|号(?!楼|院|门))")
 _ZH_ROOM_AFTER_UNIT = re.compile(r"(?:单元|單元)\s*(\d{3,5})(?!\d)")
