@@ -169,5 +169,5 @@ def clean_name(text: str) -> str:
             continue
         names.append(part)
     if names:
-        return names[-1]
-    return surname or text.strip()
+        return names[-1][:40]
+    return surname or ""  # only greetings and filler: not a name

@@ -10,6 +10,7 @@ from telegram.ext import Application, ApplicationBuilder
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.conversation import Conversation
 from bot.desk import Desk
 from bot.outbox import Outbox
 from bot.ratelimit import FloodControl
@@ -30,6 +31,9 @@ COMMANDS = {
 }
 
 
+TICK_SECONDS = 60.0
+
+
 @dataclass
 class Services:
     settings: Settings
@@ -41,11 +45,23 @@ class Services:
     registration: Registration
     teams: Teams
     vocabulary: Vocabulary
+    conversation: Conversation
 
     async def open(self, application: Application) -> None:
         await self.db.open()
         self.outbox.on_undeliverable = self.desk.undeliverable
         self.outbox.start(application.bot)
+        if application.job_queue is not None:
+            # Timers are rows in the database; this tick only asks what is due now.
+            application.job_queue.run_repeating(self._tick_job, interval=TICK_SECONDS, first=TICK_SECONDS,
+                                                name="tick")
+
+    async def tick(self) -> None:
+        """Everything that is due by the clock: today, unconfirmed resolved tickets closing."""
+        await self.desk.close_unconfirmed()
+
+    async def _tick_job(self, context: object) -> None:
+        await self.tick()
 
     async def close(self, application: Application | None = None) -> None:
         await self.outbox.stop()
@@ -64,11 +80,12 @@ def build_services(settings: Settings, clock: Clock | None = None, flood: FloodC
     renderer = Renderer(settings.default_language)
     outbox = Outbox(db, renderer, clock, flood, poll_interval=poll_interval)
     vocabulary = Vocabulary(db, outbox, renderer, clock)
+    desk = Desk(db, outbox, settings, clock, vocabulary)
+    registration = Registration(db, outbox, renderer, settings, clock)
     return Services(
         settings=settings, clock=clock, db=db, renderer=renderer, outbox=outbox, vocabulary=vocabulary,
-        desk=Desk(db, outbox, settings, clock, vocabulary),
-        registration=Registration(db, outbox, renderer, settings, clock),
-        teams=Teams(db, outbox, clock),
+        desk=desk, registration=registration, teams=Teams(db, outbox, clock),
+        conversation=Conversation(desk, registration),
     )
 
 

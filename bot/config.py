@@ -27,6 +27,10 @@ class Settings(BaseSettings):
         "police": "110",
     }
     default_grid: str = "G1"
+    # a ticket the volunteer resolved and the resident never confirmed closes itself after this
+    autoclose_days: float = Field(default=3.0, gt=0)
+    # residents this old (from birth_year), or living alone, are flagged as vulnerable on alerts
+    elderly_age: int = Field(default=70, ge=0)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

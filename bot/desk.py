@@ -17,6 +17,7 @@ from bot import tickets as machine
 from bot.clock import Clock, local_time
 from bot.config import Settings
 from bot.outbox import Lane, Outbox
+from bot.address import find_address
 from bot.people import Person, first_name_of, load_person
 from bot.roster import Member, can_act_for_grid, on_duty
 from bot.teams import ADMIN_GROUP
@@ -35,9 +36,9 @@ from storage import users as users_repo
 
 log = logging.getLogger(__name__)
 
-ATTACH_WINDOW = 15 * 60  # a photo sent this soon after a request belongs to it
 # The audit trail names what happened; the state machine names the move.
-EVENT_OF = {"resolve": "resolved", "release": "released", "confirm": "confirmed", "reopen": "reopened"}
+EVENT_OF = {"resolve": "resolved", "release": "released", "confirm": "confirmed", "reopen": "reopened",
+            "redo": "reopened", "cancel": "cancelled"}
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,12 @@ class Desk:
 
     def classify(self, text: str) -> Triage:
         return self.vocabulary.classify(text)
+
+    async def verdict(self, text: str) -> Triage:
+        """The triage of a text with the committee's newest words."""
+        async with self.db.transaction() as tx:
+            await self.vocabulary.refresh(tx)
+        return self.classify(text)
 
     # -- people -----------------------------------------------------------------------------
 
@@ -86,24 +93,32 @@ class Desk:
 
     async def report(
         self, person: Person, chat_id: int, text: str, *, update_id: int | None = None,
-        message_id: int | None = None, attachment: tuple[str, str] | None = None,
+        message_id: int | None = None, attachment: tuple[str, str] | None = None, source: str = "message",
     ) -> int:
-        """A resident's words become a ticket, an answer, and alerts. Returns the ticket id."""
+        """A resident's words (or a voice note, a photo) become a ticket, an answer, and alerts.
+        The ticket goes to the grid of the place the words name, else of the reporter's flat.
+        Returns the ticket id."""
         now = self.clock.now()
         async with self.db.transaction() as tx:
             await self.vocabulary.refresh(tx)  # the committee's newest words count at once
-            verdict = self.classify(text)
+            spoken = person.lang  # includes the language of their Telegram app
             person = await self.person(tx, person.telegram_id, person.first_name)
-            lang = person.lang if person.language_chosen or person.resident else verdict.lang
+            if source == "message":
+                verdict = self.classify(text)
+            else:
+                # We cannot read a voice note or a photo: a person looks today, never "routine".
+                verdict = Triage("urgent", "care", (f"urgent/care: a {source} we cannot read",),
+                                 person.lang)
+            lang = person.lang if person.language_chosen or person.resident else (
+                verdict.lang if source == "message" else spoken)
             resident = person.resident
-            grid = (resident or {}).get("grid") or self.settings.default_grid
+            place = await self._place(tx, text if source == "message" else "", resident)
             ticket_id, created = await repo.create(tx, {
                 "status": machine.OPEN, "urgency": verdict.urgency, "category": verdict.category,
                 "triage_reasons": json.dumps(list(verdict.reasons), ensure_ascii=False), "lang": lang,
-                "text": text, "grid": grid, "building": (resident or {}).get("building"),
-                "resident_id": (resident or {}).get("id"), "reporter_chat_id": chat_id,
+                "text": text, "resident_id": (resident or {}).get("id"), "reporter_chat_id": chat_id,
                 "reporter_name": person.display_name, "source_update_id": update_id,
-                "source_message_id": message_id,
+                "source_message_id": message_id, "source": source, **place,
             }, now)
             if not created:
                 return ticket_id  # a replay: everything below was done the first time
@@ -117,16 +132,44 @@ class Desk:
             await self.outbox.post(
                 tx, chat_id, lang, "ack", lane=lane, purpose="ack", ticket_id=ticket_id,
                 dedupe=f"ack:{ticket_id}", ticket=ticket, numbers=self._numbers(verdict.category),
-                registered=person.registered,
+                registered=person.registered, unwell=self._vulnerable(resident) and verdict.category == "medical",
             )
             if verdict.urgency != "info":
                 await self._alert(tx, ticket)
-            if not person.registered and not resident:
+            registering = person.step in ("profile", "language")  # registration will ask where they live
+            if not resident and not registering and place["place_source"] != "text":
                 await self.outbox.post(tx, chat_id, lang, "ask_address", lane=lane, purpose="reply",
                                        ticket_id=ticket_id, dedupe=f"ask_address:{ticket_id}")
                 await users_repo.set_step(tx, person.telegram_id, "ticket_address", {"ticket_id": ticket_id}, now)
         self.outbox.kick()
         return ticket_id
+
+    async def _place(self, tx: Tx, text: str, resident: dict[str, Any] | None) -> dict[str, Any]:
+        """Where the problem is: a building named in the words ("my mother in 7号楼") wins over
+        the reporter's own flat; its grid is the building's, else the reporter's, else the default."""
+        named = find_address(text)
+        if named.building:
+            grid = await residents_repo.grid_of_building(tx, named.building)
+            if grid is None and resident and resident.get("building") == named.building:
+                grid = resident.get("grid")
+            return {"building": named.building, "unit": named.unit, "room": named.room, "place_source": "text",
+                    "grid": grid or self.settings.default_grid}
+        if resident:
+            grid = resident.get("grid") or (await residents_repo.grid_of_building(tx, resident["building"])
+                                            if resident.get("building") else None)
+            return {"building": resident.get("building"), "unit": resident.get("unit"),
+                    "room": resident.get("room"), "place_source": "resident",
+                    "grid": grid or self.settings.default_grid}
+        return {"building": None, "unit": named.unit, "room": named.room, "place_source": None,
+                "grid": self.settings.default_grid}
+
+    def _vulnerable(self, resident: dict[str, Any] | None) -> bool:
+        """Lives alone, or old enough by the committee's records: alerts say so (never the age)."""
+        if not resident:
+            return False
+        year = resident.get("birth_year")
+        this_year = int(local_time(self.clock.now(), self.settings.timezone)[:4])
+        return bool(resident.get("lives_alone")) or bool(year and this_year - int(year) >= self.settings.elderly_age)
 
     def _numbers(self, category: str) -> list[tuple[str, str]]:
         """Emergency numbers, the one this category needs first."""
@@ -135,16 +178,16 @@ class Desk:
         return sorted(numbers, key=lambda item: item[0] != first)
 
     async def add_address(self, person: Person, chat_id: int, text: str) -> None:
-        """Where the reporter is: the answer to "where are you?", or a shared location
-        (then it belongs to their latest unfinished request)."""
+        """Where the problem is: the answer to "where are you?", or a shared location (then it
+        belongs to the latest unfinished request). A building that belongs to another grid moves
+        an unclaimed ticket there, and that grid's volunteers are alerted."""
         now = self.clock.now()
         async with self.db.transaction() as tx:
             if person.step == "ticket_address":
                 ticket = await repo.get(tx, int(person.step_data.get("ticket_id", 0)))
                 await users_repo.set_step(tx, person.telegram_id, None, {}, now)
             else:
-                latest = await repo.latest_for_reporter(tx, chat_id)
-                ticket = latest if latest and latest["status"] in machine.ACTIVE else None
+                ticket = await repo.latest_active_for_reporter(tx, chat_id)
             if ticket is None or ticket["reporter_chat_id"] != chat_id:
                 await self.outbox.post(tx, chat_id, person.lang, "media_needs_words", lane=Lane.REPLY,
                                        purpose="reply", kind="location")
@@ -152,7 +195,15 @@ class Desk:
                 return
             ticket_id = ticket["id"]
             location = text.strip()[:300]
-            await repo.update(tx, ticket_id, {"location": location}, now)
+            values: dict[str, Any] = {"location": location, "place_source": "answer"}
+            named = find_address(location)
+            if named:
+                values.update(building=named.building or ticket["building"], unit=named.unit, room=named.room)
+            grid = await residents_repo.grid_of_building(tx, named.building) if named.building else None
+            moved = grid is not None and grid != ticket["grid"] and ticket["status"] == machine.OPEN
+            if moved:
+                values["grid"] = grid
+            await repo.update(tx, ticket_id, values, now)
             await repo.add_event(tx, ticket_id, "address", now, person.telegram_id, person.display_name, location)
             ticket = await repo.get(tx, ticket_id)
             assert ticket is not None
@@ -161,17 +212,16 @@ class Desk:
             for chat, lang in await self._people_on_ticket(tx, ticket):
                 await self.outbox.post(tx, chat, lang, "address_update", lane=self._lane(ticket),
                                        purpose="update", ticket_id=ticket_id, ticket=ticket)
+            if moved and ticket["urgency"] != "info":
+                await self._alert(tx, ticket)
         self.outbox.kick()
 
     async def attach(self, person: Person, chat_id: int, kind: str, file_id: str) -> int | None:
-        """A photo or voice note with no words: it belongs to the request just made, if any."""
+        """A photo or voice note with no words joins the sender's open request; None if they have none."""
         now = self.clock.now()
         async with self.db.transaction() as tx:
-            ticket = await repo.latest_for_reporter(tx, chat_id)
-            if ticket is None or ticket["status"] not in machine.ACTIVE or now - ticket["created_at"] > ATTACH_WINDOW:
-                await self.outbox.post(tx, chat_id, person.lang, "media_needs_words", lane=Lane.REPLY,
-                                       purpose="reply", kind=kind)
-                self.outbox.kick()
+            ticket = await repo.latest_active_for_reporter(tx, chat_id)
+            if ticket is None:
                 return None
             await repo.add_attachment(tx, ticket["id"], kind, file_id, now)
             await repo.add_event(tx, ticket["id"], "attachment", now, person.telegram_id, person.display_name, kind)
@@ -182,6 +232,193 @@ class Desk:
                                         purpose="update", ticket_id=ticket["id"], caption=f"#{ticket['id']}")
         self.outbox.kick()
         return int(ticket["id"])
+
+    async def media_request(self, person: Person, chat_id: int, kind: str, file_id: str, *,
+                            update_id: int | None = None, message_id: int | None = None) -> int:
+        """A voice note or photo with no words: it joins the open request, or it is a request of
+        its own (at urgent: we cannot read it, so it is never routine) whose alert carries it."""
+        attached = await self.attach(person, chat_id, kind, file_id)
+        if attached is not None:
+            return attached
+        label = self.outbox.renderer.text(person.lang, "media_label", kind=kind)
+        return await self.report(person, chat_id, label, update_id=update_id, message_id=message_id,
+                                 attachment=(kind, file_id), source=kind)
+
+    # -- the thread of an open ticket -----------------------------------------------------------
+
+    async def thread(self, person: Person, chat_id: int) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        """The sender's open request, and the tickets they hold as a volunteer."""
+        async with self.db.transaction() as tx:
+            ticket = await repo.latest_active_for_reporter(tx, chat_id)
+            held = await repo.held_by(tx, person.volunteer["id"]) if person.volunteer else []
+        return ticket, held
+
+    async def add_update(self, person: Person, chat_id: int, ticket_id: int, text: str) -> None:
+        """More words about the open request: noted on it, shown in /ticket, passed to the
+        volunteer who holds it. Words that make it more urgent raise it (and alert again if
+        nobody has it yet; an emergency tells the resident to call now)."""
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            await self.vocabulary.refresh(tx)
+            ticket = await repo.get(tx, ticket_id)
+            if ticket is None or ticket["reporter_chat_id"] != chat_id:
+                return
+            verdict = self.classify(text)
+            event_id = await repo.add_event(tx, ticket_id, "update", now, person.telegram_id, person.display_name,
+                                            text[:1000])
+            raised = RANK[verdict.urgency] > RANK[ticket["urgency"]]
+            if raised:
+                await repo.update(tx, ticket_id, {"urgency": verdict.urgency}, now)
+                await repo.add_event(tx, ticket_id, "raised", now, None, None,
+                                     f"{ticket['urgency']}/{ticket['category']} -> {verdict.urgency}/{ticket['category']}")
+                ticket = await repo.get(tx, ticket_id)
+                assert ticket is not None
+            lane = Lane.EMERGENCY if ticket["urgency"] == "emergency" else Lane.REPLY
+            # Taking words as an update is a guess: one press makes them a request of their own.
+            await self.outbox.post(tx, chat_id, ticket["lang"], "update_noted", lane=lane, purpose="reply",
+                                   ticket_id=ticket_id, ticket=ticket, raised=raised,
+                                   numbers=self._numbers(ticket["category"]),
+                                   buttons=[[("as_new", f"asnew:{event_id}")]])
+            for chat, lang in await self._people_on_ticket(tx, ticket):
+                await self.outbox.post(tx, chat, lang, "update_for_volunteer", lane=self._lane(ticket),
+                                       purpose="update", ticket_id=ticket_id, ticket=ticket, text=text)
+            if raised and ticket["status"] == machine.OPEN:
+                await self._alert(tx, ticket)
+        self.outbox.kick()
+
+    async def update_as_new(self, person: Person, chat_id: int, event_id: int, message_id: int | None) -> Answer:
+        """"It's a new request": the words taken as an update become a ticket of their own."""
+        async with self.db.transaction() as tx:
+            found = await repo.event(tx, event_id)
+            if found is None or found["kind"] != "update" or found["actor_id"] != person.telegram_id:
+                return Answer("toast_stale_button", alert=True)
+            await repo.mark_event(tx, event_id, "update_moved")
+            if message_id is not None:
+                await self.outbox.edit(tx, chat_id, person.lang, "update_moved", lane=Lane.REPLY, purpose="reply",
+                                       message_id=message_id, ticket_id=found["ticket_id"])
+        await self.report(person, chat_id, found["detail"] or "")
+        return Answer()
+
+    async def ask_cancel(self, person: Person, chat_id: int, ticket_id: int, text: str) -> None:
+        """ "不用来了", "it's working again": ask before cancelling, with buttons."""
+        async with self.db.transaction() as tx:
+            ticket = await repo.get(tx, ticket_id)
+            if ticket is None:
+                return
+            await repo.add_event(tx, ticket_id, "update", self.clock.now(), person.telegram_id, person.display_name,
+                                 text[:1000])
+            await self.outbox.post(tx, chat_id, ticket["lang"], "ask_cancel", lane=Lane.REPLY, purpose="reply",
+                                   ticket_id=ticket_id, ticket=ticket,
+                                   buttons=[[("cancel_yes", f"cancel:{ticket_id}"), ("cancel_no", f"keep:{ticket_id}")]])
+        self.outbox.kick()
+
+    async def cancel(self, person: Person, ticket_id: int, message_id: int | None) -> Answer:
+        """The resident confirmed: no one needs to come. Every alert says so; the volunteer is told."""
+        async with self.db.transaction() as tx:
+            moved = await self._move(tx, person, ticket_id, "cancel", {"closed_at": self.clock.now()}, "reporter")
+            if isinstance(moved, Answer):
+                return moved
+            before, ticket = moved
+            await self._close_alerts(tx, ticket, "alert_cancelled")
+            if message_id is not None:
+                await self.outbox.edit(tx, person.telegram_id, ticket["lang"], "cancelled_for_resident",
+                                       lane=Lane.REPLY, purpose="reply", message_id=message_id, ticket_id=ticket_id,
+                                       ticket=ticket)
+            for chat, lang in await self._people_on_ticket(tx, before):
+                await self.outbox.post(tx, chat, lang, "cancelled_for_volunteer", lane=self._lane(before),
+                                       purpose="update", ticket_id=ticket_id, ticket=before)
+        self.outbox.kick()
+        return Answer("toast_cancelled")
+
+    async def keep(self, person: Person, ticket_id: int, message_id: int | None) -> Answer:
+        async with self.db.transaction() as tx:
+            ticket = await self._reporters_ticket(tx, person, ticket_id)
+            if isinstance(ticket, Answer):
+                return ticket
+            if message_id is not None:
+                await self.outbox.edit(tx, person.telegram_id, ticket["lang"], "kept_for_resident", lane=Lane.REPLY,
+                                       purpose="reply", message_id=message_id, ticket_id=ticket_id, ticket=ticket)
+        self.outbox.kick()
+        return Answer()
+
+    async def thanks(self, person: Person, chat_id: int, ticket_id: int | None, text: str) -> None:
+        """Thanks: noted on the open request and passed to its volunteer; answered kindly."""
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            ticket = await repo.get(tx, ticket_id) if ticket_id else None
+            if ticket is not None:
+                await repo.add_event(tx, ticket["id"], "thanks", now, person.telegram_id, person.display_name,
+                                     text[:1000])
+                for chat, lang in await self._people_on_ticket(tx, ticket):
+                    await self.outbox.post(tx, chat, lang, "thanks_for_volunteer", lane=Lane.UPDATE,
+                                           purpose="update", ticket_id=ticket["id"], ticket=ticket, text=text)
+            await self.outbox.post(tx, chat_id, person.lang, "thanks_reply", lane=Lane.REPLY, purpose="reply",
+                                   ticket=ticket)
+        self.outbox.kick()
+
+    async def greet(self, person: Person, chat_id: int) -> None:
+        """A greeting gets a short menu (and where their requests stand), not a ticket."""
+        async with self.db.transaction() as tx:
+            items = await repo.open_for_reporter(tx, chat_id)
+            await self.outbox.post(tx, chat_id, person.lang, "greeting", lane=Lane.REPLY, purpose="reply",
+                                   me=person, tickets=items)
+        self.outbox.kick()
+
+    async def offer_relay(self, person: Person, chat_id: int, text: str, held: list[dict[str, Any]]) -> None:
+        """A volunteer's words while holding a ticket are probably for its resident: ask first."""
+        async with self.db.transaction() as tx:
+            await users_repo.set_step(tx, person.telegram_id, "relay", {"text": text[:2000]}, self.clock.now())
+            buttons = [[(f"relay_to:{t['id']}", f"relay:{t['id']}")] for t in held[:3]] + [[("relay_new", "relay:new")]]
+            await self.outbox.post(tx, chat_id, person.lang, "relay_offer", lane=Lane.REPLY, purpose="reply",
+                                   tickets=held[:3], text=text, buttons=buttons)
+        self.outbox.kick()
+
+    async def relay(self, person: Person, ticket_id: int, message_id: int | None) -> Answer:
+        """The volunteer chose: their words go to the resident of the ticket they hold."""
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            text = person.step_data.get("text") if person.step == "relay" else None
+            ticket = await repo.get(tx, ticket_id)
+            if not text:
+                return Answer("toast_stale_button", alert=True)
+            if ticket is None or ticket["status"] != machine.CLAIMED or not await self._own_claim(tx, person, ticket):
+                return Answer("toast_not_yours", alert=True)
+            await users_repo.set_step(tx, person.telegram_id, None, {}, now)
+            await repo.add_event(tx, ticket_id, "relayed", now, person.telegram_id, person.display_name, text[:1000])
+            await self.outbox.post(tx, ticket["reporter_chat_id"], ticket["lang"], "relayed_to_resident",
+                                   lane=self._lane(ticket), purpose="update", ticket_id=ticket_id, ticket=ticket,
+                                   volunteer=first_name_of(person.display_name), text=text)
+            if message_id is not None:
+                await self.outbox.edit(tx, person.telegram_id, person.lang, "relay_done", lane=Lane.REPLY,
+                                       purpose="reply", message_id=message_id, ticket=ticket, text=text)
+        self.outbox.kick()
+        return Answer("toast_relayed")
+
+    async def take_relay_text(self, person: Person) -> str | None:
+        """The words a volunteer chose to send as a request of their own (the step is cleared)."""
+        if person.step != "relay":
+            return None
+        async with self.db.transaction() as tx:
+            await users_repo.set_step(tx, person.telegram_id, None, {}, self.clock.now())
+        return person.step_data.get("text")
+
+    async def ask_again(self, person: Person, chat_id: int) -> None:
+        """The question the bot was waiting on, asked again after a message that was not its answer."""
+        async with self.db.transaction() as tx:
+            ticket_id = person.step_data.get("ticket_id")
+            ticket = await repo.get(tx, int(ticket_id)) if ticket_id else None
+            if person.step == "ticket_address" and ticket:
+                await self.outbox.post(tx, chat_id, person.lang, "ask_address", lane=Lane.REPLY, purpose="reply",
+                                       ticket_id=ticket["id"], ticket=ticket, again=True)
+            elif person.step == "rating_comment" and ticket:
+                await self.outbox.post(tx, chat_id, ticket["lang"], "ask_comment", lane=Lane.REPLY,
+                                       purpose="reply", ticket_id=ticket["id"], ticket=ticket, again=True,
+                                       buttons=[[("skip", f"nocomment:{ticket['id']}")]])
+        self.outbox.kick()
+
+    async def document(self, person: Person, chat_id: int) -> None:
+        """A file is never a request: we cannot open it (spreadsheets are imported by staff)."""
+        await self.reply(person, chat_id, "document_not_read", me=person)
 
     async def edited(self, person: Person, chat_id: int, message_id: int, text: str) -> None:
         """An edit of a message that made a ticket is a correction to that ticket."""
@@ -211,38 +448,42 @@ class Desk:
         return [Member(**row) for row in await teams_repo.memberships_for_grid(tx, grid)]
 
     async def _alert(self, tx: Tx, ticket: dict[str, Any], exclude: tuple[int, ...] = ()) -> None:
-        """One round of alerts: the on-duty volunteers of the grid, and the admin group
-        for emergencies, for reporters we cannot place, or when nobody is on duty."""
+        """One round of alerts: the on-duty volunteers of the grid, and the admin group (or each
+        admin, in their own language) for emergencies, for reporters we cannot place, or when
+        nobody is on duty. A voice note or photo that is the request itself follows its alert."""
         now = self.clock.now()
         round_ = ticket["alert_round"] + 1
         await repo.update(tx, ticket["id"], {"alert_round": round_}, now)
-        lane = Lane.EMERGENCY if ticket["urgency"] == "emergency" else Lane.ALERT
-        buttons = [[("claim", f"claim:{ticket['id']}"), ("decline", f"decline:{ticket['id']}")]]
         members = on_duty(await self._duty(tx, ticket["grid"]), now, exclude)
-        for member in members:
-            assert member.telegram_id is not None
-            await self.outbox.post(
-                tx, member.telegram_id, member.language, "alert", lane=lane, purpose="alert", buttons=buttons,
-                ticket_id=ticket["id"], dedupe=f"alert:{ticket['id']}:{round_}:{member.telegram_id}",
-                ticket=ticket, round=round_,
-            )
+        audience: list[tuple[int, str | None, str]] = [
+            (m.telegram_id, m.language, str(m.telegram_id)) for m in members if m.telegram_id is not None
+        ]
         names = ", ".join(m.name for m in members) or "-"
         await repo.add_event(tx, ticket["id"], "alerted", now, None, None, f"round {round_}: {names}")
-        needs_admins = ticket["urgency"] == "emergency" or ticket["resident_id"] is None or not members
-        group = await settings_repo.get(tx, ADMIN_GROUP)
-        if needs_admins and group:
+        if ticket["urgency"] == "emergency" or ticket["resident_id"] is None or not members:
+            group = await settings_repo.get(tx, ADMIN_GROUP)
+            if group:
+                audience.append((int(group), self.settings.default_language, "group"))
+            else:
+                audience += [(admin_id, await self._lang_of(tx, admin_id), str(admin_id))
+                             for admin_id in sorted(self.settings.admin_ids)]
+        resident = await residents_repo.by_id(tx, ticket["resident_id"]) if ticket["resident_id"] else None
+        # the reporter's own vulnerability counts when the problem is at their own flat
+        about_reporter = resident is not None and (ticket["place_source"] != "text" or (
+            ticket["building"] == resident["building"] and ticket["room"] in (None, resident["room"])))
+        media = await repo.attachments(tx, ticket["id"]) if ticket["source"] in ("voice", "photo") else []
+        lane = Lane.EMERGENCY if ticket["urgency"] == "emergency" else Lane.ALERT
+        buttons = [[("claim", f"claim:{ticket['id']}"), ("decline", f"decline:{ticket['id']}")]]
+        for chat_id, lang, key in audience:
             await self.outbox.post(
-                tx, int(group), self.settings.default_language, "alert", lane=lane, purpose="alert",
-                buttons=buttons, ticket_id=ticket["id"], dedupe=f"alert:{ticket['id']}:{round_}:group",
-                ticket=ticket, round=round_, nobody_on_duty=not members,
+                tx, chat_id, lang, "alert", lane=lane, purpose="alert", buttons=buttons, ticket_id=ticket["id"],
+                dedupe=f"alert:{ticket['id']}:{round_}:{key}", ticket=ticket, round=round_,
+                nobody_on_duty=not members, vulnerable=about_reporter and self._vulnerable(resident),
             )
-        elif needs_admins:
-            for admin_id in sorted(self.settings.admin_ids):
-                await self.outbox.post(
-                    tx, admin_id, None, "alert", lane=lane, purpose="alert", buttons=buttons,
-                    ticket_id=ticket["id"], dedupe=f"alert:{ticket['id']}:{round_}:{admin_id}",
-                    ticket=ticket, round=round_, nobody_on_duty=not members,
-                )
+            for item in media:
+                await self.outbox.media(tx, chat_id, item["kind"], item["file_id"], lane=lane, purpose="alert_media",
+                                        ticket_id=ticket["id"], caption=f"#{ticket['id']}",
+                                        dedupe=f"alert_media:{item['id']}:{round_}:{key}")
 
     async def _close_alerts(self, tx: Tx, ticket: dict[str, Any], template: str, **context: Any) -> None:
         """Every alert of the ticket still out there now says what happened (no buttons)."""
@@ -424,7 +665,9 @@ class Desk:
             if message_id is not None:
                 await self.outbox.edit(tx, person.telegram_id, found["lang"], "fixed_thanks", lane=Lane.REPLY,
                                        purpose="reply", message_id=message_id, ticket_id=ticket_id, ticket=found)
-            stars = [[(f"star{n}", f"rate:{ticket_id}:{n}") for n in range(1, 6)]]
+            # two rows of big buttons: five in a row are too small for an old thumb
+            stars = [[(f"star{n}", f"rate:{ticket_id}:{n}") for n in (1, 2, 3)],
+                     [(f"star{n}", f"rate:{ticket_id}:{n}") for n in (4, 5)]]
             await self.outbox.post(tx, person.telegram_id, found["lang"], "ask_rating", lane=Lane.REPLY,
                                    purpose="reply", ticket_id=ticket_id, buttons=stars, ticket=found)
             for chat, lang in await self._people_on_ticket(tx, found):
@@ -434,22 +677,56 @@ class Desk:
         return Answer("toast_thanks")
 
     async def not_fixed(self, person: Person, ticket_id: int, message_id: int | None) -> Answer:
+        """"Not yet": back to the volunteer who did the work (who can still release it); a ticket
+        nobody had claimed goes back to the pool and is alerted again."""
         async with self.db.transaction() as tx:
-            moved = await self._move(tx, person, ticket_id, "reopen",
-                                     {"claimed_by": None, "claimed_at": None, "resolved_at": None}, "reporter")
+            found = await self._reporters_ticket(tx, person, ticket_id)
+            if isinstance(found, Answer):
+                return found
+            if found["claimed_by"] is not None:
+                moved = await self._move(tx, person, ticket_id, "redo", {"resolved_at": None}, "reporter")
+            else:
+                moved = await self._move(tx, person, ticket_id, "reopen",
+                                         {"claimed_by": None, "claimed_at": None, "resolved_at": None}, "reporter")
             if isinstance(moved, Answer):
                 return moved
             found, ticket = moved
-            for chat, lang in await self._people_on_ticket(tx, found):
-                await self.outbox.post(tx, chat, lang, "reopened_for_volunteer", lane=self._lane(found),
-                                       purpose="update", ticket_id=ticket_id, ticket=found)
+            for chat, lang in await self._people_on_ticket(tx, ticket):
+                await self.outbox.post(tx, chat, lang, "reopened_for_volunteer", lane=self._lane(ticket),
+                                       purpose="details", ticket_id=ticket_id, ticket=ticket,
+                                       buttons=[[("resolved", f"resolve:{ticket_id}"),
+                                                 ("release", f"release:{ticket_id}")]])
             if message_id is not None:
                 await self.outbox.edit(tx, person.telegram_id, ticket["lang"], "reopened_for_resident",
                                        lane=Lane.REPLY, purpose="reply", message_id=message_id,
-                                       ticket_id=ticket_id, ticket=ticket)
-            await self._alert(tx, ticket)
+                                       ticket_id=ticket_id, ticket=ticket,
+                                       volunteer=first_name_of(ticket["claimant_name"]))
+            if ticket["status"] == machine.OPEN:
+                await self._alert(tx, ticket)
         self.outbox.kick()
         return Answer("toast_reopened")
+
+    async def close_unconfirmed(self) -> int:
+        """Resolved tickets the resident never confirmed close themselves after AUTOCLOSE_DAYS,
+        with a note to the resident. Called by the scheduler tick; returns how many closed."""
+        now = self.clock.now()
+        closed = 0
+        async with self.db.transaction() as tx:
+            for ticket_id in await repo.resolved_before(tx, now - self.settings.autoclose_days * 86400):
+                if not await repo.change(tx, ticket_id, (machine.RESOLVED,), {"status": machine.CLOSED,
+                                                                             "closed_at": now}, now):
+                    continue
+                await repo.add_event(tx, ticket_id, "auto_closed", now, None, None,
+                                     f"{self.settings.autoclose_days:g}")
+                ticket = await repo.get(tx, ticket_id)
+                assert ticket is not None
+                await self.outbox.post(tx, ticket["reporter_chat_id"], ticket["lang"], "auto_closed_for_resident",
+                                       lane=Lane.UPDATE, purpose="update", ticket_id=ticket_id, ticket=ticket,
+                                       days=self.settings.autoclose_days)
+                closed += 1
+        if closed:
+            self.outbox.kick()
+        return closed
 
     async def rate(self, person: Person, ticket_id: int, stars: int, message_id: int | None) -> Answer:
         now = self.clock.now()

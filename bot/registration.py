@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.address import clean_building, clean_name, clean_room, clean_unit
 from bot.clock import Clock
 from bot.config import LANGUAGES, Settings
 from bot.outbox import Lane, Outbox
@@ -17,6 +18,7 @@ from bot.phones import normalize_phone, split_contact
 from bot.render import Renderer
 from storage import Database, Tx
 from storage import residents as residents_repo
+from storage import tickets as tickets_repo
 from storage import users as users_repo
 
 FULL = ["phone", "name", "building", "unit", "room", "alone", "contact"]
@@ -28,6 +30,8 @@ EDITS = {
     "contact": ["contact"],
 }
 MAX_FIELD = 80
+# Stored without the labels people type ("5号楼", "2单元", "302室"): templates add them once.
+CLEAN = {"name": clean_name, "building": clean_building, "unit": clean_unit, "room": clean_room}
 YES = {"yes", "y", "是", "是的", "对", "嗯", "1"}
 NO = {"no", "n", "否", "不是", "不", "没有", "0"}
 
@@ -108,6 +112,15 @@ class Registration:
                 await self._ask(tx, person, chat_id, queue[1:], data)
         self.outbox.kick()
 
+    async def ask_again(self, person: Person, chat_id: int) -> None:
+        """The pending question once more, after a message that was not its answer."""
+        async with self.db.transaction() as tx:
+            if person.step == "language":
+                await self._ask_language(tx, person, chat_id)
+            elif person.step == "profile" and person.step_data.get("queue"):
+                await self._ask(tx, person, chat_id, list(person.step_data["queue"]), dict(person.step_data))
+        self.outbox.kick()
+
     # -- steps --------------------------------------------------------------------------------
 
     async def _begin(self, tx: Tx, person: Person, chat_id: int) -> None:
@@ -172,7 +185,10 @@ class Registration:
             data["emergency_contact_name"] = name[:MAX_FIELD] or None
             data["emergency_contact_phone"] = number
             return None
-        if not value or len(value) > MAX_FIELD:
+        if len(value) > MAX_FIELD:
+            return "bad_field"
+        value = CLEAN[step](value) or ""  # "5号楼" -> "5", "我姓王，王秀兰" -> "王秀兰"
+        if not value:
             return "bad_field"
         data[step] = value
         return None
@@ -205,6 +221,8 @@ class Registration:
             fields["registered_at"] = now
             resident_id = await residents_repo.create(tx, fields, now)
         resident = await residents_repo.by_id(tx, resident_id) or {}
+        # requests made before registering now know who and where their reporter is
+        await tickets_repo.adopt(tx, person.telegram_id, resident, now)
         template = "profile_updated" if data.get("edit") else "registered"
         await self._say(tx, person, chat_id, template, resident=resident, keyboard=self.renderer.remove_keyboard())
         if template == "profile_updated":

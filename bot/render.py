@@ -57,8 +57,10 @@ class Renderer:
         return self.env.get_template(f"{self.lang(lang)}/_words.j2").module
 
     def label(self, lang: str | None, key: str, **context: Any) -> str:
-        value = getattr(self._labels(self.lang(lang)), key)
-        return str(value).format(**context) if context else str(value)
+        """A button's label; a key like "relay_to:12" fills {arg} with 12 ("Send to #12")."""
+        key, _, arg = key.partition(":")
+        value = str(getattr(self._labels(self.lang(lang)), key))
+        return value.format(arg=arg, **context) if context or arg else value
 
     def inline(self, lang: str | None, rows: list[list[Button]], **context: Any) -> Keyboard:
         return {

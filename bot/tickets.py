@@ -1,6 +1,7 @@
 """The ticket state machine: which action moves a ticket from which state to which.
 
-open -> claimed -> resolved -> closed; `release` and `reopen` go back to open;
+open -> claimed -> resolved -> closed; `release` and `reopen` go back to open, `redo` from
+resolved back to the same claimant;
 `cancel` ends it from any unfinished state. Pure: the service applies the move with a
 compare-and-set on the row, so two racing presses cannot both succeed.
 """
@@ -28,6 +29,7 @@ MOVES = {
         Move("resolve", (CLAIMED, OPEN), RESOLVED),
         Move("confirm", (RESOLVED,), CLOSED),
         Move("reopen", (RESOLVED, CLOSED), OPEN),
+        Move("redo", (RESOLVED,), CLAIMED),   # "not yet": back to the volunteer who did the work
         Move("cancel", ACTIVE, CANCELLED),
     )
 }

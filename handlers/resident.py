@@ -8,32 +8,15 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 from handlers.common import person_of, press_of, services, toast
 
 MAX_TEXT = 4000
-# A conversation step expects a short answer; a long or urgent message is a request for help.
-LONGEST_ANSWER = 80
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    s = services(context)
+    """Every plain text goes to the conversation, which decides what it means (bot/conversation.py)."""
     message = update.effective_message
     assert message is not None and message.text is not None
     person = await person_of(update, context)
-    chat_id = message.chat.id
-    text = message.text[:MAX_TEXT]
-    if person.step in ("profile", "language"):
-        looks_like_request = len(text) > LONGEST_ANSWER or s.desk.classify(text).urgency in ("emergency", "urgent")
-        if not looks_like_request:
-            if person.step == "profile":
-                await s.registration.answer(person, chat_id, text=text)
-            else:
-                await s.registration.ask_language(person, chat_id)
-            return
-    elif person.step == "ticket_address":
-        await s.desk.add_address(person, chat_id, text)
-        return
-    elif person.step == "rating_comment":
-        await s.desk.comment(person, text)
-        return
-    await s.desk.report(person, chat_id, text, update_id=update.update_id, message_id=message.message_id)
+    await services(context).conversation.text(person, message.chat.id, message.text[:MAX_TEXT],
+                                              update_id=update.update_id, message_id=message.message_id)
 
 
 def _media(message) -> tuple[str, str] | None:  # type: ignore[no-untyped-def]
@@ -51,17 +34,25 @@ def _media(message) -> tuple[str, str] | None:  # type: ignore[no-untyped-def]
 
 
 async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A caption is words like any text; a voice note or photo alone joins the open request or is
+    one; a file is never a request."""
     s = services(context)
     message = update.effective_message
     assert message is not None
     person = await person_of(update, context)
     media = _media(message)
     assert media is not None
-    if message.caption:
+    kind, file_id = media
+    if kind == "document":
+        await s.desk.document(person, message.chat.id)
+    elif message.caption:
         await s.desk.report(person, message.chat.id, message.caption[:MAX_TEXT], update_id=update.update_id,
                             message_id=message.message_id, attachment=media)
-    else:
-        await s.desk.attach(person, message.chat.id, *media)
+    elif kind in ("voice", "photo", "video"):
+        await s.desk.media_request(person, message.chat.id, kind, file_id, update_id=update.update_id,
+                                   message_id=message.message_id)
+    elif await s.desk.attach(person, message.chat.id, kind, file_id) is None:
+        await s.desk.reply(person, message.chat.id, "media_needs_words", kind=kind)
 
 
 async def on_location(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -122,6 +113,25 @@ async def on_fixed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await toast(context, press, person, answer)
 
 
+async def on_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    press = press_of(update)
+    person = await person_of(update, context)
+    desk = services(context).desk
+    ticket_id = int(press.parts[1])
+    if press.parts[0] == "cancel":
+        answer = await desk.cancel(person, ticket_id, press.message_id)
+    else:
+        answer = await desk.keep(person, ticket_id, press.message_id)
+    await toast(context, press, person, answer)
+
+
+async def on_as_new(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    press = press_of(update)
+    person = await person_of(update, context)
+    answer = await services(context).desk.update_as_new(person, press.chat_id, int(press.parts[1]), press.message_id)
+    await toast(context, press, person, answer)
+
+
 async def on_rate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     press = press_of(update)
     person = await person_of(update, context)
@@ -141,6 +151,8 @@ def register(application: Application) -> None:
     private = filters.ChatType.PRIVATE
     application.add_handler(CommandHandler("status", status, filters=private))
     application.add_handler(CallbackQueryHandler(on_fixed, pattern=r"^(fixed|notyet):\d{1,9}$"))
+    application.add_handler(CallbackQueryHandler(on_cancel, pattern=r"^(cancel|keep):\d{1,9}$"))
+    application.add_handler(CallbackQueryHandler(on_as_new, pattern=r"^asnew:\d{1,12}$"))
     application.add_handler(CallbackQueryHandler(on_rate, pattern=r"^rate:\d{1,9}:[1-5]$"))
     application.add_handler(CallbackQueryHandler(on_no_comment, pattern=r"^nocomment:\d{1,9}$"))
     application.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE & private, on_edited))

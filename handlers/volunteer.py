@@ -40,8 +40,23 @@ async def on_ticket_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     await toast(context, press, person, answer)
 
 
+async def on_relay(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """"Send to the resident of #N?": yes (to that ticket) or "it is a new request"."""
+    press = press_of(update)
+    person = await person_of(update, context)
+    s = services(context)
+    if press.parts[1] == "new":
+        text = await s.desk.take_relay_text(person)
+        await press.query.answer()
+        if text:
+            await s.desk.report(person, press.chat_id, text)
+        return
+    await toast(context, press, person, await s.desk.relay(person, int(press.parts[1]), press.message_id))
+
+
 def register(application: Application) -> None:
     private = filters.ChatType.PRIVATE
     application.add_handler(CommandHandler("join", join, filters=private))
     application.add_handler(CommandHandler("mytickets", my_tickets, filters=private))
+    application.add_handler(CallbackQueryHandler(on_relay, pattern=r"^relay:(\d{1,9}|new)$"))
     application.add_handler(CallbackQueryHandler(on_ticket_button, pattern=r"^(claim|decline|resolve|release):\d{1,9}$"))

@@ -61,11 +61,22 @@ async def update(tx: Tx, ticket_id: int, values: dict[str, Any], now: float) -> 
 async def add_event(
     tx: Tx, ticket_id: int, kind: str, now: float, actor_id: int | None = None,
     actor: str | None = None, detail: str | None = None,
-) -> None:
-    await tx.execute(
+) -> int:
+    cursor = await tx.execute(
         "INSERT INTO ticket_events (ticket_id, at, actor_id, actor, kind, detail) VALUES (?, ?, ?, ?, ?, ?)",
         (ticket_id, now, actor_id, actor, kind, detail),
     )
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
+async def event(tx: Tx, event_id: int) -> dict[str, Any] | None:
+    row = await tx.one("SELECT * FROM ticket_events WHERE id = ?", (event_id,))
+    return dict(row) if row else None
+
+
+async def mark_event(tx: Tx, event_id: int, kind: str) -> None:
+    await tx.execute("UPDATE ticket_events SET kind = ? WHERE id = ?", (kind, event_id))
 
 
 async def events(tx: Tx, ticket_id: int) -> list[dict[str, Any]]:
@@ -86,6 +97,35 @@ async def open_for_reporter(tx: Tx, chat_id: int) -> list[dict[str, Any]]:
 async def latest_for_reporter(tx: Tx, chat_id: int) -> dict[str, Any] | None:
     ticket_id = await tx.value("SELECT max(id) FROM tickets WHERE reporter_chat_id = ?", (chat_id,))
     return None if ticket_id is None else await get(tx, ticket_id)
+
+
+async def latest_active_for_reporter(tx: Tx, chat_id: int) -> dict[str, Any] | None:
+    """The reporter's newest unfinished ticket: what a message without a new problem is about."""
+    ticket_id = await tx.value(
+        "SELECT max(id) FROM tickets WHERE reporter_chat_id = ? AND status IN ('open', 'claimed', 'resolved')",
+        (chat_id,),
+    )
+    return None if ticket_id is None else await get(tx, ticket_id)
+
+
+async def adopt(tx: Tx, chat_id: int, resident: dict[str, Any], now: float) -> None:
+    """A reporter just registered: their unfinished tickets without a resident get one, and
+    the resident's flat where the ticket has no place of its own."""
+    await tx.execute(
+        """UPDATE tickets SET resident_id = ?, updated_at = ?,
+                  building = coalesce(building, ?), unit = coalesce(unit, ?), room = coalesce(room, ?),
+                  place_source = coalesce(place_source, 'resident')
+           WHERE reporter_chat_id = ? AND resident_id IS NULL AND status IN ('open', 'claimed', 'resolved')""",
+        (resident["id"], now, resident.get("building"), resident.get("unit"), resident.get("room"), chat_id),
+    )
+
+
+async def resolved_before(tx: Tx, before: float, limit: int = 100) -> list[int]:
+    """Tickets resolved by a volunteer and never confirmed by the resident since `before`."""
+    rows = await tx.all(
+        "SELECT id FROM tickets WHERE status = 'resolved' AND resolved_at < ? ORDER BY id LIMIT ?", (before, limit)
+    )
+    return [int(row[0]) for row in rows]
 
 
 async def held_by(tx: Tx, volunteer_id: int) -> list[dict[str, Any]]:

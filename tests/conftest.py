@@ -74,6 +74,7 @@ async def emulator():
     await emulator.start()
     yield emulator
     await emulator.stop()
+    print("\n".join(emulator.transcript))  # shown by pytest only when the test failed
 
 
 @pytest.fixture
@@ -111,7 +112,7 @@ async def staffed_grid(emulator: Emulator, admin: Person) -> tuple[Person, Perso
 
 
 async def register(resident: Person, name: str = "Li Xiuying", building: str = "5", lang: str = "en",
-                   phone: str = "13800001111") -> None:
+                   phone: str = "13800001111", shown: str | None = None) -> None:
     """The whole registration conversation, answered the way a resident would."""
     resident.send("/start")
     choose = await resident.next_message("choose a language")
@@ -127,4 +128,4 @@ async def register(resident: Person, name: str = "Li Xiuying", building: str = "
     resident.press(alone, "alone:yes")
     await resident.next_message(None)
     resident.send("Li Ming 13900002222")
-    await resident.next_message(name)
+    await resident.next_message(shown or name)

@@ -11,11 +11,12 @@ async def test_sticker_gets_a_kind_answer(frontdesk, emulator):
     assert "in words" in (await resident.next_message()).text
 
 
-async def test_photo_without_words_asks_for_words(frontdesk, emulator):
+async def test_photo_without_words_is_a_request(frontdesk, emulator):
+    """Issue #7: a photo alone from someone with no open request is a request (urgent: we cannot read it)."""
     resident = emulator.user(5001, "Li", "en")
     resident.send_media("photo")
-    assert "in words" in (await resident.next_message()).text
-    assert await frontdesk.value("SELECT count(*) FROM tickets") == 0
+    assert "#1" in (await resident.next_message()).text
+    assert await frontdesk.value("SELECT urgency FROM tickets WHERE id = 1") == "urgent"
 
 
 async def test_photo_with_caption_is_a_request_with_attachment(frontdesk, emulator, admin):
@@ -53,7 +54,8 @@ async def test_location_is_added_to_the_request(frontdesk, emulator):
 async def test_document_and_unknown_kinds(frontdesk, emulator):
     resident = emulator.user(5001, "Li", "en")
     resident.send_media("document")
-    assert "in words" in (await resident.next_message()).text
+    assert "cannot open files" in (await resident.next_message()).text
+    assert await frontdesk.value("SELECT count(*) FROM tickets") == 0
 
 
 async def test_edited_request_is_noted_on_the_ticket(frontdesk, emulator):

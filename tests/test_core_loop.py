@@ -119,7 +119,8 @@ async def test_report_claim_resolve_confirm_rate(frontdesk, emulator, admin):
     assert "no requests" in (await zhang.next_message()).text
 
 
-async def test_not_yet_reopens_and_alerts_again(frontdesk, emulator, admin):
+async def test_not_yet_goes_back_to_the_same_volunteer(frontdesk, emulator, admin):
+    """Issue #7: "Not yet" no longer takes the ticket from the volunteer who did the work."""
     zhang, resident = await staffed_grid(emulator, admin)
     resident.send("No water at all in my flat since this morning")
     alert = await zhang.next_message("#1")
@@ -128,12 +129,16 @@ async def test_not_yet_reopens_and_alerts_again(frontdesk, emulator, admin):
     zhang.press(details, "resolve:1")
     fixed = await resident.next_message("Is it fixed?")
     resident.press(fixed, "notyet:1")
-    await zhang.next_message("not fixed yet")
-    again = await zhang.next_message("alert 2")
-    assert again.button("claim:") == "claim:1"
-    await emulator.wait_for(lambda: "open again" in fixed.text, 5, "the resident's question to be answered")
+    back = await zhang.next_message("not fixed yet")
+    assert {d.split(":")[0] for _, d in back.buttons} == {"resolve", "release"}  # Release is still possible
+    await emulator.wait_for(lambda: "We told volunteer Zhang" in fixed.text, 5, "the resident's question answered")
+    await frontdesk.drain()
+    assert not [m for m in zhang.messages() if "alert 2" in m.text]
     ticket = (await frontdesk.rows("SELECT * FROM tickets WHERE id = 1"))[0]
-    assert ticket["status"] == "open" and ticket["claimed_by"] is None and ticket["alert_round"] == 2
+    assert ticket["status"] == "claimed" and ticket["claimed_by"] is not None and ticket["alert_round"] == 1
+    zhang.press(back, "release:1")  # and if they cannot, the pool gets it again
+    await resident.next_message("finding someone else")
+    assert await frontdesk.value("SELECT status FROM tickets WHERE id = 1") == "open"
 
 
 async def test_release_goes_back_to_the_pool(frontdesk, emulator, admin):

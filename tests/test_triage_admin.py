@@ -42,8 +42,9 @@ async def test_keyword_added_from_the_chat_counts_at_once_and_survives_a_restart
 
     admin.send("/keyword remove 沼气池")
     await admin.next_message("已删除")
-    resident.send("后院沼气池冒泡了")
-    await resident.next_message("#4")
+    neighbour = emulator.user(5002, "Wu", "zh")  # Li's open tickets would take words they cannot place
+    neighbour.send("后院沼气池冒泡了")
+    await neighbour.next_message("#4")
     assert await frontdesk.value("SELECT urgency FROM tickets WHERE id = 4") == "routine"
     admin.send("/keyword remove 沼气池")
     await admin.next_message("没有「沼气池」")

@@ -49,6 +49,7 @@ NEGATABLE = {"problem", "cue", "danger"}
 # (a topic is never hidden: it names the thing, and its family feeds the combos).
 SHADOWING = {"problem", "over", "calm", "topic"}
 SHADOWED = {"problem", "over", "calm"}
+NOTHING_RECOGNISED = "routine: nothing recognised"
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,11 @@ class Triage:
     category: str
     reasons: tuple[str, ...] = ()
     lang: str = "zh"
+
+    @property
+    def names_a_problem(self) -> bool:
+        """Something was recognised as a problem (not info, not "nothing recognised")."""
+        return self.urgency != "info" and not (self.reasons and self.reasons[0].startswith(NOTHING_RECOGNISED))
 
 
 @dataclass
@@ -238,7 +244,7 @@ class Engine:
             reasons.insert(0, "urgent: unrecognised, danger words: " + ", ".join(e.term for e in danger))
             return "urgent", first.category, reasons
         # Words we do not understand still reach a person: a ticket, not silence.
-        reasons.insert(0, "routine: nothing recognised, a person will read it")
+        reasons.insert(0, NOTHING_RECOGNISED + ", a person will read it")
         return "routine", category, reasons
 
     def _info_category(self, ev: _Evidence, fallback: str | None) -> str:

@@ -1,0 +1,171 @@
+"""What a message means for the conversation: the step it answers, the ticket it is about.
+
+Pure: the words of the message (`Said`), the question the bot is waiting on (`step`), the
+sender's open ticket and whether they hold a ticket as a volunteer, in; a `Move`, out.
+The words that mean cancel, thanks, greeting and "about the same problem" are data
+(`intents.tsv`), like the triage lexicon. Intent comes before slot: whatever the bot is
+waiting for, a message that names a problem is never swallowed as an answer.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from bot.address import find_address, names_a_place
+from bot.triage import Triage
+from bot.triage.normalize import normalize
+
+KINDS = ("greeting", "thanks", "cancel", "fixed", "notfixed", "more")
+# A reply this short to "what is your name / building / unit / room?" is taken as the answer
+# unless it is an emergency ("李火生" is a name, not a fire).
+SHORT_ANSWER = 12
+
+
+class Move(enum.Enum):
+    ANSWER = "answer"            # the answer to the question the bot is waiting on
+    NEW = "new"                  # a new request: a ticket
+    UPDATE = "update"            # more about the open ticket
+    ASK_CANCEL = "ask_cancel"    # "Cancel #N?" with buttons
+    CONFIRM = "confirm"          # a resolved ticket's resident says it is fixed: close the loop
+    NOT_FIXED = "not_fixed"      # a resolved ticket's resident says it is not: back to the volunteer
+    THANKS = "thanks"            # thanks with nothing to close
+    GREETING = "greeting"        # a short menu
+    NOTHING_OPEN = "nothing_open"  # "cancel" with no open ticket
+    RELAY = "relay"              # a volunteer holding a ticket: "Send to the resident of #N?"
+    REASK = "reask"              # not an answer and not a problem: ask the question again
+
+
+@dataclass(frozen=True)
+class Said:
+    """One message as the conversation reads it."""
+
+    text: str
+    kinds: frozenset[str]
+    urgency: str
+    category: str
+    named: bool          # triage recognised a problem (not just "nothing recognised")
+    place: bool          # names a flat or a landmark
+    flat: bool           # names a building, unit or room
+
+    @property
+    def red_flag(self) -> bool:
+        return self.urgency == "emergency"
+
+    def topic_differs(self, ticket: "OpenTicket") -> bool:
+        """Words about another kind of thing than the ticket (the lift, when the ticket is
+        about water), even when triage found no problem term in them."""
+        return self.urgency != "info" and self.category not in (ticket.category, "admin")
+
+
+@dataclass(frozen=True)
+class OpenTicket:
+    id: int
+    status: str
+    category: str
+
+
+@lru_cache(maxsize=1)
+def _words() -> dict[str, tuple[list[str], list[str]]]:
+    """kind -> (Chinese terms, English terms) from intents.tsv."""
+    words: dict[str, tuple[list[str], list[str]]] = {kind: ([], []) for kind in KINDS}
+    text = resources.files("bot").joinpath("intents.tsv").read_text(encoding="utf-8")
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        lang, kind, terms = line.split("\t")
+        if kind not in words:
+            raise ValueError(f"intents.tsv: unknown kind {kind!r}")
+        for term in terms.split(","):
+            han, latin = normalize(term.strip())
+            (words[kind][0].append(han) if lang == "zh" else words[kind][1].append(latin))
+    return words
+
+
+def kinds_of(text: str) -> frozenset[str]:
+    han, latin = normalize(text[:2000])
+    found = set()
+    for kind, (zh, en) in _words().items():
+        if any(term and term in han for term in zh) or any(term.strip() and term in latin for term in en):
+            found.add(kind)
+    return frozenset(found)
+
+
+def read(text: str, verdict: Triage) -> Said:
+    return Said(
+        text=text, kinds=kinds_of(text), urgency=verdict.urgency, category=verdict.category,
+        named=verdict.names_a_problem, place=names_a_place(text), flat=bool(find_address(text)),
+    )
+
+
+def fits(step: str | None, question: str | None, said: Said) -> bool:
+    """Is this message an answer to the question the bot asked? `question` is the
+    registration field being asked (phone, name, building, ...), when step is "profile"."""
+    if step is None or said.red_flag:
+        return False
+    if step == "ticket_address":
+        return said.flat or (said.place and not said.named)
+    if step == "rating_comment":
+        return not said.named
+    if step == "profile":
+        if question in ("name", "building", "unit", "room") and len(said.text.strip()) <= SHORT_ANSWER:
+            return True
+        return not said.named
+    return False  # "language" waits for a button; "relay" for a button
+
+
+def decide(said: Said, step: str | None, question: str | None, ticket: OpenTicket | None, holding: bool) -> Move:
+    """What to do with a text message. The order is the rule: an answer that fits, a
+    volunteer's words for their resident, then the open ticket's thread, then a new request."""
+    if fits(step, question, said):
+        return Move.ANSWER
+    if holding and not said.red_flag:
+        return Move.RELAY
+    kinds = said.kinds
+    if ticket is not None:
+        resolved = ticket.status == "resolved"
+        same = said.category == ticket.category
+        if said.red_flag and not same:
+            return Move.NEW
+        if "notfixed" in kinds and resolved:
+            return Move.NOT_FIXED
+        if kinds & {"cancel", "fixed"} and "notfixed" not in kinds and not (said.red_flag or "more" in kinds):
+            return Move.CONFIRM if resolved else Move.ASK_CANCEL
+        if "thanks" in kinds and not said.named:
+            return Move.CONFIRM if resolved else Move.THANKS
+        if _just_a_greeting(said):
+            return Move.GREETING
+        if (said.named or said.topic_differs(ticket)) and not same and "more" not in kinds:
+            return Move.NEW
+        return Move.UPDATE
+    if _just_a_greeting(said):
+        return Move.GREETING
+    if said.named:
+        return Move.NEW
+    if "thanks" in kinds:
+        return Move.THANKS
+    if kinds & {"cancel", "fixed"}:
+        return Move.NOTHING_OPEN
+    if step is not None:
+        return Move.REASK
+    return Move.NEW  # a question or words we cannot read: a person reads it (an info or routine ticket)
+
+
+# A greeting is a greeting when it is all the message says: "喂" or "hello anyone there",
+# not "你好，我家水管爆了".
+GREETING_LENGTH = 24
+
+
+def _just_a_greeting(said: Said) -> bool:
+    return "greeting" in said.kinds and not said.red_flag and (
+        not said.named or len(said.text.strip()) <= GREETING_LENGTH // 3)
+
+
+_ONLY_PUNCTUATION = re.compile(r"^[\W_]*$")
+
+
+def is_empty(text: str) -> bool:
+    return bool(_ONLY_PUNCTUATION.match(text))
