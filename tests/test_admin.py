@@ -19,7 +19,7 @@ async def test_tickets_list_most_urgent_first_and_history(frontdesk, emulator, a
     assert listing.text.index("#2") < listing.text.index("#1")
     admin.send("/ticket 2")
     detail = await admin.next_message("记录")
-    for word in ("created", "alerted", "claimed", "Zhang", "13800001111", "分诊依据"):
+    for word in ("提交", "已通知 · 第1轮：Zhang", "接单 · Zhang", "13800001111", "分诊依据"):
         assert word in detail.text, word
     admin.send("/ticket abc")
     assert "/ticket" in (await admin.next_message("用法")).text

@@ -108,7 +108,9 @@ async def test_correction_raises_realerts_tells_the_resident_and_is_exported(fro
     assert [e["detail"] for e in events] == ["routine/infrastructure -> emergency/infrastructure",
                                              "emergency/infrastructure -> routine/power"]
     admin.send("/ticket 1")
-    assert "triage_corrected" in (await admin.next_message("记录")).text
+    history = (await admin.next_message("记录")).text
+    assert "更正分诊 · Wang · 一般 · 设施维修 → 紧急 · 设施维修" in history
+    assert "更正分诊 · Wang · 紧急 · 设施维修 → 一般 · 用电" in history
 
     # The export: one labelled line per corrected ticket, with its last label, in the data set's format.
     out = io.StringIO()
