@@ -20,7 +20,7 @@ CODES = ("created", "alerted", "claimed", "resolved", "confirmed", "rated", "com
 
 
 async def _a_ticket_with_a_history(emulator, admin):
-    """#1 claimed, corrected by the admin, fixed and rated; #2 a thank-you (information)."""
+    """#1 claimed, corrected by the admin, fixed and rated; #2 a question (information)."""
     zhang, resident = await staffed_grid(emulator, admin)
     resident.send("My 85 year old mother lives alone and the tap is dripping")
     await resident.next_message("#1")
@@ -36,7 +36,7 @@ async def _a_ticket_with_a_history(emulator, admin):
     await resident.next_message("Skip")
     resident.send("Quick and kind, thank you")
     await resident.next_message("noted")
-    resident.send("Thank you for yesterday")
+    resident.send("What time does the office open on Saturday?")  # thanks alone are no ticket (issue #7)
     await resident.next_message("#2")
 
 
