@@ -101,27 +101,13 @@ async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await services(context).desk.status(person, message.chat.id)
 
 
-async def on_fixed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_ticket_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The resident's buttons on their own ticket: fixed / not yet, cancel / keep it."""
     press = press_of(update)
     person = await person_of(update, context)
     desk = services(context).desk
-    ticket_id = int(press.parts[1])
-    if press.parts[0] == "fixed":
-        answer = await desk.confirm_fixed(person, ticket_id, press.message_id)
-    else:
-        answer = await desk.not_fixed(person, ticket_id, press.message_id)
-    await toast(context, press, person, answer)
-
-
-async def on_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    press = press_of(update)
-    person = await person_of(update, context)
-    desk = services(context).desk
-    ticket_id = int(press.parts[1])
-    if press.parts[0] == "cancel":
-        answer = await desk.cancel(person, ticket_id, press.message_id)
-    else:
-        answer = await desk.keep(person, ticket_id, press.message_id)
+    move = {"fixed": desk.confirm_fixed, "notyet": desk.not_fixed, "cancel": desk.cancel, "keep": desk.keep}
+    answer = await move[press.parts[0]](person, int(press.parts[1]), press.message_id)
     await toast(context, press, person, answer)
 
 
@@ -150,8 +136,7 @@ async def on_no_comment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 def register(application: Application) -> None:
     private = filters.ChatType.PRIVATE
     application.add_handler(CommandHandler("status", status, filters=private))
-    application.add_handler(CallbackQueryHandler(on_fixed, pattern=r"^(fixed|notyet):\d{1,9}$"))
-    application.add_handler(CallbackQueryHandler(on_cancel, pattern=r"^(cancel|keep):\d{1,9}$"))
+    application.add_handler(CallbackQueryHandler(on_ticket_answer, pattern=r"^(fixed|notyet|cancel|keep):\d{1,9}$"))
     application.add_handler(CallbackQueryHandler(on_as_new, pattern=r"^asnew:\d{1,12}$"))
     application.add_handler(CallbackQueryHandler(on_rate, pattern=r"^rate:\d{1,9}:[1-5]$"))
     application.add_handler(CallbackQueryHandler(on_no_comment, pattern=r"^nocomment:\d{1,9}$"))
