@@ -48,10 +48,11 @@ class Conversation:
             await desk.add_update(person, chat_id, ticket["id"], text)
         elif ticket is not None and move is Move.ASK_CANCEL:
             await desk.ask_cancel(person, chat_id, ticket["id"], text)
-        elif ticket is not None and move is Move.CONFIRM:
-            await desk.confirm_fixed(person, ticket["id"], None)
-        elif ticket is not None and move is Move.NOT_FIXED:
-            await desk.not_fixed(person, ticket["id"], None)
+        elif ticket is not None and move in (Move.CONFIRM, Move.NOT_FIXED):
+            close = desk.confirm_fixed if move is Move.CONFIRM else desk.not_fixed
+            answer = await close(person, ticket["id"], None)
+            if answer.alert and answer.template:  # refused (it changed meanwhile): say so, never silence
+                await desk.reply(person, chat_id, answer.template, **(answer.context or {}))
         elif move is Move.THANKS:
             await desk.thanks(person, chat_id, ticket["id"] if ticket else None, text)
         elif move is Move.GREETING:

@@ -132,7 +132,8 @@ class Desk:
             await self.outbox.post(
                 tx, chat_id, lang, "ack", lane=lane, purpose="ack", ticket_id=ticket_id,
                 dedupe=f"ack:{ticket_id}", ticket=ticket, numbers=self._numbers(verdict.category),
-                registered=person.registered, unwell=self._vulnerable(resident) and verdict.category == "medical",
+                registered=person.registered, unwell=verdict.category == "medical"
+                and place["place_source"] == "resident" and self._vulnerable(resident),
             )
             if verdict.urgency != "info":
                 await self._alert(tx, ticket)

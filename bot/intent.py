@@ -107,7 +107,8 @@ def fits(step: str | None, question: str | None, said: Said) -> bool:
     if step is None or said.red_flag:
         return False
     if step == "ticket_address":
-        return said.flat or (said.place and not said.named)
+        # a landmark, when nothing else is said: "谢谢社区" names a place but answers nothing
+        return said.flat or (said.place and not said.named and not said.kinds)
     if step == "rating_comment":
         return not said.named
     if step == "profile":
