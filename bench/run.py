@@ -1,4 +1,5 @@
-"""Benchmarks (`python -m bench.run`): triage speed and the delivery engine's throughput.
+"""Benchmarks (`python -m bench.run`): triage and conversation speed, a text's way to its answer,
+and the delivery engine's throughput.
 
 Numbers, not pass/fail: the README and the closing notes quote them.
 """
@@ -50,6 +51,60 @@ def bench_triage() -> dict[str, float]:
     }
 
 
+def bench_conversation() -> dict[str, float]:
+    """Reading a message for the conversation (intent words, places, the decision) on top of triage."""
+    from bot.intent import OpenTicket, decide, read
+    from bot.triage import classify
+
+    data = Path(__file__).resolve().parents[1] / "tests" / "data"
+    texts = [json.loads(line)["text"] for name in ("conversation_blind.jsonl", "conversation_heldout.jsonl")
+             for line in (data / name).read_text(encoding="utf-8").splitlines()]
+    ticket = OpenTicket(1, "claimed", "water")
+    latencies = []
+    for round_ in range(5):
+        for text in texts:
+            unique = text + " " * (round_ + 1)  # defeat the normalisation cache
+            verdict = classify(unique)
+            t0 = time.perf_counter()
+            decide(read(unique, verdict), "ticket_address", None, ticket, False)
+            latencies.append(time.perf_counter() - t0)
+    latencies.sort()
+    return {"conversation_read_p50_ms": statistics.median(latencies) * 1000,
+            "conversation_read_p99_ms": latencies[int(len(latencies) * 0.99)] * 1000}
+
+
+async def bench_text_to_ack(count: int = 100) -> dict[str, float]:
+    """A resident's text to the bot's answer, end to end: the real Application polling the
+    emulator over HTTP, inbox, conversation, triage, ticket, outbox, send. Telegram's per-chat
+    limit is lifted here to measure the bot itself, one message at a time."""
+    from bot.app import build_application, build_services, start, stop
+    from bot.config import load_settings
+    from bot.emulator import TOKEN, Emulator
+    from bot.ratelimit import FloodControl, Limits
+
+    emulator = Emulator()
+    await emulator.start()
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = load_settings(telegram_bot_token=TOKEN, telegram_api_base_url=emulator.base_url,
+                                 frontdesk_db=str(Path(tmp) / "bench.db"))
+        roomy = FloodControl(Limits(overall=(1000, 1.0), private=(1000, 1.0), group=(1000, 1.0)))
+        services = build_services(settings, flood=roomy, poll_interval=0.02)
+        application = build_application(services)
+        await start(application, poll_timeout=1)
+        latencies = []
+        for n in range(count):
+            person = emulator.user(20_000 + n, "Bench", "zh")
+            t0 = time.perf_counter()
+            person.send(SAMPLES[n % len(SAMPLES)])
+            await person.next_message(None, timeout=10)  # the ack (or, for thanks, the reply)
+            latencies.append(time.perf_counter() - t0)
+        await stop(application)
+    await emulator.stop()
+    latencies.sort()
+    return {"text_to_ack_p50_ms": statistics.median(latencies) * 1000,
+            "text_to_ack_p95_ms": latencies[int(len(latencies) * 0.95)] * 1000}
+
+
 async def bench_outbox(count: int = 600) -> dict[str, float]:
     """Queue `count` messages to distinct private chats and time their delivery through the
     real engine and python-telegram-bot to the emulator, with Telegram's real limits."""
@@ -94,6 +149,8 @@ async def bench_outbox(count: int = 600) -> dict[str, float]:
 
 def main() -> None:
     results = bench_triage()
+    results.update(bench_conversation())
+    results.update(asyncio.run(bench_text_to_ack()))
     results.update(asyncio.run(bench_outbox()))
     for name, value in results.items():
         print(f"{name:<34} {value:,.3f}")
