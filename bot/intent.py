@@ -19,7 +19,10 @@ from bot.address import find_address, names_a_place
 from bot.triage import Triage
 from bot.triage.normalize import normalize
 
-KINDS = ("greeting", "thanks", "cancel", "fixed", "notfixed", "more")
+KINDS = ("greeting", "thanks", "cancel", "fixed", "notfixed", "more", "no", "yes", "keep", "unknown",
+         "rate5", "rate4", "rate3", "rate2", "rate1", "lang_zh", "lang_en")
+# Kinds that say something of their own (the others only answer a question: yes, stars, a language).
+SAYINGS = frozenset({"greeting", "thanks", "cancel", "fixed", "notfixed", "more", "keep", "unknown"})
 # A reply this short to "what is your name / building / unit / room?" is taken as the answer
 # unless it is an emergency ("李火生" is a name, not a fire).
 SHORT_ANSWER = 12
@@ -85,13 +88,46 @@ def _words() -> dict[str, tuple[list[str], list[str]]]:
     return words
 
 
+def _longest(kind: str, han: str, latin: str) -> int:
+    """Length of the longest term of `kind` in the text (0: none)."""
+    zh, en = _words()[kind]
+    return max([len(t) for t in zh if t and t in han] + [len(t) for t in en if t.strip() and t in latin] + [0])
+
+
 def kinds_of(text: str) -> frozenset[str]:
     han, latin = normalize(text[:2000])
-    found = set()
-    for kind, (zh, en) in _words().items():
-        if any(term and term in han for term in zh) or any(term.strip() and term in latin for term in en):
-            found.add(kind)
+    found = {kind for kind in KINDS if _longest(kind, han, latin)}
+    if "keep" in found:
+        found.discard("cancel")  # "不要取消", "don't cancel"
     return frozenset(found)
+
+
+def stars_of(text: str) -> int | None:
+    """The stars in a typed rating ("5", "五星", "非常满意", "excellent"): the longest term wins,
+    so 不满意 is not 满意."""
+    han, latin = normalize(text[:200])
+    best = max(((_longest(f"rate{n}", han, latin), n) for n in range(1, 6)), default=(0, 0))
+    return best[1] if best[0] else None
+
+
+def language_of(text: str) -> str | None:
+    """"中文" or "English" typed at the language question."""
+    kinds = kinds_of(text)
+    if len(text.strip()) > SHORT_ANSWER:
+        return None
+    return "zh" if "lang_zh" in kinds else "en" if "lang_en" in kinds else None
+
+
+def pick(said: "Said", tickets: list["OpenTicket"]) -> "OpenTicket | None":
+    """Which of the sender's open requests a message is about: the newest one of the kind it
+    names ("水那个不用了": the water one), else the newest."""
+    if not tickets:
+        return None
+    if said.category != "admin":
+        for ticket in tickets:
+            if ticket.category == said.category:
+                return ticket
+    return tickets[0]
 
 
 def read(text: str, verdict: Triage) -> Said:
@@ -107,15 +143,20 @@ def fits(step: str | None, question: str | None, said: Said) -> bool:
     if step is None or said.red_flag:
         return False
     if step == "ticket_address":
-        # a landmark, when nothing else is said: "谢谢社区" names a place but answers nothing
-        return said.flat or (said.place and not said.named and not said.kinds)
+        # a flat; or a landmark with nothing else said ("谢谢社区" names a place but answers
+        # nothing) and no problem worse than routine ("near the north gate" has a gate in it)
+        return said.flat or (said.place and said.urgency in ("info", "routine") and not said.kinds & SAYINGS)
+    if step == "language":
+        return language_of(said.text) is not None
+    if step == "rating":
+        return stars_of(said.text) is not None and not said.named
     if step == "rating_comment":
         return not said.named
     if step == "profile":
         if question in ("name", "building", "unit", "room") and len(said.text.strip()) <= SHORT_ANSWER:
             return True
         return not said.named
-    return False  # "language" waits for a button; "relay" for a button
+    return False  # "relay" waits for a button
 
 
 def decide(said: Said, step: str | None, question: str | None, ticket: OpenTicket | None, holding: bool) -> Move:
@@ -131,10 +172,12 @@ def decide(said: Said, step: str | None, question: str | None, ticket: OpenTicke
         same = said.category == ticket.category
         if said.red_flag and not same:
             return Move.NEW
-        if "notfixed" in kinds and resolved:
+        if resolved and _not_fixed(said, same):
             return Move.NOT_FIXED
         if kinds & {"cancel", "fixed"} and "notfixed" not in kinds and not (said.red_flag or "more" in kinds):
             return Move.CONFIRM if resolved else Move.ASK_CANCEL
+        if resolved and "yes" in kinds and len(said.text.strip()) <= SHORT_ANSWER:
+            return Move.CONFIRM
         if "thanks" in kinds and not said.named:
             return Move.CONFIRM if resolved else Move.THANKS
         if _just_a_greeting(said):
@@ -158,6 +201,15 @@ def decide(said: Said, step: str | None, question: str | None, ticket: OpenTicke
 # A greeting is a greeting when it is all the message says: "喂" or "hello anyone there",
 # not "你好，我家水管爆了".
 GREETING_LENGTH = 24
+
+
+def _not_fixed(said: Said, same: bool) -> bool:
+    """The answer to "is it fixed?" is no: "还没好", "no", "没有 还是凉的", or the same problem again."""
+    if "notfixed" in said.kinds:
+        return True
+    if said.kinds & {"fixed", "thanks"}:
+        return False
+    return "no" in said.kinds and len(said.text.strip()) <= 2 * SHORT_ANSWER or (said.named and same)
 
 
 def _just_a_greeting(said: Said) -> bool:
