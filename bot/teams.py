@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 import secrets
 
+from bot.address import clean_building
 from bot.clock import Clock
 from bot.outbox import Lane, Outbox
 from bot.people import Person
 from storage import Database, Tx
+from storage import residents as residents_repo
 from storage import settings as settings_repo
 from storage import teams as repo
 
@@ -20,11 +22,21 @@ ADMIN_GROUP = "admin_group_chat_id"
 
 def parse_grids(text: str) -> list[str]:
     """'G1, G2；G3' -> ['G1', 'G2', 'G3']; ValueError on a name that is not a grid."""
-    grids = [g.strip() for g in re.split(r"[,，;；\s]+", text) if g.strip()]
+    grids = [g.strip() for g in re.split(r"[,，、;；\s]+", text) if g.strip()]
     bad = [g for g in grids if not _GRID.match(g)]
     if bad or not grids:
         raise ValueError(", ".join(bad) or text)
     return list(dict.fromkeys(grids))
+
+
+async def assign_building(tx: Tx, building: str, grid: str, now: float) -> tuple[str | None, int]:
+    """The building (a clean name) is in `grid` from now on, and so is everyone living there, whatever
+    spelling their building was stored with ("7号楼", "7栋"). Returns the old grid and how many moved."""
+    old = await residents_repo.grid_of_building(tx, building)
+    await residents_repo.set_building_grid(tx, building, grid)
+    spellings = [row["building"] for row in await residents_repo.resident_buildings(tx)
+                 if clean_building(row["building"]) == building]
+    return old, await residents_repo.move_buildings(tx, spellings, grid, now)
 
 
 class Teams:
