@@ -258,3 +258,13 @@ async def test_every_problem_of_a_row_is_named_at_once(db, tmp_path):
     report = await import_residents(db, path, FakeClock())
     assert [(e.line, e.reason) for e in report.errors] == [(2, "bad_phone"), (2, "bad_yes_no"), (2, "bad_year")]
     assert report.rejected == 1 and report.created == 1
+
+
+async def test_excel_unicode_text_utf16_with_tabs_loads(db, tmp_path):
+    path = tmp_path / "residents.txt"
+    path.write_bytes("姓名\t电话\t楼号\t房号\n王秀兰\t13800001111\t5号楼\t302室\n".encode("utf-16"))
+    report = await import_residents(db, path, FakeClock())
+    assert report.errors == [] and report.encoding == "UTF-16"
+    async with db.transaction() as tx:
+        row = dict(await tx.one("SELECT name, building, room FROM residents"))
+    assert row == {"name": "王秀兰", "building": "5", "room": "302"}
