@@ -90,3 +90,12 @@ async def test_building_in_the_words_people_write(frontdesk, emulator, admin):
 def test_one_table_of_sub_command_words(word, meaning):
     assert subcommand(word) == meaning
     assert all(isinstance(words, tuple) for words in SUBCOMMANDS.values())
+
+
+async def test_a_team_name_with_spaces_gets_its_grids(frontdesk, emulator, admin):
+    admin.send("/invite north team")
+    await admin.next_message("/join")
+    admin.send("/team north team grids G5")
+    assert "north team" in (await admin.next_message("G5")).text
+    rows = await frontdesk.rows("SELECT t.name, g.grid FROM team_grids g JOIN teams t ON t.id = g.team_id")
+    assert [(r["name"], r["grid"]) for r in rows] == [("north team", "G5")]
