@@ -48,29 +48,35 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    """Load a spreadsheet and print the report in the committee's language (DEFAULT_LANGUAGE)."""
     from bot.clock import SystemClock
-    from bot.importer import RowError, import_residents, import_volunteers
+    from bot.importer import FileError, import_residents, import_volunteers
+    from bot.render import Renderer
     from storage import Database
 
     settings = _settings(telegram_bot_token="unused-for-import")
+    renderer = Renderer(settings.default_language)
     path = Path(args.file)
-    if not path.is_file():
-        print(f"frontdesk: no such file: {path}", file=sys.stderr)
+
+    def failed(reason: str, **params: object) -> int:
+        print(renderer.text(None, "import_failed", path=path, error=reason, params=params), file=sys.stderr)
         return 1
+
+    if not path.is_file():
+        return failed("no_file")
 
     async def go() -> int:
         db = await Database(settings.frontdesk_db).open()
         try:
             runner = import_residents if args.what == "residents" else import_volunteers
             report = await runner(db, path, SystemClock())
-        except RowError as exc:
-            print(f"frontdesk: {path}: {exc}", file=sys.stderr)
-            return 1
+        except FileError as exc:
+            return failed(exc.reason, **exc.params)
+        except OSError as exc:
+            return failed("unexpected", detail=exc.strerror or str(exc))
         finally:
             await db.close()
-        print(f"{args.what}: {report.created} created, {report.updated} updated, {len(report.errors)} rejected")
-        for line, error in report.errors:
-            print(f"  line {line}: {error}")
+        print(renderer.text(None, "import_report", report=report))
         return 0 if not report.errors else 1
 
     return asyncio.run(go())

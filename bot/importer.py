@@ -1,156 +1,539 @@
-"""Load the committee's spreadsheets (UTF-8 CSV with a header) into the database.
+"""Load the committee's spreadsheets (CSV with a header row) into the database.
 
-Re-importing updates rather than duplicates: residents are matched by Telegram id, then
-phone; volunteers likewise. A bad row is reported with its line number; the rest load.
+The files are what Excel saves on the clerk's PC: UTF-8 with or without a byte-order mark,
+GBK/GB18030 on a Chinese Windows, or UTF-16 tab-separated ("Unicode text"); headers and values
+in Chinese or English (`HEADERS`, `YES_NO`, `LANGUAGE_WORDS`, `ROLE_WORDS` below are the
+tables of words; add a word there, not an if). A title row above the header is skipped.
+
+Re-importing updates rather than duplicates: residents are matched by Telegram id, then phone,
+then (for people without either) name and flat; an empty cell keeps what is on record. Within
+one file, a second row with the same phone, Telegram id or (phoneless) person is reported as a
+duplicate of the first and skipped, never silently merged. A bad row is reported with its line
+number and a reason code (rendered for the clerk by templates/<lang>/import_report.j2); the rest load.
 """
 
 from __future__ import annotations
 
 import csv
+import io
+import logging
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+from bot.address import clean_building, clean_room, clean_unit
 from bot.clock import Clock
 from bot.phones import normalize_phone
-from bot.teams import parse_grids
+from bot.teams import assign_building, parse_grids
 from storage import Database, Tx
 from storage import residents as residents_repo
 from storage import teams as teams_repo
 
-RESIDENT_COLUMNS = (
-    "name", "phone", "telegram_id", "building", "unit", "room", "grid", "language", "lives_alone", "birth_year",
-    "emergency_contact_name", "emergency_contact_phone", "emergency_contact_telegram_id",
-)
-VOLUNTEER_COLUMNS = ("name", "phone", "telegram_id", "team", "role", "grids", "language")
-TRUE = {"1", "true", "yes", "y", "是", "独居", "x"}
+log = logging.getLogger(__name__)
+
+# Every header a committee is known to write, by the field it means. Compared after `_header_key`
+# (NFKC, lower case, no spaces, underscores, stars or bracketed notes), so "Telegram ID", "telegram_id"
+# and "姓名*" all match.
+HEADERS: dict[str, tuple[str, ...]] = {
+    "name": ("name", "full name", "姓名", "名字", "居民姓名", "志愿者姓名"),
+    "phone": ("phone", "mobile", "tel", "telephone", "phone number", "电话", "手机", "手机号", "手机号码",
+              "联系电话", "电话号码", "联系方式"),
+    "telegram_id": ("telegram_id", "telegram id", "telegram", "tg", "tg id", "tg号", "telegram号", "电报", "电报号"),
+    "building": ("building", "bldg", "block", "楼号", "楼栋", "楼栋号", "楼", "栋", "楼宇", "楼座"),
+    "unit": ("unit", "entrance", "单元", "单元号"),
+    "room": ("room", "flat", "apartment", "房号", "门牌", "门牌号", "室", "房间", "房间号", "室号"),
+    "grid": ("grid", "网格", "所属网格", "网格号"),
+    "grids": ("grids", "负责网格", "服务网格"),
+    "language": ("language", "lang", "语言"),
+    "lives_alone": ("lives_alone", "lives alone", "alone", "独居", "是否独居"),
+    "birth_year": ("birth_year", "birth year", "year of birth", "born", "出生年份", "出生年", "出生年月", "出生日期"),
+    "emergency_contact_name": ("emergency_contact_name", "emergency contact", "紧急联系人", "紧急联系人姓名"),
+    "emergency_contact_phone": ("emergency_contact_phone", "emergency phone", "紧急联系人电话", "紧急联系电话",
+                                "紧急联系人手机"),
+    "emergency_contact_telegram_id": ("emergency_contact_telegram_id", "紧急联系人telegram", "紧急联系人tg"),
+    "team": ("team", "队伍", "小队", "队", "队名", "所属队伍"),
+    "role": ("role", "角色", "职务", "身份"),
+}
+RESIDENT_FIELDS = ("name", "phone", "telegram_id", "building", "unit", "room", "grid", "language", "lives_alone",
+                   "birth_year", "emergency_contact_name", "emergency_contact_phone", "emergency_contact_telegram_id")
+VOLUNTEER_FIELDS = ("name", "phone", "telegram_id", "team", "role", "grids", "language")
+# In a volunteers file a plain "grid" (网格) column is the grids the team covers.
+KIND_ALIASES = {"volunteers": {"grid": "grids"}, "residents": {}}
+REQUIRED = {"residents": ("name", "building"), "volunteers": ("name", "team")}
+
+YES_NO = {
+    "是": 1, "否": 0, "有": 1, "无": 0, "對": 1, "对": 1, "不": 0, "不是": 0, "没有": 0, "独居": 1, "不独居": 0,
+    "非独居": 0, "y": 1, "n": 0, "yes": 1, "no": 0, "true": 1, "false": 0, "1": 1, "0": 0,
+    "√": 1, "✓": 1, "✔": 1, "x": 1, "×": 0, "✗": 0, "✘": 0,
+}
+LANGUAGE_WORDS = {
+    "zh": "zh", "zh-cn": "zh", "cn": "zh", "chinese": "zh", "中文": "zh", "汉语": "zh", "普通话": "zh", "国语": "zh",
+    "华语": "zh", "en": "en", "english": "en", "eng": "en", "英文": "en", "英语": "en",
+}
+ROLE_WORDS = {
+    "leader": "leader", "队长": "leader", "组长": "leader", "负责人": "leader", "网格长": "leader",
+    "member": "member", "队员": "member", "成员": "member", "组员": "member", "志愿者": "member",
+}
+NO_PHONE = {"", "无", "没有", "暂无", "无手机", "没手机", "-", "--", "—", "——", "/", "\\", "none", "n/a", "na", "null"}
+
+_ENCODINGS = (("utf-8-sig", "UTF-8"), ("gb18030", "GBK"))
+_WORKBOOK_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")  # .xlsx (zip), .xls (OLE)
+_HEADER_SEARCH = 10  # rows looked at for the header (a title row or two may come first)
+_SCIENTIFIC = re.compile(r"^\d+(?:\.\d+)?e\+?\d+$", re.IGNORECASE)
+_FLOAT_ZERO = re.compile(r"^(\d+)\.0+$")  # 13800001111.0: Excel stored the number as a float
+_YEAR = re.compile(r"^((?:19|20)\d\d)(?:年.*|[-/.]\d.*)?$")
+_BRACKETS = re.compile(r"[(（\[【].*?[)）\]】]")
+
+
+def _header_key(text: str) -> str:
+    text = _BRACKETS.sub("", unicodedata.normalize("NFKC", text)).lower()
+    return re.sub(r"[\s_\-*:：]+", "", text)
+
+
+_HEADER_INDEX = {_header_key(word): name for name, words in HEADERS.items() for word in words}
+
+
+class Problem(NamedTuple):
+    """A row that did not load (an error) or loaded with a caveat (a warning); reason is a code that
+    templates/<lang>/_import.j2 turns into a sentence, params fill it in."""
+
+    line: int | None
+    reason: str
+    params: dict[str, Any]
 
 
 @dataclass
 class Report:
+    kind: str
+    encoding: str = ""
     created: int = 0
     updated: int = 0
-    errors: list[tuple[int, str]] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+
+    @property
+    def rejected(self) -> int:
+        """Rows not loaded (a row may have several errors)."""
+        return len({problem.line for problem in self.errors})
 
 
 class RowError(ValueError):
-    pass
+    """This row cannot load: `reason` is a code (see templates/<lang>/_import.j2)."""
+
+    def __init__(self, reason: str, **params: Any) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.params = params
 
 
-def _int(value: str, name: str) -> int | None:
-    value = value.strip()
-    if not value:
-        return None
+class RowErrors(ValueError):
+    """Every problem of one row, so the clerk fixes them in one pass."""
+
+    def __init__(self, errors: list[RowError]) -> None:
+        super().__init__(", ".join(error.reason for error in errors))
+        self.errors = errors
+
+
+class _Cells:
+    """Reads one row's fields, collecting every problem instead of stopping at the first."""
+
+    def __init__(self) -> None:
+        self.errors: list[RowError] = []
+
+    def read(self, parse: Any, *args: Any) -> Any:
+        try:
+            return parse(*args)
+        except RowError as exc:
+            self.errors.append(exc)
+            return None
+
+    def check(self) -> None:
+        if self.errors:
+            raise RowErrors(self.errors)
+
+
+class FileError(RowError):
+    """The whole file cannot load (not text, a workbook, no header, ...)."""
+
+
+# -- reading a file ----------------------------------------------------------------------------
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """The file's text and the name of its encoding, tried strictly in order: UTF-16 (by its BOM),
+    UTF-8 (with or without BOM), GB18030 (a superset of GBK and GB2312). Text in GBK is almost never
+    valid UTF-8, so the order decides correctly; a file that is neither is refused, never guessed."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), "UTF-16"
+        except UnicodeDecodeError:
+            raise FileError("not_text") from None
+    for codec, label in _ENCODINGS:
+        try:
+            return data.decode(codec), label
+        except UnicodeDecodeError:
+            continue
+    raise FileError("not_text")
+
+
+def _cell(value: str) -> str:
+    return unicodedata.normalize("NFKC", value).replace("\ufeff", "").replace("\u200b", "").strip()
+
+
+@dataclass
+class Table:
+    encoding: str
+    columns: dict[str, list[int]]      # field -> the file's columns that mean it, in order
+    headers: list[str]                 # the file's header cells, as written
+    ignored: list[str]                 # header cells that mean nothing we know
+    rows: list[tuple[int, list[str]]]  # (line number, cells)
+
+    def value(self, cells: list[str], name: str) -> str:
+        """The first non-empty cell of the columns that mean `name`."""
+        for index in self.columns.get(name, ()):
+            if index < len(cells) and cells[index]:
+                return cells[index]
+        return ""
+
+    def column(self, name: str) -> str:
+        """The header the clerk wrote for a field (for the report)."""
+        indexes = self.columns.get(name)
+        return self.headers[indexes[0]] if indexes else name
+
+
+def _recognise(header: list[str], kind: str) -> dict[str, list[int]]:
+    wanted = RESIDENT_FIELDS if kind == "residents" else VOLUNTEER_FIELDS
+    columns: dict[str, list[int]] = {}
+    for index, cell in enumerate(header):
+        name = _HEADER_INDEX.get(_header_key(cell)) if cell else None
+        name = KIND_ALIASES[kind].get(name, name) if name else None
+        if name in wanted:
+            columns.setdefault(name, []).append(index)
+    return columns
+
+
+def read_table(path: Path, kind: str) -> Table:
+    data = path.read_bytes()
+    if data.startswith(_WORKBOOK_MAGIC):
+        raise FileError("workbook")
+    text, encoding = decode(data)
+    if not text.strip():
+        raise FileError("empty")
+    if "\x00" in text:
+        raise FileError("not_text")
+    first_lines = text.lstrip("\ufeff").splitlines()[:_HEADER_SEARCH]
+    delimiter = "\t" if sum(line.count("\t") for line in first_lines) > sum(line.count(",") for line in first_lines) \
+        else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    required = REQUIRED[kind]
+    rows: list[tuple[int, list[str]]] = []
+    header: list[str] | None = None
+    columns: dict[str, list[int]] = {}
+    best: dict[str, list[int]] = {}
     try:
-        return int(value)
-    except ValueError:
-        raise RowError(f"{name} must be a whole number, got {value!r}") from None
+        previous = 0
+        for cells in reader:
+            line, previous = previous + 1, reader.line_num
+            cells = [_cell(c) for c in cells]
+            if header is None:
+                found = _recognise(cells, kind)
+                if all(name in found for name in required):
+                    header, columns = cells, found
+                elif line >= _HEADER_SEARCH:
+                    break
+                elif len(found) > len(best):
+                    best = found
+                continue
+            if any(cells):
+                rows.append((line, cells))
+    except csv.Error as exc:
+        raise FileError("not_csv", detail=str(exc)) from None
+    if header is None:
+        raise FileError("missing_columns", fields=[name for name in required if name not in best])
+    used = {index for indexes in columns.values() for index in indexes}
+    ignored = [cell for index, cell in enumerate(header) if cell and index not in used]
+    return Table(encoding, columns, header, ignored, rows)
 
 
-def _phone(value: str, name: str) -> str | None:
-    if not value.strip():
+# -- reading values ----------------------------------------------------------------------------
+
+
+def _number_text(value: str, column: str) -> str:
+    if _SCIENTIFIC.match(value):
+        raise RowError("scientific", column=column, value=value)
+    float_zero = _FLOAT_ZERO.match(value)
+    return float_zero.group(1) if float_zero else value
+
+
+def _phone(table: Table, cells: list[str], name: str) -> str | None:
+    value = table.value(cells, name)
+    if value.lower() in NO_PHONE:
         return None
-    phone = normalize_phone(value)
+    column = table.column(name)
+    phone = normalize_phone(_number_text(value, column))
     if phone is None:
-        raise RowError(f"{name} is not a phone number: {value!r}")
+        raise RowError("bad_phone", column=column, value=value)
     return phone
 
 
-def _read(path: Path, required: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        header = [h.strip() for h in reader.fieldnames or []]
-        missing = [c for c in required if c not in header]
-        if missing:
-            raise RowError(f"the header lacks {', '.join(missing)}")
-        reader.fieldnames = header
-        return [(reader.line_num, {k: (v or "").strip() for k, v in row.items() if k}) for row in reader]
+def _telegram_id(table: Table, cells: list[str], name: str) -> int | None:
+    value = table.value(cells, name)
+    if not value:
+        return None
+    column = table.column(name)
+    digits = _number_text(value, column)
+    if not digits.isdigit() or len(digits) > 15:
+        raise RowError("bad_number", column=column, value=value)
+    return int(digits)
 
 
-async def import_residents(db: Database, path: Path, clock: Clock) -> Report:
-    report = Report()
-    rows = _read(path, ("name", "phone", "building", "grid"))
-    for line, row in rows:
-        try:
-            values = _resident_values(row)
-            async with db.transaction() as tx:
-                created = await _upsert_resident(tx, values, clock.now())
-            report.created += created
-            report.updated += not created
-        except RowError as exc:
-            report.errors.append((line, str(exc)))
-        except Exception as exc:  # e.g. a phone that another record already has
-            report.errors.append((line, f"{type(exc).__name__}: {exc}"))
-    return report
+def _year(table: Table, cells: list[str]) -> int | None:
+    value = table.value(cells, "birth_year")
+    if not value:
+        return None
+    match = _YEAR.match(value)
+    if not match:
+        raise RowError("bad_year", column=table.column("birth_year"), value=value)
+    return int(match.group(1))
 
 
-def _resident_values(row: dict[str, str]) -> dict[str, Any]:
-    if not row.get("name"):
-        raise RowError("name is empty")
+def _word(table: Table, cells: list[str], name: str, words: dict[str, Any], reason: str) -> Any:
+    value = table.value(cells, name)
+    if not value:
+        return None
+    if value.lower() not in words:
+        raise RowError(reason, column=table.column(name), value=value)
+    return words[value.lower()]
+
+
+def _place(table: Table, cells: list[str], name: str, clean: Any) -> str | None:
+    value = table.value(cells, name)
+    if not value:
+        return None
+    cleaned = clean(value)
+    if not cleaned:
+        raise RowError(f"bad_{name}", column=table.column(name), value=value)
+    return str(cleaned)
+
+
+def _grid(table: Table, cells: list[str], name: str) -> list[str]:
+    value = table.value(cells, name)
+    if not value:
+        return []
+    try:
+        return parse_grids(value)
+    except ValueError:
+        raise RowError("bad_grid", column=table.column(name), value=value) from None
+
+
+def _name(table: Table, cells: list[str]) -> str:
+    name = " ".join(table.value(cells, "name").split())
+    if not name:
+        raise RowError("required", column=table.column("name"))
+    return name
+
+
+def _team(table: Table, cells: list[str]) -> str:
+    team = " ".join(table.value(cells, "team").split())
+    if not team:
+        raise RowError("required", column=table.column("team"))
+    return team
+
+
+def _same_name(a: str, b: str) -> bool:
+    return "".join(a.split()).casefold() == "".join(b.split()).casefold()
+
+
+class _Seen:
+    """Who this file already named, so a later row with the same phone, Telegram id or person is a
+    duplicate rather than an overwrite."""
+
+    def __init__(self) -> None:
+        self.keys: dict[tuple[str, Any], tuple[int, dict[str, Any]]] = {}
+
+    def first(self, keys: list[tuple[str, Any]]) -> tuple[str, Any, int, dict[str, Any]] | None:
+        for what, value in keys:
+            if (what, value) in self.keys:
+                line, info = self.keys[(what, value)]
+                return what, value, line, info
+        return None
+
+    def add(self, keys: list[tuple[str, Any]], line: int, info: dict[str, Any]) -> None:
+        for key in keys:
+            self.keys.setdefault(key, (line, info))
+
+
+def _identity(values: dict[str, Any]) -> list[tuple[str, Any]]:
+    keys: list[tuple[str, Any]] = []
+    if values.get("phone"):
+        keys.append(("phone", values["phone"]))
+    if values.get("telegram_id") is not None:
+        keys.append(("telegram_id", values["telegram_id"]))
+    return keys
+
+
+def _duplicate(line: int, found: tuple[str, Any, int, dict[str, Any]]) -> Problem:
+    what, value, first_line, info = found
+    return Problem(line, "duplicate", {"what": what, "value": value, "first_line": first_line,
+                                       "first_name": info.get("name")})
+
+
+# -- residents ---------------------------------------------------------------------------------
+
+
+def _one_grid(table: Table, cells: list[str]) -> str | None:
+    grids = _grid(table, cells, "grid")
+    if len(grids) > 1:
+        raise RowError("bad_grid", column=table.column("grid"), value=table.value(cells, "grid"))
+    return grids[0] if grids else None
+
+
+def _resident_values(table: Table, cells: list[str]) -> dict[str, Any]:
+    row = _Cells()
     values: dict[str, Any] = {
-        "name": row["name"], "phone": _phone(row.get("phone", ""), "phone"),
-        "telegram_id": _int(row.get("telegram_id", ""), "telegram_id"),
-        "building": row.get("building") or None, "unit": row.get("unit") or None, "room": row.get("room") or None,
-        "grid": row.get("grid") or None, "language": row.get("language") or None,
-        "lives_alone": 1 if row.get("lives_alone", "").lower() in TRUE else 0,
-        "birth_year": _int(row.get("birth_year", ""), "birth_year"),
-        "emergency_contact_name": row.get("emergency_contact_name") or None,
-        "emergency_contact_phone": _phone(row.get("emergency_contact_phone", ""), "emergency_contact_phone"),
-        "emergency_contact_telegram_id": _int(row.get("emergency_contact_telegram_id", ""),
-                                              "emergency_contact_telegram_id"),
-        "source": "import",
+        "name": row.read(_name, table, cells),
+        "phone": row.read(_phone, table, cells, "phone"),
+        "telegram_id": row.read(_telegram_id, table, cells, "telegram_id"),
+        "building": row.read(_place, table, cells, "building", clean_building),
+        "unit": row.read(_place, table, cells, "unit", clean_unit),
+        "room": row.read(_place, table, cells, "room", clean_room),
+        "grid": row.read(_one_grid, table, cells),
+        "language": row.read(_word, table, cells, "language", LANGUAGE_WORDS, "bad_language"),
+        "lives_alone": row.read(_word, table, cells, "lives_alone", YES_NO, "bad_yes_no"),
+        "birth_year": row.read(_year, table, cells),
+        "emergency_contact_name": table.value(cells, "emergency_contact_name") or None,
+        "emergency_contact_phone": row.read(_phone, table, cells, "emergency_contact_phone"),
+        "emergency_contact_telegram_id": row.read(_telegram_id, table, cells, "emergency_contact_telegram_id"),
     }
-    if values["language"] not in (None, "zh", "en"):
-        raise RowError(f"language must be zh or en, got {values['language']!r}")
-    if not values["phone"] and values["telegram_id"] is None:
-        raise RowError("a resident needs a phone or a telegram_id")
+    row.check()
+    if not values["phone"] and values["telegram_id"] is None and not values["building"]:
+        raise RowError("unreachable_resident")
     return values
 
 
+def _resident_keys(values: dict[str, Any]) -> list[tuple[str, Any]]:
+    keys = _identity(values)
+    if not keys:  # known by name and flat only (no smartphone): that pair is who they are
+        keys.append(("person", (values["name"].casefold(), values["building"], values["unit"], values["room"])))
+    return keys
+
+
+async def import_residents(db: Database, path: Path, clock: Clock) -> Report:
+    table = read_table(path, "residents")
+    report = Report("residents", table.encoding, ignored_columns=table.ignored)
+    seen = _Seen()
+    building_lines: dict[str, tuple[str, int]] = {}  # building -> (grid, first line that gave it)
+    for line, cells in table.rows:
+        try:
+            values = _resident_values(table, cells)
+            keys = _resident_keys(values)
+            found = seen.first(keys)
+            if found:
+                report.errors.append(_duplicate(line, found))
+                continue
+            building, grid = values["building"], values["grid"]
+            if building and grid:
+                first_grid, first_line = building_lines.setdefault(building, (grid, line))
+                if first_grid != grid:
+                    report.warnings.append(Problem(line, "grid_conflict", {
+                        "building": building, "grid": grid, "first_grid": first_grid, "first_line": first_line}))
+                    values["grid"] = first_grid
+            async with db.transaction() as tx:
+                created = await _upsert_resident(tx, values, clock.now())
+            seen.add(keys, line, values)
+            report.created += created
+            report.updated += not created
+        except RowErrors as exc:
+            report.errors.extend(Problem(line, error.reason, error.params) for error in exc.errors)
+        except RowError as exc:
+            report.errors.append(Problem(line, exc.reason, exc.params))
+        except Exception as exc:  # a database surprise: name it, keep going with the next row
+            log.exception("import: line %s", line)
+            report.errors.append(Problem(line, "unexpected", {"detail": f"{type(exc).__name__}: {exc}"}))
+    return report
+
+
 async def _upsert_resident(tx: Tx, values: dict[str, Any], now: float) -> bool:
-    existing = None
-    if values["telegram_id"] is not None:
-        existing = await residents_repo.by_telegram_id(tx, values["telegram_id"])
-    if existing is None and values["phone"]:
-        existing = await residents_repo.by_phone(tx, values["phone"])
-    if values["building"] and values["grid"]:
-        await residents_repo.set_building_grid(tx, values["building"], values["grid"])
+    by_telegram = (await residents_repo.by_telegram_id(tx, values["telegram_id"])
+                   if values["telegram_id"] is not None else None)
+    by_phone = await residents_repo.by_phone(tx, values["phone"]) if values["phone"] else None
+    if by_telegram and by_phone and by_telegram["id"] != by_phone["id"]:
+        raise RowError("phone_taken", value=values["phone"], other=by_phone["name"])
+    existing = by_telegram or by_phone
+    if existing is None and not values["phone"] and values["telegram_id"] is None:
+        existing = await residents_repo.by_name_and_flat(tx, values["name"], values["building"], values["unit"],
+                                                         values["room"])
+    building = values["building"]
+    if building and values["grid"]:
+        if await residents_repo.grid_of_building(tx, building) != values["grid"]:
+            await assign_building(tx, building, values["grid"], now)
+    elif building and not values["grid"]:
+        values["grid"] = await residents_repo.grid_of_building(tx, building)
     if existing:
-        await residents_repo.update(tx, existing["id"], {k: v for k, v in values.items() if k != "source"}, now)
+        # An empty cell keeps what is on record: a re-import must not unlink a Telegram account
+        # or forget a phone the resident gave the bot.
+        await residents_repo.update(tx, existing["id"], {k: v for k, v in values.items() if v is not None}, now)
         return False
-    await residents_repo.create(tx, values, now)
+    values = {**values, "lives_alone": values["lives_alone"] or 0, "source": "import"}
+    await residents_repo.create(tx, {k: v for k, v in values.items() if v is not None}, now)
     return True
 
 
+# -- volunteers --------------------------------------------------------------------------------
+
+
+async def _known_volunteer(tx: Tx, values: dict[str, Any]) -> dict[str, Any] | None:
+    by_telegram = (await teams_repo.volunteer_by_telegram_id(tx, values["telegram_id"])
+                   if values["telegram_id"] is not None else None)
+    by_phone = await teams_repo.volunteer_by_phone(tx, values["phone"]) if values["phone"] else None
+    if by_telegram and by_phone and by_telegram["id"] != by_phone["id"]:
+        raise RowError("phone_taken", value=values["phone"], other=by_phone["name"])
+    return by_telegram or by_phone
+
+
 async def import_volunteers(db: Database, path: Path, clock: Clock) -> Report:
-    report = Report()
-    rows = _read(path, ("name", "team"))
-    for line, row in rows:
+    table = read_table(path, "volunteers")
+    report = Report("volunteers", table.encoding, ignored_columns=table.ignored)
+    seen = _Seen()
+    for line, cells in table.rows:
         try:
-            if not row.get("name") or not row.get("team"):
-                raise RowError("name and team are required")
-            role = (row.get("role") or "member").lower()
-            if role not in ("member", "leader"):
-                raise RowError(f"role must be member or leader, got {role!r}")
-            grids = parse_grids(row["grids"].replace(";", ",")) if row.get("grids") else []
-            values = {"name": row["name"], "phone": _phone(row.get("phone", ""), "phone"),
-                      "telegram_id": _int(row.get("telegram_id", ""), "telegram_id"),
-                      "language": row.get("language") or None}
-            if values["language"] not in (None, "zh", "en"):
-                raise RowError(f"language must be zh or en, got {values['language']!r}")
+            row = _Cells()
+            values = {"name": row.read(_name, table, cells), "phone": row.read(_phone, table, cells, "phone"),
+                      "telegram_id": row.read(_telegram_id, table, cells, "telegram_id"),
+                      "language": row.read(_word, table, cells, "language", LANGUAGE_WORDS, "bad_language")}
+            team_name = row.read(_team, table, cells)
+            role = row.read(_word, table, cells, "role", ROLE_WORDS, "bad_role") or "member"
+            grids = row.read(_grid, table, cells, "grids") or []
+            row.check()
+            keys = _identity(values)
+            if not keys:
+                raise RowError("unreachable_volunteer")
+            found = seen.first(keys)
+            # The same person on a second row for another team is a second membership; anything else
+            # (another name, or the same team again) would overwrite the first row.
+            if found and not (_same_name(found[3]["name"], values["name"])
+                              and found[3]["team"].casefold() != team_name.casefold()):
+                report.errors.append(_duplicate(line, found))
+                continue
             async with db.transaction() as tx:
                 now = clock.now()
-                known = values["telegram_id"] is not None and await teams_repo.volunteer_by_telegram_id(
-                    tx, values["telegram_id"])
+                known = await _known_volunteer(tx, values)
                 volunteer_id = await teams_repo.upsert_volunteer(tx, values, now)
-                team = await teams_repo.ensure_team(tx, row["team"], now)
+                team = await teams_repo.ensure_team(tx, team_name[:60], now)
                 await teams_repo.add_member(tx, team["id"], volunteer_id, role, now)
                 if grids:
                     await teams_repo.add_grids(tx, team["id"], grids)
-            report.created += not known
-            report.updated += bool(known)
-        except ValueError as exc:
-            report.errors.append((line, str(exc)))
+            seen.add(keys, line, {**values, "team": team_name})
+            report.created += known is None
+            report.updated += known is not None
+        except RowErrors as exc:
+            report.errors.extend(Problem(line, error.reason, error.params) for error in exc.errors)
+        except RowError as exc:
+            report.errors.append(Problem(line, exc.reason, exc.params))
         except Exception as exc:
-            report.errors.append((line, f"{type(exc).__name__}: {exc}"))
+            log.exception("import: line %s", line)
+            report.errors.append(Problem(line, "unexpected", {"detail": f"{type(exc).__name__}: {exc}"}))
     return report

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 import secrets
+from typing import Any
 
+from bot.address import clean_building
 from bot.clock import Clock
 from bot.outbox import Lane, Outbox
 from bot.people import Person
 from storage import Database, Tx
+from storage import residents as residents_repo
 from storage import settings as settings_repo
 from storage import teams as repo
 
@@ -20,11 +23,46 @@ ADMIN_GROUP = "admin_group_chat_id"
 
 def parse_grids(text: str) -> list[str]:
     """'G1, G2；G3' -> ['G1', 'G2', 'G3']; ValueError on a name that is not a grid."""
-    grids = [g.strip() for g in re.split(r"[,，;；\s]+", text) if g.strip()]
+    grids = [g.strip() for g in re.split(r"[,，、;；\s]+", text) if g.strip()]
     bad = [g for g in grids if not _GRID.match(g)]
     if bad or not grids:
         raise ValueError(", ".join(bad) or text)
     return list(dict.fromkeys(grids))
+
+
+def parse_buildings(text: str) -> list[str]:
+    """'7号楼、8栋, Building 9' -> ['7', '8', '9'] (clean names); ValueError naming what is not a building."""
+    parts = [p.strip() for p in re.split(r"[,，、;；]+", text) if p.strip()]
+    cleaned = [clean_building(p) for p in parts]
+    bad = [p for p, c in zip(parts, cleaned) if not c]
+    if bad or not parts:
+        raise ValueError(", ".join(bad) or text)
+    return list(dict.fromkeys(c for c in cleaned if c))
+
+
+def _building_order(name: str) -> tuple[int, int, str]:
+    return (0, int(name), "") if name.isdigit() else (1, 0, name)
+
+
+async def assign_building(tx: Tx, building: str, grid: str, now: float) -> tuple[str | None, int]:
+    """The building (a clean name) is in `grid` from now on, and so is everyone living there, whatever
+    spelling their building was stored with ("7号楼", "7栋"). Returns the old grid and how many moved."""
+    old = await residents_repo.grid_of_building(tx, building)
+    await residents_repo.set_building_grid(tx, building, grid)
+    spellings = [row["building"] for row in await residents_repo.resident_buildings(tx)
+                 if clean_building(row["building"]) == building]
+    return old, await residents_repo.move_buildings(tx, spellings, grid, now)
+
+
+async def building_overview(tx: Tx) -> list[dict[str, Any]]:
+    """Every building the committee knows (mapped to a grid, or lived in), its grid and its residents."""
+    grids = {row["name"]: row["grid"] for row in await residents_repo.buildings(tx)}
+    counts: dict[str, int] = {}
+    for row in await residents_repo.resident_buildings(tx):
+        name = clean_building(row["building"]) or row["building"]
+        counts[name] = counts.get(name, 0) + row["residents"]
+    names = sorted(set(grids) | set(counts), key=_building_order)
+    return [{"name": name, "grid": grids.get(name), "residents": counts.get(name, 0)} for name in names]
 
 
 class Teams:
@@ -70,6 +108,42 @@ class Teams:
                 await self._say(tx, person, chat_id, "admin_only")
             else:
                 await self._say(tx, person, chat_id, "team_list", teams=await repo.all_teams(tx))
+        self.outbox.kick()
+
+    async def list_buildings(self, person: Person, chat_id: int, default_grid: str) -> None:
+        async with self.db.transaction() as tx:
+            if not person.is_admin:
+                await self._say(tx, person, chat_id, "admin_only")
+            else:
+                await self._say(tx, person, chat_id, "building_list", buildings=await building_overview(tx),
+                                default_grid=default_grid)
+        self.outbox.kick()
+
+    async def set_building(self, person: Person, chat_id: int, buildings_text: str, grid_text: str) -> None:
+        """/building 7 G2: building 7 is in grid G2, and its residents move there, in one transaction."""
+        problem: dict[str, str] = {}
+        buildings: list[str] = []
+        grids: list[str] = []
+        try:
+            buildings = parse_buildings(buildings_text)
+            grids = parse_grids(grid_text)
+        except ValueError as exc:
+            problem = {"bad_grid" if buildings else "bad_building": str(exc)}
+        if len(grids) > 1:
+            problem = {"bad_grid": grid_text}
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            if not person.is_admin:
+                await self._say(tx, person, chat_id, "admin_only")
+            elif problem:
+                await self._say(tx, person, chat_id, "usage_building", **problem)
+            else:
+                changes = []
+                for building in buildings:
+                    old, moved = await assign_building(tx, building, grids[0], now)
+                    changes.append({"name": building, "old": old, "moved": moved})
+                await self._say(tx, person, chat_id, "building_set", changes=changes, grid=grids[0],
+                                teams=await repo.teams_covering(tx, grids[0]))
         self.outbox.kick()
 
     async def join(self, person: Person, chat_id: int, code: str) -> None:

@@ -1,8 +1,10 @@
-"""Admins: teams and invites, the admin group, the ticket list, a ticket's history,
-triage corrections and the committee's keywords."""
+"""Admins: teams and invites, buildings and their grids, the admin group, the ticket list, a ticket's
+history, triage corrections and the committee's keywords. Sub-command words come in Chinese too
+(`/team 一队 网格 G1,G2`, `/keyword 删除 化粪池`): see SUBCOMMANDS."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
@@ -18,6 +20,32 @@ if TYPE_CHECKING:
 
 Command = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
 AdminBody = Callable[["Services", "Person", int, list[str]], Awaitable[None]]
+
+
+# Every sub-command word an admin may type, by what it means. Add a synonym here, not an if.
+SUBCOMMANDS: dict[str, tuple[str, ...]] = {
+    "grids": ("grids", "grid", "网格", "负责网格"),
+    "add": ("add", "添加", "增加", "新增"),
+    "remove": ("remove", "delete", "del", "rm", "删除", "移除", "删掉", "去掉"),
+    "list": ("list", "ls", "列表", "列出", "查看", "全部"),
+}
+_MEANING = {word: meaning for meaning, words in SUBCOMMANDS.items() for word in words}
+
+
+def subcommand(word: str) -> str | None:
+    """'网格' -> 'grids', 'DELETE' -> 'remove'; None for a word that is no sub-command."""
+    return _MEANING.get(unicodedata.normalize("NFKC", word).strip().lower())
+
+
+def _unglue(word: str) -> list[str]:
+    """'网格G3、G4' -> ['网格', 'G3、G4']: a Chinese sub-command word typed without a space before
+    Latin letters or digits; anything else is left alone (a keyword such as 添加剂 stays whole)."""
+    folded = unicodedata.normalize("NFKC", word)
+    for synonym in sorted(_MEANING, key=len, reverse=True):
+        rest = folded[len(synonym):]
+        if not synonym.isascii() and folded.startswith(synonym) and rest[:1].isascii() and rest[:1].isalnum():
+            return [synonym, rest]
+    return [word]
 
 
 def admin_command(body: AdminBody) -> Command:
@@ -51,12 +79,30 @@ async def invite(s: "Services", person: "Person", chat_id: int, args: list[str])
 
 @admin_command
 async def team(s: "Services", person: "Person", chat_id: int, args: list[str]) -> None:
-    if not args:
+    """/team | /team TEAM grids G1,G2 (网格); a team's name may have spaces."""
+    args = args[:1] + [part for word in args[1:] for part in _unglue(word)]
+    at = next((i for i, word in enumerate(args) if i >= 1 and subcommand(word) == "grids"), None)
+    if not args or (len(args) == 1 and subcommand(args[0]) == "list"):
         await s.teams.list_teams(person, chat_id)
-    elif len(args) >= 3 and args[1].lower() == "grids":
-        await s.teams.set_grids(person, chat_id, args[0], " ".join(args[2:]))
+    elif at is not None and at + 1 < len(args):
+        await s.teams.set_grids(person, chat_id, " ".join(args[:at]), " ".join(args[at + 1:]))
     else:
         await s.desk.reply(person, chat_id, "usage_team")
+
+
+@admin_command
+async def building(s: "Services", person: "Person", chat_id: int, args: list[str]) -> None:
+    """/building | /building 7号楼[,8栋] [grid|网格] G2: buildings and their grids; residents follow."""
+    if args:
+        args = args[:-1] + _unglue(args[-1])
+    if len(args) >= 3 and subcommand(args[-2]) == "grids":
+        del args[-2]
+    if not args or (len(args) == 1 and subcommand(args[0]) == "list"):
+        await s.teams.list_buildings(person, chat_id, s.settings.default_grid)
+    elif len(args) >= 2 and subcommand(args[-1]) != "grids":
+        await s.teams.set_building(person, chat_id, " ".join(args[:-1]), args[-1])
+    else:
+        await s.desk.reply(person, chat_id, "usage_building")
 
 
 @admin_command
@@ -86,13 +132,13 @@ async def triage(s: "Services", person: "Person", chat_id: int, args: list[str])
 
 @admin_command
 async def keyword(s: "Services", person: "Person", chat_id: int, args: list[str]) -> None:
-    """/keyword list | add TERM URGENCY CATEGORY | remove TERM."""
-    action = args[0].lower() if args else "list"
+    """/keyword list | add TERM URGENCY CATEGORY | remove TERM (列表 | 添加 | 删除, 移除)."""
+    action = subcommand(args[0]) if args else "list"
     if action == "list" and len(args) <= 1:
         await s.vocabulary.show(person, chat_id)
     elif action == "add" and len(args) >= 4:
         await s.vocabulary.add(person, chat_id, " ".join(args[1:-2]), args[-2:])
-    elif action in ("remove", "delete") and len(args) >= 2:
+    elif action == "remove" and len(args) >= 2:
         await s.vocabulary.remove(person, chat_id, " ".join(args[1:]))
     else:
         await s.desk.reply(person, chat_id, "usage_keyword")
@@ -108,6 +154,7 @@ async def set_admin_group(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 def register(application: Application) -> None:
     application.add_handler(CommandHandler("invite", invite))
     application.add_handler(CommandHandler("team", team))
+    application.add_handler(CommandHandler("building", building))
     application.add_handler(CommandHandler("tickets", tickets))
     application.add_handler(CommandHandler("ticket", ticket))
     application.add_handler(CommandHandler("triage", triage))

@@ -58,3 +58,39 @@ async def set_building_grid(tx: Tx, building: str, grid: str) -> None:
         "INSERT INTO buildings (name, grid) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET grid = excluded.grid",
         (building.strip(), grid),
     )
+
+
+async def by_name_and_flat(tx: Tx, name: str, building: str | None, unit: str | None,
+                           room: str | None) -> dict[str, Any] | None:
+    """A resident known by name and flat alone (no phone, no Telegram): how a re-import finds them."""
+    row = await tx.one(
+        """SELECT * FROM residents WHERE name = ? AND coalesce(building, '') = coalesce(?, '')
+           AND coalesce(unit, '') = coalesce(?, '') AND coalesce(room, '') = coalesce(?, '') ORDER BY id LIMIT 1""",
+        (name, building, unit, room),
+    )
+    return dict(row) if row else None
+
+
+async def buildings(tx: Tx) -> list[dict[str, Any]]:
+    """The building -> grid map."""
+    return [dict(row) for row in await tx.all("SELECT name, grid FROM buildings ORDER BY name")]
+
+
+async def resident_buildings(tx: Tx) -> list[dict[str, Any]]:
+    """Each building value residents have, as stored, with how many live there."""
+    rows = await tx.all(
+        "SELECT building, count(*) AS residents FROM residents WHERE building IS NOT NULL GROUP BY building"
+    )
+    return [dict(row) for row in rows]
+
+
+async def move_buildings(tx: Tx, buildings: list[str], grid: str, now: float) -> int:
+    """Every resident whose building is one of these (as stored) is now in `grid`; how many changed."""
+    if not buildings:
+        return 0
+    cursor = await tx.execute(
+        f"UPDATE residents SET grid = ?, updated_at = ? WHERE building IN ({', '.join('?' for _ in buildings)}) "
+        "AND coalesce(grid, '') <> ?",
+        [grid, now, *buildings, grid],
+    )
+    return max(cursor.rowcount, 0)

@@ -50,6 +50,19 @@ async def volunteer_by_telegram_id(tx: Tx, telegram_id: int) -> dict[str, Any] |
     return dict(row) if row else None
 
 
+async def volunteer_by_phone(tx: Tx, phone: str) -> dict[str, Any] | None:
+    row = await tx.one("SELECT * FROM volunteers WHERE phone = ?", (phone,))
+    return dict(row) if row else None
+
+
+async def teams_covering(tx: Tx, grid: str) -> list[str]:
+    """The names of the teams whose grids include this one."""
+    rows = await tx.all(
+        "SELECT t.name FROM teams t JOIN team_grids g ON g.team_id = t.id WHERE g.grid = ? ORDER BY t.name", (grid,)
+    )
+    return [row[0] for row in rows]
+
+
 async def volunteer_by_id(tx: Tx, volunteer_id: int) -> dict[str, Any] | None:
     row = await tx.one("SELECT * FROM volunteers WHERE id = ?", (volunteer_id,))
     return dict(row) if row else None
@@ -61,8 +74,7 @@ async def upsert_volunteer(tx: Tx, values: dict[str, Any], now: float) -> int:
     if values.get("telegram_id") is not None:
         existing = await volunteer_by_telegram_id(tx, values["telegram_id"])
     if existing is None and values.get("phone"):
-        row = await tx.one("SELECT * FROM volunteers WHERE phone = ?", (values["phone"],))
-        existing = dict(row) if row else None
+        existing = await volunteer_by_phone(tx, values["phone"])
     columns = [name for name in ("telegram_id", "name", "phone", "language") if values.get(name) is not None]
     if existing:
         if columns:
