@@ -57,8 +57,10 @@ class Services:
                                                 name="tick")
 
     async def tick(self) -> None:
-        """Everything that is due by the clock: today, unconfirmed resolved tickets closing."""
+        """Everything that is due by the clock: unconfirmed resolved tickets closing, and
+        sentences typed in pieces that nobody finished."""
         await self.desk.close_unconfirmed()
+        await self.desk.flush_fragments()
 
     async def _tick_job(self, context: object) -> None:
         await self.tick()
@@ -82,6 +84,7 @@ def build_services(settings: Settings, clock: Clock | None = None, flood: FloodC
     vocabulary = Vocabulary(db, outbox, renderer, clock)
     desk = Desk(db, outbox, settings, clock, vocabulary)
     registration = Registration(db, outbox, renderer, settings, clock)
+    registration.on_registered = desk.adopt
     return Services(
         settings=settings, clock=clock, db=db, renderer=renderer, outbox=outbox, vocabulary=vocabulary,
         desk=desk, registration=registration, teams=Teams(db, outbox, clock),

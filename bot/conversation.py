@@ -9,6 +9,8 @@ anything that was not its answer, so nothing is swallowed and nothing is forgott
 
 from __future__ import annotations
 
+import dataclasses
+
 from bot import intent
 from bot.desk import Desk
 from bot.intent import Move, OpenTicket
@@ -23,22 +25,27 @@ class Conversation:
 
     async def text(self, person: Person, chat_id: int, text: str, *, update_id: int | None = None,
                    message_id: int | None = None) -> Move:
-        said = intent.read(text, await self.desk.verdict(text))
-        ticket, held = await self.desk.thread(person, chat_id)
-        open_ticket = OpenTicket(ticket["id"], ticket["status"], ticket["category"]) if ticket else None
+        piece = None
+        if person.step == "fragment":  # the rest of a sentence typed in pieces
+            piece = text
+            text = f"{person.step_data.get('text', '')} {text}".strip()
+            person = await self.desk.drop_fragment(person)
+        verdict = await self.desk.verdict(text)
+        said = intent.read(text, verdict)
+        if not (person.language_chosen or person.resident or person.volunteer):
+            person = dataclasses.replace(person, lang=verdict.lang)  # answer in the language they write
+        tickets, held = await self.desk.thread(person, chat_id)
+        chosen = intent.pick(said, [OpenTicket(t["id"], t["status"], t["category"]) for t in tickets])
+        ticket = next((t for t in tickets if chosen and t["id"] == chosen.id), None)
         queue = person.step_data.get("queue") or []
         question = queue[0] if person.step == "profile" and queue else None
-        move = intent.decide(said, person.step, question, open_ticket, bool(held))
+        move = intent.decide(said, person.step, question, chosen, bool(held))
+        if piece is not None and move is Move.NEW and not said.named and len(text) <= intent.FRAGMENT_MAX:
+            if intent.is_fragment(intent.read(piece, await self.desk.verdict(piece))):
+                move = Move.FRAGMENT  # still pieces: "我家" "厨房" "那个管子" ...
         desk = self.desk
         if move is Move.ANSWER:
-            if person.step == "ticket_address":
-                await desk.add_address(person, chat_id, text)
-                if said.named and ticket is not None:  # "5号楼2单元301，水还在漏": the address and more
-                    await desk.add_update(person, chat_id, ticket["id"], text)
-            elif person.step == "rating_comment":
-                await desk.comment(person, text)
-            else:
-                await self.registration.answer(person, chat_id, text=text)
+            await self._answer(person, chat_id, text, said, ticket)
             return move
         if move is Move.NEW:
             await desk.report(person, chat_id, text, update_id=update_id, message_id=message_id)
@@ -59,14 +66,42 @@ class Conversation:
             await desk.greet(person, chat_id)
         elif move is Move.NOTHING_OPEN:
             await desk.reply(person, chat_id, "nothing_open")
+        elif move is Move.NOTHING:
+            await desk.reply(person, chat_id, "sticker_reply")
+        elif move is Move.FRAGMENT:
+            await desk.hold_fragment(person, chat_id, text)
         await self._ask_again(person, chat_id, move)
         return move
+
+    async def _answer(self, person: Person, chat_id: int, text: str, said: intent.Said,
+                      ticket: dict | None) -> None:
+        """The answer to the question the bot was waiting on."""
+        desk, step = self.desk, person.step
+        if step == "ticket_address":
+            await desk.add_address(person, chat_id, text)
+            if said.named and ticket is not None:  # "5号楼2单元301，水还在漏": the address and more
+                await desk.add_update(person, chat_id, ticket["id"], text)
+        elif step == "rating":
+            stars = intent.stars_of(text)
+            assert stars is not None
+            answer = await desk.rate(person, int(person.step_data.get("ticket_id", 0)), stars, None)
+            if answer.alert and answer.template:
+                await desk.reply(person, chat_id, answer.template, **(answer.context or {}))
+        elif step == "rating_comment":
+            await desk.comment(person, text)
+        elif step == "language":
+            lang = intent.language_of(text)
+            assert lang is not None
+            await self.registration.choose_language(person, chat_id, lang)
+        else:
+            await self.registration.answer(person, chat_id, text=text)
 
     async def _ask_again(self, person: Person, chat_id: int, move: Move) -> None:
         """The question still waiting (if this message did not replace it) is asked again."""
         now = await self.desk.who(person.telegram_id, person.first_name)
-        if now.step != person.step or now.step_data != person.step_data or now.step in (None, "relay"):
-            return
+        if now.step != person.step or now.step_data != person.step_data or now.step in (
+                None, "relay", "rating", "fragment"):
+            return  # nothing waiting, a newer question, or buttons that are still there
         if move is Move.CONFIRM:
             return  # the rating question that follows is the newest question
         if now.step in ("profile", "language"):

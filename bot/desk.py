@@ -36,6 +36,8 @@ from storage import users as users_repo
 
 log = logging.getLogger(__name__)
 
+RELAY_KEPT = 5  # a volunteer's offers still waiting for a press
+FRAGMENT_WAIT = 5 * 60  # seconds the start of a sentence waits for the rest
 # The audit trail names what happened; the state machine names the move.
 EVENT_OF = {"resolve": "resolved", "release": "released", "confirm": "confirmed", "reopen": "reopened",
             "redo": "reopened", "cancel": "cancelled"}
@@ -107,8 +109,7 @@ class Desk:
                 verdict = self.classify(text)
             else:
                 # We cannot read a voice note or a photo: a person looks today, never "routine".
-                verdict = Triage("urgent", "care", (f"urgent/care: a {source} we cannot read",),
-                                 person.lang)
+                verdict = Triage("urgent", "care", ("urgent/care: unread media",), person.lang)
             lang = person.lang if person.language_chosen or person.resident else (
                 verdict.lang if source == "message" else spoken)
             resident = person.resident
@@ -163,6 +164,29 @@ class Desk:
                     "grid": grid or self.settings.default_grid}
         return {"building": None, "unit": named.unit, "room": named.room, "place_source": None,
                 "grid": self.settings.default_grid}
+
+    async def adopt(self, chat_id: int) -> None:
+        """The reporter just registered: their earlier requests get their resident, and those
+        that had no place get the resident's flat and grid (alerting that grid if it moved)."""
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            resident = await residents_repo.by_telegram_id(tx, chat_id)
+            if resident is None or not resident["registered_at"]:
+                return
+            for ticket in await repo.unplaced_for_reporter(tx, chat_id):
+                values: dict[str, Any] = {"resident_id": resident["id"]}
+                if ticket["place_source"] is None:
+                    values.update(await self._place(tx, "", resident))
+                await repo.update(tx, ticket["id"], values, now)
+                moved = values.get("grid", ticket["grid"]) != ticket["grid"]
+                if values.get("building"):
+                    await repo.add_event(tx, ticket["id"], "address", now, chat_id, resident["name"],
+                                         "/".join(str(values.get(k) or "-") for k in ("building", "unit", "room")))
+                fresh = await repo.get(tx, ticket["id"])
+                assert fresh is not None
+                if moved and fresh["status"] == machine.OPEN and fresh["urgency"] != "info":
+                    await self._alert(tx, fresh)
+        self.outbox.kick()
 
     def _vulnerable(self, resident: dict[str, Any] | None) -> bool:
         """Lives alone, or old enough by the committee's records: alerts say so (never the age)."""
@@ -247,12 +271,12 @@ class Desk:
 
     # -- the thread of an open ticket -----------------------------------------------------------
 
-    async def thread(self, person: Person, chat_id: int) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-        """The sender's open request, and the tickets they hold as a volunteer."""
+    async def thread(self, person: Person, chat_id: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The sender's open requests (newest first), and the tickets they hold as a volunteer."""
         async with self.db.transaction() as tx:
-            ticket = await repo.latest_active_for_reporter(tx, chat_id)
+            tickets = await repo.open_for_reporter(tx, chat_id)
             held = await repo.held_by(tx, person.volunteer["id"]) if person.volunteer else []
-        return ticket, held
+        return tickets, held
 
     async def add_update(self, person: Person, chat_id: int, ticket_id: int, text: str) -> None:
         """More words about the open request: noted on it, shown in /ticket, passed to the
@@ -310,12 +334,18 @@ class Desk:
                                  text[:1000])
             await self.outbox.post(tx, chat_id, ticket["lang"], "ask_cancel", lane=Lane.REPLY, purpose="reply",
                                    ticket_id=ticket_id, ticket=ticket,
-                                   buttons=[[("cancel_yes", f"cancel:{ticket_id}"), ("cancel_no", f"keep:{ticket_id}")]])
+                                   buttons=[[("cancel_yes", f"cancel:{ticket_id}:{RANK[ticket['urgency']]}"),
+                                             ("cancel_no", f"keep:{ticket_id}")]])
         self.outbox.kick()
 
-    async def cancel(self, person: Person, ticket_id: int, message_id: int | None) -> Answer:
-        """The resident confirmed: no one needs to come. Every alert says so; the volunteer is told."""
+    async def cancel(self, person: Person, ticket_id: int, message_id: int | None, asked_at: int = 3) -> Answer:
+        """The resident confirmed: no one needs to come. Every alert says so; the volunteer is told.
+        A question asked before the ticket became more urgent (`asked_at`, its rank then) no longer
+        cancels it: a flood is not the drip the resident wanted to cancel."""
         async with self.db.transaction() as tx:
+            current = await repo.get(tx, ticket_id)
+            if current is not None and RANK[current["urgency"]] > asked_at:
+                return Answer("toast_changed", {"ticket": current}, alert=True)
             moved = await self._move(tx, person, ticket_id, "cancel", {"closed_at": self.clock.now()}, "reporter")
             if isinstance(moved, Answer):
                 return moved
@@ -366,25 +396,30 @@ class Desk:
         self.outbox.kick()
 
     async def offer_relay(self, person: Person, chat_id: int, text: str, held: list[dict[str, Any]]) -> None:
-        """A volunteer's words while holding a ticket are probably for its resident: ask first."""
+        """A volunteer's words while holding a ticket are probably for its resident: ask first.
+        Each offer keeps its own words, so an older button never sends newer words."""
         async with self.db.transaction() as tx:
-            await users_repo.set_step(tx, person.telegram_id, "relay", {"text": text[:2000]}, self.clock.now())
-            buttons = [[(f"relay_to:{t['id']}", f"relay:{t['id']}")] for t in held[:3]] + [[("relay_new", "relay:new")]]
+            pending = dict(person.step_data.get("texts") or {}) if person.step == "relay" else {}
+            key = str(int(max(pending, key=int, default="0")) + 1)
+            pending = dict(list(pending.items())[-(RELAY_KEPT - 1):]) | {key: text[:2000]}
+            await users_repo.set_step(tx, person.telegram_id, "relay", {"texts": pending}, self.clock.now())
+            buttons = [[(f"relay_to:{t['id']}", f"relay:{t['id']}:{key}")] for t in held[:3]]
+            buttons.append([("relay_new", f"relay:new:{key}")])
             await self.outbox.post(tx, chat_id, person.lang, "relay_offer", lane=Lane.REPLY, purpose="reply",
                                    tickets=held[:3], text=text, buttons=buttons)
         self.outbox.kick()
 
-    async def relay(self, person: Person, ticket_id: int, message_id: int | None) -> Answer:
-        """The volunteer chose: their words go to the resident of the ticket they hold."""
+    async def relay(self, person: Person, ticket_id: int, key: str, message_id: int | None) -> Answer:
+        """The volunteer chose: the words of that offer go to the resident of the ticket they hold."""
         now = self.clock.now()
         async with self.db.transaction() as tx:
-            text = person.step_data.get("text") if person.step == "relay" else None
+            text = self._relay_text(person, key)
             ticket = await repo.get(tx, ticket_id)
             if not text:
                 return Answer("toast_stale_button", alert=True)
             if ticket is None or ticket["status"] != machine.CLAIMED or not await self._own_claim(tx, person, ticket):
                 return Answer("toast_not_yours", alert=True)
-            await users_repo.set_step(tx, person.telegram_id, None, {}, now)
+            await self._forget_relay(tx, person, key)
             await repo.add_event(tx, ticket_id, "relayed", now, person.telegram_id, person.display_name, text[:1000])
             await self.outbox.post(tx, ticket["reporter_chat_id"], ticket["lang"], "relayed_to_resident",
                                    lane=self._lane(ticket), purpose="update", ticket_id=ticket_id, ticket=ticket,
@@ -395,13 +430,54 @@ class Desk:
         self.outbox.kick()
         return Answer("toast_relayed")
 
-    async def take_relay_text(self, person: Person) -> str | None:
-        """The words a volunteer chose to send as a request of their own (the step is cleared)."""
-        if person.step != "relay":
-            return None
+    @staticmethod
+    def _relay_text(person: Person, key: str) -> str | None:
+        return (person.step_data.get("texts") or {}).get(key) if person.step == "relay" else None
+
+    async def _forget_relay(self, tx: Tx, person: Person, key: str) -> None:
+        pending = {k: v for k, v in (person.step_data.get("texts") or {}).items() if k != key}
+        await users_repo.set_step(tx, person.telegram_id, "relay" if pending else None,
+                                  {"texts": pending} if pending else {}, self.clock.now())
+
+    async def take_relay_text(self, person: Person, key: str) -> str | None:
+        """The words of one offer, which the volunteer chose to send as a request of their own."""
+        text = self._relay_text(person, key)
+        if text:
+            async with self.db.transaction() as tx:
+                await self._forget_relay(tx, person, key)
+        return text
+
+    async def hold_fragment(self, person: Person, chat_id: int, text: str) -> None:
+        """The start of a sentence typed in pieces: kept until the rest comes (or FRAGMENT_WAIT
+        passes, then it is a request as it is). Only the first piece gets "go on"."""
+        async with self.db.transaction() as tx:
+            first = person.step != "fragment" and " " not in text
+            await users_repo.set_step(tx, person.telegram_id, "fragment", {"text": text[:2000]}, self.clock.now())
+            if first:
+                await self.outbox.post(tx, chat_id, person.lang, "go_on", lane=Lane.REPLY, purpose="reply")
+        self.outbox.kick()
+
+    async def drop_fragment(self, person: Person) -> Person:
+        """The pieces so far are joined to this message: the step is cleared."""
         async with self.db.transaction() as tx:
             await users_repo.set_step(tx, person.telegram_id, None, {}, self.clock.now())
-        return person.step_data.get("text")
+        person.step, person.step_data = None, {}
+        return person
+
+    async def flush_fragments(self) -> int:
+        """Pieces nobody finished within FRAGMENT_WAIT become requests as they are: a person
+        reads them (the tick calls this)."""
+        async with self.db.transaction() as tx:
+            waiting = await users_repo.in_step_since(tx, "fragment", self.clock.now() - FRAGMENT_WAIT)
+        for user in waiting:
+            person = await self.who(user["telegram_id"], None)
+            if person.step != "fragment":
+                continue
+            text = person.step_data.get("text") or ""
+            await self.drop_fragment(person)
+            if text:
+                await self.report(person, person.telegram_id, text)
+        return len(waiting)
 
     async def ask_again(self, person: Person, chat_id: int) -> None:
         """The question the bot was waiting on, asked again after a message that was not its answer."""
@@ -475,16 +551,21 @@ class Desk:
         media = await repo.attachments(tx, ticket["id"]) if ticket["source"] in ("voice", "photo") else []
         lane = Lane.EMERGENCY if ticket["urgency"] == "emergency" else Lane.ALERT
         buttons = [[("claim", f"claim:{ticket['id']}"), ("decline", f"decline:{ticket['id']}")]]
+        updates = await self._updates(tx, ticket["id"])
         for chat_id, lang, key in audience:
             await self.outbox.post(
                 tx, chat_id, lang, "alert", lane=lane, purpose="alert", buttons=buttons, ticket_id=ticket["id"],
-                dedupe=f"alert:{ticket['id']}:{round_}:{key}", ticket=ticket, round=round_,
+                dedupe=f"alert:{ticket['id']}:{round_}:{key}", ticket=ticket, round=round_, updates=updates,
                 nobody_on_duty=not members, vulnerable=about_reporter and self._vulnerable(resident),
             )
             for item in media:
                 await self.outbox.media(tx, chat_id, item["kind"], item["file_id"], lane=lane, purpose="alert_media",
                                         ticket_id=ticket["id"], caption=f"#{ticket['id']}",
                                         dedupe=f"alert_media:{item['id']}:{round_}:{key}")
+
+    async def _updates(self, tx: Tx, ticket_id: int, last: int = 3) -> list[str]:
+        """What the resident added since (the newest few): alerts and details show them."""
+        return [e["detail"] for e in await repo.events(tx, ticket_id) if e["kind"] == "update" and e["detail"]][-last:]
 
     async def _close_alerts(self, tx: Tx, ticket: dict[str, Any], template: str, **context: Any) -> None:
         """Every alert of the ticket still out there now says what happened (no buttons)."""
@@ -567,6 +648,7 @@ class Desk:
             ticket_id=ticket["id"], buttons=[[("resolved", f"resolve:{ticket['id']}"),
                                               ("release", f"release:{ticket['id']}")]],
             ticket=ticket, resident=resident, attachments=len(attachments),
+            updates=await self._updates(tx, ticket["id"]),
         )
         for item in attachments:
             await self.outbox.media(tx, person.telegram_id, item["kind"], item["file_id"], lane=self._lane(ticket),
@@ -671,6 +753,8 @@ class Desk:
                      [(f"star{n}", f"rate:{ticket_id}:{n}") for n in (4, 5)]]
             await self.outbox.post(tx, person.telegram_id, found["lang"], "ask_rating", lane=Lane.REPLY,
                                    purpose="reply", ticket_id=ticket_id, buttons=stars, ticket=found)
+            # a typed "5" or "非常满意" is an answer too
+            await users_repo.set_step(tx, person.telegram_id, "rating", {"ticket_id": ticket_id}, self.clock.now())
             for chat, lang in await self._people_on_ticket(tx, found):
                 await self.outbox.post(tx, chat, lang, "confirmed_for_volunteer", lane=Lane.UPDATE,
                                        purpose="update", ticket_id=ticket_id, ticket=found)
@@ -697,11 +781,13 @@ class Desk:
                                        purpose="details", ticket_id=ticket_id, ticket=ticket,
                                        buttons=[[("resolved", f"resolve:{ticket_id}"),
                                                  ("release", f"release:{ticket_id}")]])
-            if message_id is not None:
+            said = {"ticket_id": ticket_id, "ticket": ticket, "volunteer": first_name_of(ticket["claimant_name"])}
+            if message_id is not None:  # the button: the question itself says what happens now
                 await self.outbox.edit(tx, person.telegram_id, ticket["lang"], "reopened_for_resident",
-                                       lane=Lane.REPLY, purpose="reply", message_id=message_id,
-                                       ticket_id=ticket_id, ticket=ticket,
-                                       volunteer=first_name_of(ticket["claimant_name"]))
+                                       lane=Lane.REPLY, purpose="reply", message_id=message_id, **said)
+            else:  # typed ("还没好"): an answer of its own
+                await self.outbox.post(tx, person.telegram_id, ticket["lang"], "reopened_for_resident",
+                                       lane=Lane.REPLY, purpose="reply", **said)
             if ticket["status"] == machine.OPEN:
                 await self._alert(tx, ticket)
         self.outbox.kick()

@@ -40,6 +40,8 @@ class Move(enum.Enum):
     NOTHING_OPEN = "nothing_open"  # "cancel" with no open ticket
     RELAY = "relay"              # a volunteer holding a ticket: "Send to the resident of #N?"
     REASK = "reask"              # not an answer and not a problem: ask the question again
+    FRAGMENT = "fragment"        # "我家", "厨房": the start of a sentence; wait for the rest
+    NOTHING = "nothing"          # only emoji or punctuation: a kind word, no ticket
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,9 @@ def kinds_of(text: str) -> frozenset[str]:
 def stars_of(text: str) -> int | None:
     """The stars in a typed rating ("5", "五星", "非常满意", "excellent"): the longest term wins,
     so 不满意 is not 满意."""
-    han, latin = normalize(text[:200])
+    if len(text.strip()) > SHORT_ANSWER:
+        return None  # "5号楼2单元301" is not five stars
+    han, latin = normalize(text)
     best = max(((_longest(f"rate{n}", han, latin), n) for n in range(1, 6)), default=(0, 0))
     return best[1] if best[0] else None
 
@@ -193,8 +197,12 @@ def decide(said: Said, step: str | None, question: str | None, ticket: OpenTicke
         return Move.THANKS
     if kinds & {"cancel", "fixed"}:
         return Move.NOTHING_OPEN
-    if step is not None:
+    if step is not None and step != "fragment":
         return Move.REASK
+    if is_empty(said.text):
+        return Move.NOTHING
+    if is_fragment(said):
+        return Move.FRAGMENT
     return Move.NEW  # a question or words we cannot read: a person reads it (an info or routine ticket)
 
 
@@ -218,7 +226,18 @@ def _just_a_greeting(said: Said) -> bool:
 
 
 _ONLY_PUNCTUATION = re.compile(r"^[\W_]*$")
+# Up to this many characters of Chinese, or words of English, with nothing recognised in them,
+# is the start of a sentence typed in pieces ("我家" / "厨房" / "漏水了"), not a request yet.
+FRAGMENT_HAN, FRAGMENT_WORDS = 4, 2
+FRAGMENT_MAX = 60  # pieces joined up to this length; past it, what we have is a request
 
 
 def is_empty(text: str) -> bool:
     return bool(_ONLY_PUNCTUATION.match(text))
+
+
+def is_fragment(said: Said) -> bool:
+    if said.named or said.urgency != "routine" or "?" in said.text or "？" in said.text:
+        return False
+    han, latin = normalize(said.text)
+    return len(han) <= FRAGMENT_HAN if not latin.strip() else len(latin.split()) <= FRAGMENT_WORDS

@@ -7,18 +7,20 @@ A restart in the middle resumes at the same question.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.address import clean_building, clean_name, clean_room, clean_unit
 from bot.clock import Clock
 from bot.config import LANGUAGES, Settings
+from bot.intent import kinds_of
 from bot.outbox import Lane, Outbox
 from bot.people import Person
 from bot.phones import normalize_phone, split_contact
 from bot.render import Renderer
 from storage import Database, Tx
 from storage import residents as residents_repo
-from storage import tickets as tickets_repo
 from storage import users as users_repo
 
 FULL = ["phone", "name", "building", "unit", "room", "alone", "contact"]
@@ -34,6 +36,9 @@ MAX_FIELD = 80
 CLEAN = {"name": clean_name, "building": clean_building, "unit": clean_unit, "room": clean_room}
 YES = {"yes", "y", "是", "是的", "对", "嗯", "1"}
 NO = {"no", "n", "否", "不是", "不", "没有", "0"}
+NO_CONTACT = {"skip", "跳过", "-", "无", "没有", "none", "no", "nobody", "n/a", "na", "no one", "nope", "没人"}
+# a building, unit or room has a number or a letter in it ("5", "B", "七")
+_PLAUSIBLE = re.compile(r"[0-9a-zA-Z零〇一二两三四五六七八九十]")
 
 
 class Registration:
@@ -43,6 +48,12 @@ class Registration:
         self.renderer = renderer
         self.settings = settings
         self.clock = clock
+        # told after each step: requests made before registering learn who and where their reporter is
+        self.on_registered: Callable[[int], Awaitable[None]] | None = None
+
+    async def _settled(self, person: Person) -> None:
+        if self.on_registered is not None:
+            await self.on_registered(person.telegram_id)
 
     # -- entry points -------------------------------------------------------------------------
 
@@ -70,6 +81,7 @@ class Registration:
             if person.step == "language" and not person.registered:
                 await self._begin(tx, person, chat_id)
         self.outbox.kick()
+        await self._settled(person)
         return True
 
     async def ask_language(self, person: Person, chat_id: int) -> None:
@@ -111,6 +123,7 @@ class Registration:
             else:
                 await self._ask(tx, person, chat_id, queue[1:], data)
         self.outbox.kick()
+        await self._settled(person)
 
     async def ask_again(self, person: Person, chat_id: int) -> None:
         """The pending question once more, after a message that was not its answer."""
@@ -170,13 +183,17 @@ class Registration:
                 data["linked"] = True
             return None
         if step == "alone":
+            said = kinds_of(value)  # "是 一个人住", "yes I live alone", "不是"
             answer = value.lower()
-            if answer not in YES | NO:
+            if answer in NO or (answer not in YES and "no" in said):
+                data["lives_alone"] = 0
+            elif answer in YES or "yes" in said:
+                data["lives_alone"] = 1
+            else:
                 return "bad_yes_no"
-            data["lives_alone"] = 1 if answer in YES else 0
             return None
         if step == "contact":
-            if value.lower() in ("skip", "跳过", "-", "无", "没有"):
+            if value.lower() in NO_CONTACT or (kinds_of(value) & {"no", "unknown"} and not split_contact(value)[1]):
                 data["emergency_contact_name"] = data["emergency_contact_phone"] = None
                 return None
             name, number = split_contact(value)
@@ -187,8 +204,11 @@ class Registration:
             return None
         if len(value) > MAX_FIELD:
             return "bad_field"
+        if step != "name" and "unknown" in kinds_of(value):
+            data[step] = None  # "我不知道": the volunteer will ask at the door; not stored as the flat
+            return None
         value = CLEAN[step](value) or ""  # "5号楼" -> "5", "我姓王，王秀兰" -> "王秀兰"
-        if not value:
+        if not value or (step != "name" and not _PLAUSIBLE.search(value)):
             return "bad_field"
         data[step] = value
         return None
@@ -221,8 +241,6 @@ class Registration:
             fields["registered_at"] = now
             resident_id = await residents_repo.create(tx, fields, now)
         resident = await residents_repo.by_id(tx, resident_id) or {}
-        # requests made before registering now know who and where their reporter is
-        await tickets_repo.adopt(tx, person.telegram_id, resident, now)
         template = "profile_updated" if data.get("edit") else "registered"
         await self._say(tx, person, chat_id, template, resident=resident, keyboard=self.renderer.remove_keyboard())
         if template == "profile_updated":

@@ -106,8 +106,12 @@ async def on_ticket_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     press = press_of(update)
     person = await person_of(update, context)
     desk = services(context).desk
-    move = {"fixed": desk.confirm_fixed, "notyet": desk.not_fixed, "cancel": desk.cancel, "keep": desk.keep}
-    answer = await move[press.parts[0]](person, int(press.parts[1]), press.message_id)
+    action, ticket_id = press.parts[0], int(press.parts[1])
+    if action == "cancel":  # cancel:N:R, R the ticket's urgency when the question was asked
+        answer = await desk.cancel(person, ticket_id, press.message_id, asked_at=int(press.parts[2]))
+    else:
+        move = {"fixed": desk.confirm_fixed, "notyet": desk.not_fixed, "keep": desk.keep}[action]
+        answer = await move(person, ticket_id, press.message_id)
     await toast(context, press, person, answer)
 
 
@@ -136,7 +140,7 @@ async def on_no_comment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 def register(application: Application) -> None:
     private = filters.ChatType.PRIVATE
     application.add_handler(CommandHandler("status", status, filters=private))
-    application.add_handler(CallbackQueryHandler(on_ticket_answer, pattern=r"^(fixed|notyet|cancel|keep):\d{1,9}$"))
+    application.add_handler(CallbackQueryHandler(on_ticket_answer, pattern=r"^((fixed|notyet|keep):\d{1,9}|cancel:\d{1,9}:[0-3])$"))
     application.add_handler(CallbackQueryHandler(on_as_new, pattern=r"^asnew:\d{1,12}$"))
     application.add_handler(CallbackQueryHandler(on_rate, pattern=r"^rate:\d{1,9}:[1-5]$"))
     application.add_handler(CallbackQueryHandler(on_no_comment, pattern=r"^nocomment:\d{1,9}$"))

@@ -45,18 +45,19 @@ async def on_relay(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     press = press_of(update)
     person = await person_of(update, context)
     s = services(context)
-    if press.parts[1] == "new":
-        text = await s.desk.take_relay_text(person)
+    target, key = press.parts[1], press.parts[2]
+    if target == "new":
+        text = await s.desk.take_relay_text(person, key)
         await press.query.answer()
         if text:
             await s.desk.report(person, press.chat_id, text)
         return
-    await toast(context, press, person, await s.desk.relay(person, int(press.parts[1]), press.message_id))
+    await toast(context, press, person, await s.desk.relay(person, int(target), key, press.message_id))
 
 
 def register(application: Application) -> None:
     private = filters.ChatType.PRIVATE
     application.add_handler(CommandHandler("join", join, filters=private))
     application.add_handler(CommandHandler("mytickets", my_tickets, filters=private))
-    application.add_handler(CallbackQueryHandler(on_relay, pattern=r"^relay:(\d{1,9}|new)$"))
+    application.add_handler(CallbackQueryHandler(on_relay, pattern=r"^relay:(\d{1,9}|new):\d{1,6}$"))
     application.add_handler(CallbackQueryHandler(on_ticket_button, pattern=r"^(claim|decline|resolve|release):\d{1,9}$"))

@@ -108,16 +108,14 @@ async def latest_active_for_reporter(tx: Tx, chat_id: int) -> dict[str, Any] | N
     return None if ticket_id is None else await get(tx, ticket_id)
 
 
-async def adopt(tx: Tx, chat_id: int, resident: dict[str, Any], now: float) -> None:
-    """A reporter just registered: their unfinished tickets without a resident get one, and
-    the resident's flat where the ticket has no place of its own."""
-    await tx.execute(
-        """UPDATE tickets SET resident_id = ?, updated_at = ?,
-                  building = coalesce(building, ?), unit = coalesce(unit, ?), room = coalesce(room, ?),
-                  place_source = coalesce(place_source, 'resident')
-           WHERE reporter_chat_id = ? AND resident_id IS NULL AND status IN ('open', 'claimed', 'resolved')""",
-        (resident["id"], now, resident.get("building"), resident.get("unit"), resident.get("room"), chat_id),
+async def unplaced_for_reporter(tx: Tx, chat_id: int) -> list[dict[str, Any]]:
+    """The reporter's unfinished tickets made before they registered (no resident yet)."""
+    rows = await tx.all(
+        """SELECT * FROM tickets WHERE reporter_chat_id = ? AND resident_id IS NULL
+           AND status IN ('open', 'claimed', 'resolved') ORDER BY id""",
+        (chat_id,),
     )
+    return [dict(row) for row in rows]
 
 
 async def resolved_before(tx: Tx, before: float, limit: int = 100) -> list[int]:

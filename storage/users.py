@@ -44,3 +44,9 @@ async def set_step(tx: Tx, telegram_id: int, step: str | None, data: dict[str, A
            updated_at = excluded.updated_at""",
         (telegram_id, step, json.dumps(data, ensure_ascii=False), now),
     )
+
+
+async def in_step_since(tx: Tx, step: str, before: float) -> list[dict[str, Any]]:
+    """Users waiting in `step` since before `before` (the tick's timers)."""
+    rows = await tx.all("SELECT * FROM users WHERE step = ? AND updated_at < ? ORDER BY updated_at", (step, before))
+    return [dict(row) for row in rows]

@@ -140,7 +140,7 @@ async def test_a_volunteers_words_are_offered_to_the_resident(frontdesk, emulato
     await zhang.next_message("由您负责")
     zhang.send("我马上到，五分钟")
     offer = await zhang.next_message("要把这句话发给居民吗")
-    zhang.press(offer, "relay:1")
+    zhang.press(offer, offer.button("relay:1:"))
     told = await resident.next_message("我马上到，五分钟")
     assert "Zhang" in told.text
     await emulator.wait_for(lambda: "已发给" in offer.text, 5, "the offer to say it was sent")
@@ -156,7 +156,7 @@ async def test_a_volunteer_can_still_make_a_request(frontdesk, emulator, admin):
     await zhang.next_message("is yours")
     zhang.send("The lift in my own building is making a grinding noise")
     offer = await zhang.next_message("Send this to the resident?")
-    zhang.press(offer, "relay:new")
+    zhang.press(offer, offer.button("relay:new:"))
     await zhang.next_message("#2")
     assert len(await _tickets(frontdesk)) == 2
 
@@ -442,3 +442,185 @@ async def test_every_waiting_state_lets_a_red_flag_through(frontdesk, emulator, 
     zhang.send(volunteer_red_flag)
     await zhang.next_message("🚨")
     assert await frontdesk.value("SELECT urgency FROM tickets WHERE text = ?", (volunteer_red_flag,)) == "emergency"
+
+
+# -- found by a helper trying the bot as real people would -----------------------------------------
+
+async def _resolved(resident, zhang, words: str) -> None:
+    resident.send(words)
+    alert = await zhang.next_message("#1")
+    zhang.press(alert, "claim:1")
+    details = await zhang.next_message("#1")
+    zhang.press(details, "resolve:1")
+
+
+@pytest.mark.parametrize("answer", ["没有 还是凉的", "no", "not fixed yet"])
+async def test_a_typed_no_to_is_it_fixed_goes_back_to_the_volunteer(frontdesk, emulator, admin, answer):
+    zhang, resident = await staffed_grid(emulator, admin)
+    await _resolved(resident, zhang, "The heating is off in my flat")
+    await resident.next_message("Is it fixed?")
+    resident.send(answer)
+    await zhang.next_message("not fixed yet")
+    await resident.next_message("We told volunteer Zhang")
+    assert await frontdesk.value("SELECT status FROM tickets WHERE id = 1") == "claimed"
+
+
+async def test_typed_stars_are_a_rating(frontdesk, emulator, admin):
+    zhang, resident = await staffed_grid(emulator, admin)
+    await _resolved(resident, zhang, "The corridor light is broken")
+    fixed = await resident.next_message("Is it fixed?")
+    resident.press(fixed, "fixed:1")
+    await resident.next_message("rate")
+    resident.send("5 stars")
+    await resident.next_message("Skip")
+    assert await frontdesk.value("SELECT rating FROM tickets WHERE id = 1") == 5
+    assert await frontdesk.value("SELECT count(*) FROM tickets") == 1
+
+
+async def test_a_landmark_answers_where_are_you(frontdesk, emulator, admin):
+    stranger = emulator.user(5100, "Ann", None)
+    stranger.send("my grandma cant breathe properly please come")
+    await stranger.next_message("Where are you")
+    stranger.send("the one near the big tree by the north gate")
+    added = await stranger.next_message("Address added")
+    assert "north gate" in added.text
+    assert await frontdesk.value("SELECT count(*) FROM tickets") == 1
+
+
+async def test_registering_after_an_emergency_moves_it_to_the_buildings_grid(frontdesk, emulator, admin, tmp_path):
+    await _import_buildings(frontdesk, tmp_path)
+    liu = emulator.user(7002, "Liu", "zh")
+    await make_team(admin, [liu], "west", "G2")
+    resident = emulator.user(5001, "Li", "zh")
+    resident.send("/start")
+    choose = await resident.next_message("choose a language")
+    resident.press(choose, "lang:zh")
+    await resident.next_message("手机号")
+    resident.send("我爸摔倒了起不来 头在流血")
+    await resident.next_message("🚨")
+    resident.share_contact("13800007777")
+    for answer in ("李秀英", "7号楼", "1", "101"):
+        await resident.next_message(None)
+        resident.send(answer)
+    alone = await resident.next_message("一个人住")
+    resident.press(alone, "alone:no")
+    await resident.next_message("紧急联系人")
+    resident.send("没有")
+    await resident.next_message("李秀英")
+    await liu.next_message("#1")                               # the G2 team hears of it now
+    ticket = (await _tickets(frontdesk))[0]
+    assert (ticket["grid"], ticket["building"], ticket["resident_id"] is not None) == ("G2", "7", True)
+
+
+async def test_an_older_relay_button_sends_its_own_words(frontdesk, emulator, admin):
+    zhang, resident = await staffed_grid(emulator, admin)
+    resident.send("No water in my flat")
+    alert = await zhang.next_message("#1")
+    zhang.press(alert, "claim:1")
+    await zhang.next_message("is yours")
+    zhang.send("Which floor are you on? I'm downstairs")
+    first = await zhang.next_message("Send this to the resident?")
+    zhang.send("this family is so much trouble")
+    await zhang.next_message("so much trouble")
+    zhang.press(first, first.button("relay:1:"))
+    told = await resident.next_message("Which floor")
+    assert "trouble" not in told.text
+    await frontdesk.drain()
+    assert not [m for m in resident.messages() if "trouble" in m.text]
+
+
+async def test_an_old_cancel_button_does_not_cancel_a_ticket_that_got_worse(frontdesk, emulator, admin):
+    zhang, resident = await staffed_grid(emulator, admin)
+    resident.send("The kitchen tap drips a little")
+    await resident.next_message("#1")
+    resident.send("never mind")
+    question = await resident.next_message("Cancel request #1?")
+    resident.send("Now the pipe burst and water is flooding the living room onto the sockets")
+    await resident.next_message("more serious")
+    answer = await resident.answer_to(resident.press(question, question.button("cancel:")))
+    assert "not cancelled" in answer["text"]
+    assert await frontdesk.value("SELECT status FROM tickets WHERE id = 1") == "open"
+
+
+async def test_cancel_words_name_the_request_they_mean(frontdesk, emulator, admin):
+    zhang, resident = await staffed_grid(emulator, admin)
+    resident.send("No water in my flat since this morning")
+    await resident.next_message("#1")
+    resident.send("The lift is broken again")
+    await resident.next_message("#2")
+    resident.send("The water came back, no need to come for the water")
+    await resident.next_message("Cancel request #1?")
+
+
+async def test_a_realert_shows_what_the_resident_added(frontdesk, emulator, admin):
+    zhang, resident = await staffed_grid(emulator, admin)
+    resident.send("The kitchen tap drips a little")
+    await zhang.next_message("#1")
+    resident.send("Now the pipe burst and water is flooding the living room onto the sockets")
+    again = await zhang.next_message("alert 2")
+    assert "flooding" in again.text
+
+
+async def test_a_sentence_in_pieces_is_one_request(frontdesk, emulator, admin):
+    zhang = emulator.user(7001, "Zhang", "zh")
+    await make_team(admin, [zhang])
+    resident = emulator.user(5002, "Wu", "zh")
+    await register(resident, lang="zh")
+    for piece in ("我家", "厨房", "那个管子"):
+        resident.send(piece)
+    await resident.next_message("接着说")
+    resident.send("漏水了")
+    await resident.next_message("#1")
+    text = await frontdesk.value("SELECT text FROM tickets WHERE id = 1")
+    assert text == "我家 厨房 那个管子 漏水了"
+    assert await frontdesk.value("SELECT count(*) FROM tickets") == 1
+
+
+async def test_an_unfinished_piece_still_reaches_a_person(frontdesk, emulator, admin):
+    zhang = emulator.user(7001, "Zhang", "zh")
+    await make_team(admin, [zhang])
+    resident = emulator.user(5002, "Wu", "zh")
+    await register(resident, lang="zh")
+    resident.send("哈哈哈")
+    await resident.next_message("接着说")
+    assert await frontdesk.value("SELECT count(*) FROM tickets") == 0
+    frontdesk.clock.advance(6 * 60)
+    await frontdesk.services.tick()
+    await zhang.next_message("哈哈哈")
+
+
+async def test_registration_takes_natural_answers(frontdesk, emulator):
+    resident = emulator.user(5001, "Li", "en")
+    resident.send("/start")
+    choose = await resident.next_message("choose a language")
+    resident.press(choose, "lang:en")
+    await resident.next_message("phone")
+    resident.share_contact("13800001111")
+    for answer in ("Li Xiuying", "5", "2", "I don't know"):
+        await resident.next_message(None)
+        resident.send(answer)
+    await resident.next_message("alone")
+    resident.send("yes i live alone")
+    await resident.next_message("contact")
+    resident.send("none")
+    await resident.next_message("Li Xiuying")
+    row = (await frontdesk.rows("SELECT * FROM residents WHERE telegram_id = 5001"))[0]
+    assert (row["room"], row["lives_alone"], row["emergency_contact_phone"]) == (None, 1, None)
+
+
+async def test_a_language_typed_at_the_language_question(frontdesk, emulator):
+    resident = emulator.user(5001, "Li", None)
+    resident.send("/start")
+    await resident.next_message("choose a language")
+    resident.send("中文")
+    await resident.next_message("手机号")
+    assert await frontdesk.value("SELECT language FROM users WHERE telegram_id = 5001") == "zh"
+
+
+async def test_a_stranger_is_answered_in_the_language_they_write(frontdesk, emulator):
+    tom = emulator.user(5100, "Tom", "zh")                     # a Chinese phone, English words
+    tom.send("There is water dripping from the ceiling in the lobby")
+    await tom.next_message("Where are you")
+    tom.send("thank you")
+    welcome = await tom.next_message("welcome")
+    assert "不客气" not in welcome.text
