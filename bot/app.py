@@ -85,9 +85,11 @@ def build_services(settings: Settings, clock: Clock | None = None, flood: FloodC
     desk = Desk(db, outbox, settings, clock, vocabulary)
     registration = Registration(db, outbox, renderer, settings, clock)
     registration.on_registered = desk.adopt
+    teams = Teams(db, outbox, clock)
+    teams.on_building_moved = desk.follow_building
     return Services(
         settings=settings, clock=clock, db=db, renderer=renderer, outbox=outbox, vocabulary=vocabulary,
-        desk=desk, registration=registration, teams=Teams(db, outbox, clock),
+        desk=desk, registration=registration, teams=teams,
         conversation=Conversation(desk, registration),
     )
 

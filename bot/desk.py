@@ -130,15 +130,15 @@ class Desk:
             ticket = await repo.get(tx, ticket_id)
             assert ticket is not None
             lane = Lane.EMERGENCY if verdict.urgency == "emergency" else Lane.REPLY
+            registering = person.step in ("profile", "language")  # registration will ask where they live
             await self.outbox.post(
                 tx, chat_id, lang, "ack", lane=lane, purpose="ack", ticket_id=ticket_id,
                 dedupe=f"ack:{ticket_id}", ticket=ticket, numbers=self._numbers(verdict.category),
-                registered=person.registered, unwell=verdict.category == "medical"
+                registered=person.registered or registering, unwell=verdict.category == "medical"
                 and place["place_source"] == "resident" and self._vulnerable(resident),
             )
             if verdict.urgency != "info":
                 await self._alert(tx, ticket)
-            registering = person.step in ("profile", "language")  # registration will ask where they live
             if not resident and not registering and place["place_source"] != "text":
                 await self.outbox.post(tx, chat_id, lang, "ask_address", lane=lane, purpose="reply",
                                        ticket_id=ticket_id, dedupe=f"ask_address:{ticket_id}")
@@ -185,6 +185,22 @@ class Desk:
                 fresh = await repo.get(tx, ticket["id"])
                 assert fresh is not None
                 if moved and fresh["status"] == machine.OPEN and fresh["urgency"] != "info":
+                    await self._alert(tx, fresh)
+        self.outbox.kick()
+
+    async def follow_building(self, building: str, grid: str) -> None:
+        """An admin moved a building to another grid: its unclaimed requests move too, and that
+        grid's volunteers are alerted (a claimed one stays with its volunteer)."""
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            for ticket in await repo.open_in_building(tx, building):
+                if ticket["grid"] == grid:
+                    continue
+                await repo.update(tx, ticket["id"], {"grid": grid}, now)
+                await repo.add_event(tx, ticket["id"], "moved", now, None, None, f"{ticket['grid']} -> {grid}")
+                fresh = await repo.get(tx, ticket["id"])
+                assert fresh is not None
+                if fresh["urgency"] != "info":
                     await self._alert(tx, fresh)
         self.outbox.kick()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.address import clean_building
@@ -70,6 +71,8 @@ class Teams:
         self.db = db
         self.outbox = outbox
         self.clock = clock
+        # told when a building changes grid: its unclaimed requests follow it
+        self.on_building_moved: Callable[[str, str], Awaitable[None]] | None = None
 
     async def _say(self, tx: Tx, person: Person, chat_id: int, template: str, **context: object) -> None:
         await self.outbox.post(tx, chat_id, person.lang, template, lane=Lane.REPLY, purpose="reply", **context)
@@ -145,6 +148,9 @@ class Teams:
                 await self._say(tx, person, chat_id, "building_set", changes=changes, grid=grids[0],
                                 teams=await repo.teams_covering(tx, grids[0]))
         self.outbox.kick()
+        if not problem and person.is_admin and self.on_building_moved is not None:
+            for building in buildings:
+                await self.on_building_moved(building, grids[0])
 
     async def join(self, person: Person, chat_id: int, code: str) -> None:
         now = self.clock.now()

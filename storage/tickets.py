@@ -118,6 +118,11 @@ async def unplaced_for_reporter(tx: Tx, chat_id: int) -> list[dict[str, Any]]:
     return [dict(row) for row in rows]
 
 
+async def open_in_building(tx: Tx, building: str) -> list[dict[str, Any]]:
+    rows = await tx.all("SELECT * FROM tickets WHERE building = ? AND status = 'open' ORDER BY id", (building,))
+    return [dict(row) for row in rows]
+
+
 async def resolved_before(tx: Tx, before: float, limit: int = 100) -> list[int]:
     """Tickets resolved by a volunteer and never confirmed by the resident since `before`."""
     rows = await tx.all(

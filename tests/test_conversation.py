@@ -624,3 +624,15 @@ async def test_a_stranger_is_answered_in_the_language_they_write(frontdesk, emul
     tom.send("thank you")
     welcome = await tom.next_message("welcome")
     assert "不客气" not in welcome.text
+
+
+async def test_an_unclaimed_request_follows_its_building_to_another_grid(frontdesk, emulator, admin):
+    liu = emulator.user(7002, "Liu", "zh")
+    await make_team(admin, [liu], "west", "G2")
+    stranger = emulator.user(5100, "Tom", "en")
+    stranger.send("The lift in building 7 is stuck between floors")   # building 7 is not mapped yet: G1
+    await stranger.next_message("#1")
+    admin.send("/building 7 G2")
+    await admin.next_message("G2")
+    await liu.next_message("#1")
+    assert await frontdesk.value("SELECT grid FROM tickets WHERE id = 1") == "G2"
