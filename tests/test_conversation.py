@@ -349,15 +349,22 @@ async def test_an_english_admin_gets_english_alerts(frontdesk, emulator, admin):
 RED_FLAGS = {"en": "My father fell and can't get up", "zh": "我爸摔倒了起不来"}
 
 
-async def _red_flag_is_a_request(frontdesk, person, lang: str, volunteer) -> None:
+
+# Red flags of other kinds, for one person in several states: a second fall would be an update
+# of their open emergency (rightly), not a new ticket.
+GAS = {"en": "I smell gas everywhere in the kitchen", "zh": "厨房煤气味很大"}
+LIFT = {"en": "Man trapped in the lift and he cannot breathe", "zh": "电梯里困了人，喘不上气"}
+
+
+async def _red_flag_is_a_request(frontdesk, person, lang: str, volunteer, flags: dict = RED_FLAGS) -> None:
     before = await frontdesk.value("SELECT count(*) FROM tickets")
-    person.send(RED_FLAGS[lang])
+    person.send(flags[lang])
     ack = await person.next_message("🚨")
     number = f"#{before + 1}"
     assert number in ack.text
     await volunteer.next_message(number)
     row = (await frontdesk.rows("SELECT * FROM tickets WHERE id = ?", (before + 1,)))[0]
-    assert row["urgency"] == "emergency" and row["text"] == RED_FLAGS[lang]
+    assert row["urgency"] == "emergency" and row["text"] == flags[lang]
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -417,9 +424,10 @@ async def test_every_waiting_state_lets_a_red_flag_through(frontdesk, emulator, 
     resident.press(fixed, f"fixed:{number}")
     stars = await resident.next_message(None)
     stars = await resident.next_message(None) if not stars.buttons else stars
+    await _red_flag_is_a_request(frontdesk, resident, lang, zhang)   # the stars question
     resident.press(stars, f"rate:{number}:5")
     await resident.next_message("Skip" if lang == "en" else "跳过")
-    await _red_flag_is_a_request(frontdesk, resident, lang, zhang)
+    await _red_flag_is_a_request(frontdesk, resident, lang, zhang, GAS)
     again = await resident.next_message(f"#{number}")      # the comment question, again: skip it
     resident.press(again, f"nocomment:{number}")
     await resident.next_message("Thank you" if lang == "en" else "谢谢")
@@ -432,15 +440,25 @@ async def test_every_waiting_state_lets_a_red_flag_through(frontdesk, emulator, 
     await resident.next_message("🚨")
     assert await frontdesk.value("SELECT count(*) FROM tickets") == before + 1
 
+    # the rest of a sentence typed in pieces (by someone with no open request)
+    before = await frontdesk.value("SELECT count(*) FROM tickets")
+    p = emulator.user(5501, "E", lang)
+    p.send("my" if lang == "en" else "我家")
+    await p.next_message("Go on" if lang == "en" else "接着说")
+    p.send(LIFT[lang])
+    await p.next_message("🚨")
+    assert await frontdesk.value("SELECT urgency FROM tickets WHERE id = ?", (before + 1,)) == "emergency"
+
     # a volunteer with words waiting to be relayed
-    fire = await zhang.next_message(f"#{before + 1}")
-    zhang.press(fire, f"claim:{before + 1}")
+    fire = await zhang.next_message(f"#{before}")           # the fire, reported at the cancel question
+    zhang.press(fire, f"claim:{before}")
     await zhang.next_message("is yours" if lang == "en" else "由您负责")
     zhang.send("I'm on my way" if lang == "en" else "我在路上了")
     await zhang.next_message("Send this to the resident?" if lang == "en" else "要把这句话发给居民吗")
     volunteer_red_flag = "My neighbour collapsed and is not breathing" if lang == "en" else "邻居晕倒了，没有呼吸"
+    before = await frontdesk.value("SELECT count(*) FROM tickets")
     zhang.send(volunteer_red_flag)
-    await zhang.next_message("🚨")
+    await zhang.next_message(f"number #{before + 1}" if lang == "en" else f"编号 #{before + 1}")
     assert await frontdesk.value("SELECT urgency FROM tickets WHERE text = ?", (volunteer_red_flag,)) == "emergency"
 
 
