@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot.triage import Engine, Entry, load_lexicon
+from bot.core import Engine, Entry, load_lexicon
 
 SAMPLES = [
     "我家水管爆了，水漫到客厅了", "老伴摔倒了起不来，快来人", "楼道灯坏了好几天了", "请问社区几点下班",
@@ -53,8 +53,8 @@ def bench_triage() -> dict[str, float]:
 
 def bench_conversation() -> dict[str, float]:
     """Reading a message for the conversation (intent words, places, the decision) on top of triage."""
-    from bot.intent import OpenTicket, decide, read
-    from bot.triage import classify
+    from bot.core import classify
+    from bot.core.intent import OpenTicket, decide, read  # noqa
 
     data = Path(__file__).resolve().parents[1] / "tests" / "data"
     texts = [json.loads(line)["text"] for name in ("conversation_blind.jsonl", "conversation_heldout.jsonl")
@@ -79,8 +79,8 @@ async def bench_text_to_ack(count: int = 100) -> dict[str, float]:
     limit is lifted here to measure the bot itself, one message at a time."""
     from bot.app import build_application, build_services, start, stop
     from bot.config import load_settings
-    from bot.emulator import TOKEN, Emulator
-    from bot.ratelimit import FloodControl, Limits
+    from bot.core import FloodControl, Limits
+    from bot.devtools.emulator import TOKEN, Emulator
 
     emulator = Emulator()
     await emulator.start()
@@ -108,11 +108,12 @@ async def bench_text_to_ack(count: int = 100) -> dict[str, float]:
 async def bench_outbox(count: int = 600) -> dict[str, float]:
     """Queue `count` messages to distinct private chats and time their delivery through the
     real engine and python-telegram-bot to the emulator, with Telegram's real limits."""
+    from telegram import Bot
+
     from bot.app import build_services
     from bot.config import load_settings
-    from bot.emulator import TOKEN, Emulator
-    from bot.outbox import Lane
-    from telegram import Bot
+    from bot.delivery.outbox import Lane
+    from bot.devtools.emulator import TOKEN, Emulator
 
     emulator = Emulator()
     await emulator.start()

@@ -10,14 +10,14 @@ from telegram.ext import Application, ApplicationBuilder
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
-from bot.conversation import Conversation
-from bot.desk import Desk
-from bot.outbox import Outbox
-from bot.ratelimit import FloodControl
-from bot.registration import Registration
-from bot.render import Renderer
-from bot.teams import Teams
-from bot.vocabulary import Vocabulary
+from bot.core import FloodControl
+from bot.delivery.outbox import Outbox
+from bot.delivery.render import Renderer
+from bot.services.conversation import Conversation
+from bot.services.desk import Desk
+from bot.services.registration import Registration
+from bot.services.teams import Teams
+from bot.services.vocabulary import Vocabulary
 from handlers import register_all
 from storage import Database
 

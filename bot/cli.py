@@ -42,7 +42,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from bot.demo import run_demo
+    from bot.devtools.demo import run_demo
 
     return asyncio.run(run_demo(verbose=args.verbose))
 
@@ -50,8 +50,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     """Load a spreadsheet and print the report in the committee's language (DEFAULT_LANGUAGE)."""
     from bot.clock import SystemClock
-    from bot.importer import FileError, import_residents, import_volunteers
-    from bot.render import Renderer
+    from bot.delivery.render import Renderer
+    from bot.services.importer import FileError, import_residents, import_volunteers
     from storage import Database
 
     settings = _settings(telegram_bot_token="unused-for-import")
@@ -83,14 +83,14 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_triage_eval(args: argparse.Namespace) -> int:
-    from bot.triage.evaluate import evaluate
+    from bot.devtools.triage_eval import evaluate
 
     metrics = evaluate(Path(args.file), sys.stdout)
     return 0 if metrics["emergency_recall"] == 1.0 else 1
 
 
 def cmd_triage_corrections(args: argparse.Namespace) -> int:
-    from bot.vocabulary import export_corrections
+    from bot.services.vocabulary import export_corrections
     from storage import Database
 
     settings = _settings(telegram_bot_token="unused-for-export")

@@ -10,8 +10,8 @@ from telegram.ext import ContextTypes
 
 if TYPE_CHECKING:
     from bot.app import Services
-    from bot.desk import Answer
-    from bot.people import Person
+    from bot.services.desk import Answer
+    from bot.services.people import Person
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> "Services":

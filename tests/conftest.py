@@ -11,8 +11,8 @@ import pytest
 from bot.app import Services, build_application, build_services, start, stop
 from bot.clock import FakeClock
 from bot.config import load_settings
-from bot.ratelimit import FloodControl, Limits
-from bot.emulator import TOKEN, Emulator, Person
+from bot.core import FloodControl, Limits
+from bot.devtools.emulator import TOKEN, Emulator, Person
 from storage import Database
 
 ADMIN = 9001

@@ -7,11 +7,9 @@ import sys
 
 import pytest
 
-from bot import tickets
 from bot.config import ConfigError, load_settings
-from bot.phones import normalize_phone, split_contact
-from bot.roster import Member, can_act_for_grid, on_duty
-from bot.teams import parse_grids
+from bot.core import Member, can_act_for_grid, lifecycle as tickets, normalize_phone, on_duty, split_contact
+from bot.services.teams import parse_grids
 
 
 def test_ticket_moves():

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.address import Address, clean_building, clean_name, clean_room, clean_unit, find_address, names_a_place
-from bot.intent import Move, OpenTicket, decide, fits, kinds_of, read
-from bot.triage import classify
+from bot.core import Address, classify, clean_building, clean_name, clean_room, clean_unit, find_address, names_a_place
+from bot.core.intent import Move, OpenTicket, decide, fits, kinds_of, read
 
 DATA = Path(__file__).parent / "data"
 

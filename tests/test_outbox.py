@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.outbox import Lane, backoff
-from bot.ratelimit import FloodControl, Limits, SlidingWindow
+from bot.core import FloodControl, Limits, SlidingWindow
+from bot.delivery.outbox import Lane, backoff
 
 
 async def _queue(frontdesk, chat_id: int, lane: Lane, text: str, ticket_id: int | None = None) -> None:

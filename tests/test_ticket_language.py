@@ -7,10 +7,10 @@ import re
 from pathlib import Path
 
 from bot.config import LANGUAGES
-from bot.desk import EVENT_OF
-from bot.render import Renderer, reason_parts
-from bot.tickets import CANCELLED, CLAIMED, CLOSED, OPEN, RESOLVED
-from bot.triage import CATEGORIES, URGENCIES, classify
+from bot.core import CATEGORIES, URGENCIES, classify
+from bot.core.lifecycle import CANCELLED, CLAIMED, CLOSED, OPEN, RESOLVED
+from bot.delivery.render import Renderer, reason_parts
+from bot.services.desk import EVENT_OF
 from tests.conftest import staffed_grid
 from tests.test_triage import BEYOND_DEV, RED_FLAGS_EN, RED_FLAGS_ZH
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.triage import CATEGORIES, URGENCIES, Engine, Entry, classify, load_lexicon
+from bot.core import CATEGORIES, URGENCIES, Engine, Entry, classify, load_lexicon
 
 RED_FLAGS_ZH = [
     "我奶奶摔倒了起不来",
@@ -268,7 +268,7 @@ def test_dev_set_targets_hold_if_present() -> None:
         pytest.skip("../shared/triage/dev.jsonl is not here")
     import io
 
-    from bot.triage.evaluate import evaluate
+    from bot.devtools.triage_eval import evaluate
 
     metrics = evaluate(path, io.StringIO())
     assert metrics["emergency_recall"] == 1.0

@@ -23,13 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from bot.address import clean_building, clean_room, clean_unit
 from bot.clock import Clock
-from bot.phones import normalize_phone
-from bot.teams import assign_building, parse_grids
-from storage import Database, Tx
-from storage import residents as residents_repo
-from storage import teams as teams_repo
+from bot.core import clean_building, clean_room, clean_unit, normalize_phone
+from bot.services.teams import assign_building, parse_grids
+from storage import Database, Tx, residents as residents_repo, teams as teams_repo
 
 log = logging.getLogger(__name__)
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from storage import Tx
-from storage import residents, teams, users
+from storage import Tx, residents, teams, users
 
 
 @dataclass

@@ -11,17 +11,13 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot.address import clean_building, clean_name, clean_room, clean_unit
 from bot.clock import Clock
 from bot.config import LANGUAGES, Settings
-from bot.intent import kinds_of
-from bot.outbox import Lane, Outbox
-from bot.people import Person
-from bot.phones import normalize_phone, split_contact
-from bot.render import Renderer
-from storage import Database, Tx
-from storage import residents as residents_repo
-from storage import users as users_repo
+from bot.core import clean_building, clean_name, clean_room, clean_unit, intent, normalize_phone, split_contact
+from bot.delivery.outbox import Lane, Outbox
+from bot.delivery.render import Renderer
+from bot.services.people import Person
+from storage import Database, Tx, residents as residents_repo, users as users_repo
 
 FULL = ["phone", "name", "building", "unit", "room", "alone", "contact"]
 EDITS = {
@@ -183,7 +179,7 @@ class Registration:
                 data["linked"] = True
             return None
         if step == "alone":
-            said = kinds_of(value)  # "是 一个人住", "yes I live alone", "不是"
+            said = intent.kinds_of(value)  # "是 一个人住", "yes I live alone", "不是"
             answer = value.lower()
             if answer in NO or (answer not in YES and "no" in said):
                 data["lives_alone"] = 0
@@ -193,7 +189,7 @@ class Registration:
                 return "bad_yes_no"
             return None
         if step == "contact":
-            if value.lower() in NO_CONTACT or (kinds_of(value) & {"no", "unknown"} and not split_contact(value)[1]):
+            if value.lower() in NO_CONTACT or (intent.kinds_of(value) & {"no", "unknown"} and not split_contact(value)[1]):
                 data["emergency_contact_name"] = data["emergency_contact_phone"] = None
                 return None
             name, number = split_contact(value)
@@ -204,7 +200,7 @@ class Registration:
             return None
         if len(value) > MAX_FIELD:
             return "bad_field"
-        if step != "name" and "unknown" in kinds_of(value):
+        if step != "name" and "unknown" in intent.kinds_of(value):
             data[step] = None  # "我不知道": the volunteer will ask at the door; not stored as the flat
             return None
         value = CLEAN[step](value) or ""  # "5号楼" -> "5", "我姓王，王秀兰" -> "王秀兰"

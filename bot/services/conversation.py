@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 
-from bot import intent
-from bot.desk import Desk
-from bot.intent import Move, OpenTicket
-from bot.people import Person
-from bot.registration import Registration
+from bot.core import intent
+from bot.services.desk import Desk
+from bot.services.people import Person
+from bot.services.registration import Registration
+
+Move, OpenTicket = intent.Move, intent.OpenTicket
 
 
 class Conversation:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bot.app import build_application, build_services, start, stop
 from bot.config import load_settings
-from bot.emulator import TOKEN, Emulator
+from bot.devtools.emulator import TOKEN, Emulator
 
 ADMIN, VOLUNTEER, RESIDENT, STRANGER = 9001, 7001, 5001, 5002
 

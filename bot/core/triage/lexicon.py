@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from bot.triage.normalize import normalize
+from bot.core.triage.normalize import normalize
 
 KINDS = {
     "problem", "topic", "cue", "vulnerable", "calm", "over", "ongoing", "past", "ask", "chat", "neg",
@@ -135,7 +135,7 @@ def parse_combos(text: str) -> list[Combo]:
 
 def load_lexicon(folder: Path | None = None) -> Lexicon:
     if folder is None:
-        base = resources.files("bot.triage")
+        base = resources.files("bot.core.triage")
         lexicon_text = (base / "lexicon.tsv").read_text(encoding="utf-8")
         combos_text = (base / "combos.tsv").read_text(encoding="utf-8")
     else:

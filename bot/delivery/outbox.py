@@ -23,10 +23,9 @@ from telegram import Bot, InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboa
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.clock import Clock
-from bot.ratelimit import FloodControl
-from bot.render import Button, Renderer
-from storage import Database, Tx
-from storage import outbox as repo
+from bot.core import FloodControl
+from bot.delivery.render import Button, Renderer
+from storage import Database, Tx, outbox as repo
 
 log = logging.getLogger(__name__)
 

@@ -7,14 +7,11 @@ import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot.address import clean_building
 from bot.clock import Clock
-from bot.outbox import Lane, Outbox
-from bot.people import Person
-from storage import Database, Tx
-from storage import residents as residents_repo
-from storage import settings as settings_repo
-from storage import teams as repo
+from bot.core import clean_building
+from bot.delivery.outbox import Lane, Outbox
+from bot.services.people import Person
+from storage import Database, Tx, residents as residents_repo, settings as settings_repo, teams as repo
 
 INVITE_DAYS = 7
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: codes are read aloud

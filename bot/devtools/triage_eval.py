@@ -9,8 +9,7 @@ from collections import Counter
 from pathlib import Path
 from typing import TextIO
 
-from bot.triage.engine import Engine
-from bot.triage.lexicon import CATEGORIES, URGENCIES, load_lexicon
+from bot.core import CATEGORIES, URGENCIES, Engine, load_lexicon
 
 
 def _f1(labels: tuple[str, ...], pairs: list[tuple[str, str]]) -> tuple[dict[str, tuple[float, float, float]], float]:

@@ -21,8 +21,8 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from bot.triage.lexicon import CATEGORIES, URGENCIES, Entry, Lexicon, load_lexicon
-from bot.triage.normalize import normalize
+from bot.core.triage.lexicon import CATEGORIES, URGENCIES, Entry, Lexicon, load_lexicon
+from bot.core.triage.normalize import normalize
 
 RANK = {"info": 0, "routine": 1, "urgent": 2, "emergency": 3}
 PRECEDENCE = (

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from bot.address import find_address, names_a_place
-from bot.triage import Triage
-from bot.triage.normalize import normalize
+from bot.core.address import find_address, names_a_place
+from bot.core.triage import Triage
+from bot.core.triage.normalize import normalize
 
 KINDS = ("greeting", "thanks", "cancel", "fixed", "notfixed", "more", "no", "yes", "keep", "unknown",
          "rate5", "rate4", "rate3", "rate2", "rate1", "lang_zh", "lang_en")
@@ -77,7 +77,7 @@ class OpenTicket:
 def _words() -> dict[str, tuple[list[str], list[str]]]:
     """kind -> (Chinese terms, English terms) from intents.tsv."""
     words: dict[str, tuple[list[str], list[str]]] = {kind: ([], []) for kind in KINDS}
-    text = resources.files("bot").joinpath("intents.tsv").read_text(encoding="utf-8")
+    text = resources.files("bot.core").joinpath("intents.tsv").read_text(encoding="utf-8")
     for line in text.splitlines():
         if not line.strip() or line.startswith("#"):
             continue

@@ -15,7 +15,7 @@ from typing import Any
 import jinja2
 
 from bot.config import LANGUAGES
-from bot.triage import CATEGORIES, URGENCIES
+from bot.core import CATEGORIES, URGENCIES
 
 # Telegram refuses texts over 4096 characters; we leave room for the template around them.
 MAX_QUOTE = 1500

@@ -14,13 +14,11 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from bot.clock import Clock
-from bot.outbox import Lane, Outbox
-from bot.people import Person
-from bot.render import Renderer
-from bot.triage import CATEGORIES, URGENCIES, Engine, Entry, Triage, default_engine
-from bot.triage.engine import RANK, detect_language
-from storage import Database, Tx
-from storage import triage as repo
+from bot.core import CATEGORIES, RANK, URGENCIES, Engine, Entry, Triage, default_engine, detect_language
+from bot.delivery.outbox import Lane, Outbox
+from bot.delivery.render import Renderer
+from bot.services.people import Person
+from storage import Database, Tx, triage as repo
 
 MAX_TERM = 30
 _HAN = re.compile(r"[\u3400-\u9fff]")

@@ -13,26 +13,17 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from bot import tickets as machine
 from bot.clock import Clock, local_time
 from bot.config import Settings
-from bot.outbox import Lane, Outbox
-from bot.address import find_address
-from bot.people import Person, first_name_of, load_person
-from bot.roster import Member, can_act_for_grid, on_duty
-from bot.teams import ADMIN_GROUP
-from bot.triage import Triage
-from bot.triage.engine import RANK, detect_language
-from bot.vocabulary import Vocabulary
-from storage import Database, Tx
-from storage import inbox as inbox_repo
-from storage import residents as residents_repo
-from storage import outbox as outbox_repo
-from storage import settings as settings_repo
-from storage import teams as teams_repo
-from storage import tickets as repo
-from storage import triage as triage_repo
-from storage import users as users_repo
+from bot.core import RANK, Member, Triage, can_act_for_grid, detect_language, find_address, lifecycle as machine, on_duty
+from bot.delivery.outbox import Lane, Outbox
+from bot.services.people import Person, first_name_of, load_person
+from bot.services.teams import ADMIN_GROUP
+from bot.services.vocabulary import Vocabulary
+from storage import (
+    Database, Tx, inbox as inbox_repo, outbox as outbox_repo, residents as residents_repo, settings as settings_repo,
+    teams as teams_repo, tickets as repo, triage as triage_repo, users as users_repo
+)
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,22 @@
+"""The pure core: functions of their inputs and a time. No Telegram, no database, no clock of its own.
+
+triage (words to urgency and category), intent (what a message means for the conversation),
+address (places and names in people's words), lifecycle (the ticket state machine), roster
+(who is on duty), ratelimit (Telegram's flood limits), phones.
+"""
+
+from bot.core import intent, lifecycle
+from bot.core.address import Address, clean_building, clean_name, clean_room, clean_unit, find_address, names_a_place
+from bot.core.phones import normalize_phone, split_contact
+from bot.core.ratelimit import FloodControl, Limits, SlidingWindow
+from bot.core.roster import Member, can_act_for_grid, on_duty
+from bot.core.triage import (
+    CATEGORIES, RANK, URGENCIES, Engine, Entry, Lexicon, Triage, classify, default_engine, detect_language, load_lexicon
+)
+
+__all__ = [
+    "CATEGORIES", "RANK", "URGENCIES", "Address", "Engine", "Entry", "FloodControl", "Lexicon", "Limits", "Member",
+    "SlidingWindow", "Triage", "can_act_for_grid", "classify", "clean_building", "clean_name", "clean_room",
+    "clean_unit", "default_engine", "detect_language", "find_address", "intent", "lifecycle", "load_lexicon",
+    "names_a_place", "normalize_phone", "on_duty", "split_contact",
+]
