@@ -112,7 +112,7 @@ async def bench_outbox(count: int = 600) -> dict[str, float]:
 
     from bot.app import build_services
     from bot.config import load_settings
-    from bot.delivery.outbox import Lane
+    from bot.delivery import Lane
     from bot.devtools.emulator import TOKEN, Emulator
 
     emulator = Emulator()

@@ -11,13 +11,8 @@ from telegram.ext import Application, ApplicationBuilder
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.core import FloodControl
-from bot.delivery.outbox import Outbox
-from bot.delivery.render import Renderer
-from bot.services.conversation import Conversation
-from bot.services.desk import Desk
-from bot.services.registration import Registration
-from bot.services.teams import Teams
-from bot.services.vocabulary import Vocabulary
+from bot.delivery import Outbox, Renderer
+from bot.services import Conversation, Desk, Registration, Teams, Vocabulary
 from handlers import register_all
 from storage import Database
 

@@ -50,8 +50,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     """Load a spreadsheet and print the report in the committee's language (DEFAULT_LANGUAGE)."""
     from bot.clock import SystemClock
-    from bot.delivery.render import Renderer
-    from bot.services.importer import FileError, import_residents, import_volunteers
+    from bot.delivery import Renderer
+    from bot.services import FileError, import_residents, import_volunteers
     from storage import Database
 
     settings = _settings(telegram_bot_token="unused-for-import")
@@ -90,7 +90,7 @@ def cmd_triage_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_triage_corrections(args: argparse.Namespace) -> int:
-    from bot.services.vocabulary import export_corrections
+    from bot.services import export_corrections
     from storage import Database
 
     settings = _settings(telegram_bot_token="unused-for-export")

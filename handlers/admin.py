@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes
 
-from bot.services.vocabulary import parse_label
+from bot.services import parse_label
 from handlers.common import person_of, services
 
 if TYPE_CHECKING:
     from bot.app import Services
-    from bot.services.people import Person
+    from bot.services import Person
 
 Command = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
 AdminBody = Callable[["Services", "Person", int, list[str]], Awaitable[None]]

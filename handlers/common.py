@@ -10,8 +10,7 @@ from telegram.ext import ContextTypes
 
 if TYPE_CHECKING:
     from bot.app import Services
-    from bot.services.desk import Answer
-    from bot.services.people import Person
+    from bot.services import Answer, Person
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> "Services":

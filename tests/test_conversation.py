@@ -200,7 +200,7 @@ async def test_an_update_that_is_worse_raises_the_ticket(frontdesk, emulator, ad
 # -- 4. where, not who -------------------------------------------------------------------------------
 
 async def _import_buildings(frontdesk, tmp_path) -> None:
-    from bot.services.importer import import_residents
+    from bot.services import import_residents
 
     path = tmp_path / "residents.csv"
     path.write_text(

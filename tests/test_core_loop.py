@@ -33,7 +33,7 @@ async def test_registration_remembers_language_and_switches(frontdesk, emulator)
 
 
 async def _import(frontdesk, tmp_path, body: str) -> None:
-    from bot.services.importer import import_residents
+    from bot.services import import_residents
 
     path = tmp_path / "residents.csv"
     header = ("name,phone,telegram_id,building,unit,room,grid,language,lives_alone,birth_year,"

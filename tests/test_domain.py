@@ -9,7 +9,7 @@ import pytest
 
 from bot.config import ConfigError, load_settings
 from bot.core import Member, can_act_for_grid, lifecycle as tickets, normalize_phone, on_duty, split_contact
-from bot.services.teams import parse_grids
+from bot.services import parse_grids
 
 
 def test_ticket_moves():

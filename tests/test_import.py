@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.clock import FakeClock
-from bot.services.importer import import_residents, import_volunteers
+from bot.services import import_residents, import_volunteers
 from storage import Database
 
 HEADER = ("name,phone,telegram_id,building,unit,room,grid,language,lives_alone,birth_year,"

@@ -9,7 +9,7 @@ import pytest
 
 from bot.cli import main
 from bot.clock import FakeClock
-from bot.services.importer import import_residents, import_volunteers
+from bot.services import import_residents, import_volunteers
 from storage import Database
 
 ROSTER = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.core import FloodControl, Limits, SlidingWindow
-from bot.delivery.outbox import Lane, backoff
+from bot.delivery import Lane, backoff
 
 
 async def _queue(frontdesk, chat_id: int, lane: Lane, text: str, ticket_id: int | None = None) -> None:

@@ -8,9 +8,8 @@ from pathlib import Path
 
 from bot.config import LANGUAGES
 from bot.core import CATEGORIES, URGENCIES, classify
-from bot.core.lifecycle import CANCELLED, CLAIMED, CLOSED, OPEN, RESOLVED
-from bot.delivery.render import Renderer, reason_parts
-from bot.services.desk import EVENT_OF
+from bot.core.lifecycle import CANCELLED, CLAIMED, CLOSED, EVENT_OF, OPEN, RESOLVED  # the module under test
+from bot.delivery import Renderer, reason_parts
 from tests.conftest import staffed_grid
 from tests.test_triage import BEYOND_DEV, RED_FLAGS_EN, RED_FLAGS_ZH
 

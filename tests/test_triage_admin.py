@@ -7,8 +7,8 @@ import io
 import json
 
 from bot.cli import main
-from bot.delivery.render import Renderer
-from bot.services.vocabulary import export_corrections, parse_label, term_language
+from bot.delivery import Renderer
+from bot.services import export_corrections, parse_label, term_language
 from tests.conftest import register, staffed_grid
 
 

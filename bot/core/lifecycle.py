@@ -16,23 +16,25 @@ ACTIVE = (OPEN, CLAIMED, RESOLVED)
 
 @dataclass(frozen=True)
 class Move:
-    action: str
+    action: str                 # what a person does: the verb on the button
     sources: tuple[str, ...]
     target: str
+    event: str                  # what the audit trail says happened
 
 
 MOVES = {
     move.action: move
     for move in (
-        Move("claim", (OPEN,), CLAIMED),
-        Move("release", (CLAIMED,), OPEN),
-        Move("resolve", (CLAIMED, OPEN), RESOLVED),
-        Move("confirm", (RESOLVED,), CLOSED),
-        Move("reopen", (RESOLVED, CLOSED), OPEN),
-        Move("redo", (RESOLVED,), CLAIMED),   # "not yet": back to the volunteer who did the work
-        Move("cancel", ACTIVE, CANCELLED),
+        Move("claim", (OPEN,), CLAIMED, "claimed"),
+        Move("release", (CLAIMED,), OPEN, "released"),
+        Move("resolve", (CLAIMED, OPEN), RESOLVED, "resolved"),
+        Move("confirm", (RESOLVED,), CLOSED, "confirmed"),
+        Move("reopen", (RESOLVED, CLOSED), OPEN, "reopened"),
+        Move("redo", (RESOLVED,), CLAIMED, "reopened"),   # "not yet": back to the volunteer who did the work
+        Move("cancel", ACTIVE, CANCELLED, "cancelled"),
     )
 }
+EVENT_OF = {move.action: move.event for move in MOVES.values()}
 
 
 class IllegalMove(Exception):

@@ -15,8 +15,10 @@ from typing import Any
 
 from bot.clock import Clock, local_time
 from bot.config import Settings
-from bot.core import RANK, Member, Triage, can_act_for_grid, detect_language, find_address, lifecycle as machine, on_duty
-from bot.delivery.outbox import Lane, Outbox
+from bot.core import (
+    RANK, Member, Triage, can_act_for_grid, detect_language, find_address, lifecycle as machine, on_duty
+)
+from bot.delivery import Lane, Outbox
 from bot.services.people import Person, first_name_of, load_person
 from bot.services.teams import ADMIN_GROUP
 from bot.services.vocabulary import Vocabulary
@@ -29,9 +31,6 @@ log = logging.getLogger(__name__)
 
 RELAY_KEPT = 5  # a volunteer's offers still waiting for a press
 FRAGMENT_WAIT = 5 * 60  # seconds the start of a sentence waits for the rest
-# The audit trail names what happened; the state machine names the move.
-EVENT_OF = {"resolve": "resolved", "release": "released", "confirm": "confirmed", "reopen": "reopened",
-            "redo": "reopened", "cancel": "cancelled"}
 
 
 @dataclass(frozen=True)
@@ -696,7 +695,7 @@ class Desk:
         move = machine.MOVES[action]
         if not await repo.change(tx, ticket_id, move.sources, {"status": move.target, **values}, now):
             return Answer("toast_stale", {"ticket": before}, alert=True)
-        await repo.add_event(tx, ticket_id, EVENT_OF.get(action, action), now, person.telegram_id,
+        await repo.add_event(tx, ticket_id, move.event, now, person.telegram_id,
                              person.display_name)
         after = await repo.get(tx, ticket_id)
         assert after is not None

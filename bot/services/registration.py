@@ -14,8 +14,7 @@ from typing import Any
 from bot.clock import Clock
 from bot.config import LANGUAGES, Settings
 from bot.core import clean_building, clean_name, clean_room, clean_unit, intent, normalize_phone, split_contact
-from bot.delivery.outbox import Lane, Outbox
-from bot.delivery.render import Renderer
+from bot.delivery import Lane, Outbox, Renderer
 from bot.services.people import Person
 from storage import Database, Tx, residents as residents_repo, users as users_repo
 

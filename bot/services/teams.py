@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.clock import Clock
 from bot.core import clean_building
-from bot.delivery.outbox import Lane, Outbox
+from bot.delivery import Lane, Outbox
 from bot.services.people import Person
 from storage import Database, Tx, residents as residents_repo, settings as settings_repo, teams as repo
 

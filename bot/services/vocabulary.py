@@ -15,8 +15,7 @@ from typing import TextIO
 
 from bot.clock import Clock
 from bot.core import CATEGORIES, RANK, URGENCIES, Engine, Entry, Triage, default_engine, detect_language
-from bot.delivery.outbox import Lane, Outbox
-from bot.delivery.render import Renderer
+from bot.delivery import Lane, Outbox, Renderer
 from bot.services.people import Person
 from storage import Database, Tx, triage as repo
 
