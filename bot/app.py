@@ -1,4 +1,9 @@
-"""Wiring: settings, database, services and handlers into one python-telegram-bot Application."""
+"""Wiring: settings, database, services and handlers into one python-telegram-bot Application.
+
+The services own their start-up (`Services.open`, the Application's post_init): the database
+and its migrations, the delivery engine, the scheduler tick and the command menu. Handlers
+reach them through the typed context (`handlers.common.Context`).
+"""
 
 from __future__ import annotations
 
@@ -6,27 +11,23 @@ import logging
 from dataclasses import dataclass
 
 from telegram import BotCommand
-from telegram.ext import Application, ApplicationBuilder
+from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 from bot.clock import Clock, SystemClock
-from bot.config import Settings
+from bot.config import LANGUAGES, Settings
 from bot.core import FloodControl
 from bot.delivery import Outbox, Renderer
-from bot.services import Conversation, Desk, Registration, Teams, Vocabulary
+from bot.services import (
+    Alerts, Closing, Conversation, Corrections, Inbox, Intake, Kit, Registration, Teams, Threads, Views, Vocabulary,
+    Volunteering
+)
 from handlers import register_all
+from handlers.common import Context
 from storage import Database
 
 log = logging.getLogger(__name__)
 
-COMMANDS = {
-    "zh": [("start", "登记 / 开始"), ("status", "我的求助进度"), ("profile", "我的资料"), ("language", "切换语言"),
-           ("help", "帮助")],
-    "en": [("start", "Register / start"), ("status", "My requests"), ("profile", "My profile"),
-           ("language", "Change language"), ("help", "Help")],
-}
-
-
-TICK_SECONDS = 60.0
+TICK_SECONDS = 60.0  # how often the scheduler asks the services what is due by the clock
 
 
 @dataclass
@@ -36,26 +37,39 @@ class Services:
     db: Database
     renderer: Renderer
     outbox: Outbox
-    desk: Desk
+    vocabulary: Vocabulary
+    inbox: Inbox
+    alerts: Alerts
+    intake: Intake
+    threads: Threads
+    volunteering: Volunteering
+    closing: Closing
+    views: Views
+    corrections: Corrections
     registration: Registration
     teams: Teams
-    vocabulary: Vocabulary
     conversation: Conversation
 
     async def open(self, application: Application) -> None:
+        """Start-up: the database, delivery, the scheduler tick and the command menu."""
         await self.db.open()
-        self.outbox.on_undeliverable = self.desk.undeliverable
         self.outbox.start(application.bot)
         if application.job_queue is not None:
             # Timers are rows in the database; this tick only asks what is due now.
             application.job_queue.run_repeating(self._tick_job, interval=TICK_SECONDS, first=TICK_SECONDS,
                                                 name="tick")
+        try:
+            for lang in LANGUAGES:
+                menu = [BotCommand(command, text) for command, text in self.renderer.commands(lang)]
+                await application.bot.set_my_commands(menu, language_code=lang)
+        except Exception:  # the menu is a nicety; the bot works without it
+            log.warning("could not publish the command menu", exc_info=True)
 
     async def tick(self) -> None:
         """Everything that is due by the clock: unconfirmed resolved tickets closing, and
         sentences typed in pieces that nobody finished."""
-        await self.desk.close_unconfirmed()
-        await self.desk.flush_fragments()
+        await self.closing.close_unconfirmed()
+        await self.intake.flush_fragments()
 
     async def _tick_job(self, context: object) -> None:
         await self.tick()
@@ -77,15 +91,21 @@ def build_services(settings: Settings, clock: Clock | None = None, flood: FloodC
     renderer = Renderer(settings.default_language)
     outbox = Outbox(db, renderer, clock, flood, poll_interval=poll_interval)
     vocabulary = Vocabulary(db, outbox, renderer, clock)
-    desk = Desk(db, outbox, settings, clock, vocabulary)
+    kit = Kit(db, outbox, settings, clock, vocabulary)
+    alerts = Alerts(kit)
+    inbox, intake = Inbox(kit), Intake(kit, alerts)
+    threads, volunteering, closing = Threads(kit, alerts, intake), Volunteering(kit, alerts), Closing(kit, alerts)
     registration = Registration(db, outbox, renderer, settings, clock)
-    registration.on_registered = desk.adopt
     teams = Teams(db, outbox, clock)
-    teams.on_building_moved = desk.follow_building
+    # what one service tells the others, without knowing them
+    outbox.on_undeliverable = alerts.undeliverable
+    registration.on_registered = intake.adopt
+    teams.on_building_moved = intake.follow_building
     return Services(
         settings=settings, clock=clock, db=db, renderer=renderer, outbox=outbox, vocabulary=vocabulary,
-        desk=desk, registration=registration, teams=teams,
-        conversation=Conversation(desk, registration),
+        inbox=inbox, alerts=alerts, intake=intake, threads=threads, volunteering=volunteering, closing=closing,
+        views=Views(kit), corrections=Corrections(kit, alerts), registration=registration, teams=teams,
+        conversation=Conversation(inbox, intake, threads, closing, volunteering, registration),
     )
 
 
@@ -96,6 +116,7 @@ def build_application(services: Services) -> Application:
         .token(settings.telegram_bot_token)
         .base_url(settings.telegram_api_base_url)
         .base_file_url(file_url(settings.telegram_api_base_url))
+        .context_types(ContextTypes(context=Context))
         .post_init(services.open)
         .post_shutdown(services.close)
         .build()
@@ -105,16 +126,11 @@ def build_application(services: Services) -> Application:
     return application
 
 
-async def publish_commands(application: Application) -> None:
-    """The command menu each language sees in Telegram."""
-    for lang, commands in COMMANDS.items():
-        await application.bot.set_my_commands([BotCommand(c, d) for c, d in commands], language_code=lang)
-
-
 async def start(application: Application, poll_timeout: float = 10.0) -> None:
     """Start without run_polling (tests and the demo drive the loop themselves)."""
     await application.initialize()
-    await application.bot_data["services"].open(application)
+    assert application.post_init is not None
+    await application.post_init(application)
     await application.start()
     assert application.updater is not None
     await application.updater.start_polling(poll_interval=0.0, timeout=poll_timeout)

@@ -23,20 +23,9 @@ def _settings(**overrides: object):  # type: ignore[no-untyped-def]
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from bot.app import build_application, build_services, publish_commands
+    from bot.app import build_application, build_services
 
-    settings = _settings()
-    services = build_services(settings)
-    application = build_application(services)
-
-    async def _post_init(app) -> None:  # type: ignore[no-untyped-def]
-        await services.open(app)
-        try:
-            await publish_commands(app)
-        except Exception:  # the menu is a nicety; the bot works without it
-            logging.getLogger(__name__).warning("could not publish the command menu", exc_info=True)
-
-    application.post_init = _post_init
+    application = build_application(build_services(_settings()))  # the services start in its post_init
     application.run_polling(allowed_updates=["message", "edited_message", "callback_query"])
     return 0
 

@@ -6,19 +6,18 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Awaitable, Callable
+from functools import wraps
 from typing import TYPE_CHECKING
 
-from telegram import Update
-from telegram.ext import Application, CommandHandler, ContextTypes
+from telegram.ext import Application, CommandHandler
 
 from bot.services import parse_label
-from handlers.common import person_of, services
+from handlers.common import Handler, Incoming, message_handler
 
 if TYPE_CHECKING:
     from bot.app import Services
     from bot.services import Person
 
-Command = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
 AdminBody = Callable[["Services", "Person", int, list[str]], Awaitable[None]]
 
 
@@ -48,18 +47,17 @@ def _unglue(word: str) -> list[str]:
     return [word]
 
 
-def admin_command(body: AdminBody) -> Command:
+def admin_command(body: AdminBody) -> Handler:
     """A command only admins may run: anyone else is told so. The body gets the services,
     the admin, the chat and the command's words."""
 
-    async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        message = update.effective_message
-        assert message is not None
-        person = await person_of(update, context)
+    @message_handler
+    @wraps(body)
+    async def handler(s: "Services", person: "Person", msg: Incoming) -> None:
         if not person.is_admin:
-            await services(context).desk.reply(person, message.chat.id, "admin_only")
+            await s.inbox.reply(person, msg.chat_id, "admin_only")
             return
-        await body(services(context), person, message.chat.id, list(context.args or []))
+        await body(s, person, msg.chat_id, msg.args)
 
     return handler
 
@@ -72,7 +70,7 @@ def _ticket_number(word: str) -> int | None:
 @admin_command
 async def invite(s: "Services", person: "Person", chat_id: int, args: list[str]) -> None:
     if not args:
-        await s.desk.reply(person, chat_id, "usage_invite")
+        await s.inbox.reply(person, chat_id, "usage_invite")
     else:
         await s.teams.invite(person, chat_id, " ".join(args))
 
@@ -87,7 +85,7 @@ async def team(s: "Services", person: "Person", chat_id: int, args: list[str]) -
     elif at is not None and at + 1 < len(args):
         await s.teams.set_grids(person, chat_id, " ".join(args[:at]), " ".join(args[at + 1:]))
     else:
-        await s.desk.reply(person, chat_id, "usage_team")
+        await s.inbox.reply(person, chat_id, "usage_team")
 
 
 @admin_command
@@ -102,21 +100,21 @@ async def building(s: "Services", person: "Person", chat_id: int, args: list[str
     elif len(args) >= 2 and subcommand(args[-1]) != "grids":
         await s.teams.set_building(person, chat_id, " ".join(args[:-1]), args[-1])
     else:
-        await s.desk.reply(person, chat_id, "usage_building")
+        await s.inbox.reply(person, chat_id, "usage_building")
 
 
 @admin_command
 async def tickets(s: "Services", person: "Person", chat_id: int, args: list[str]) -> None:
-    await s.desk.ticket_list(person, chat_id)
+    await s.views.ticket_list(person, chat_id)
 
 
 @admin_command
 async def ticket(s: "Services", person: "Person", chat_id: int, args: list[str]) -> None:
     number = _ticket_number(args[0]) if len(args) == 1 else None
     if number is None:
-        await s.desk.reply(person, chat_id, "usage_ticket")
+        await s.inbox.reply(person, chat_id, "usage_ticket")
     else:
-        await s.desk.ticket_detail(person, chat_id, number)
+        await s.views.ticket_detail(person, chat_id, number)
 
 
 @admin_command
@@ -125,9 +123,9 @@ async def triage(s: "Services", person: "Person", chat_id: int, args: list[str])
     number = _ticket_number(args[0]) if args else None
     label = parse_label(args[1:], s.renderer) if 2 <= len(args) <= 3 else None
     if number is None or label is None or (label.urgency is None and label.category is None):
-        await s.desk.reply(person, chat_id, "usage_triage")
+        await s.inbox.reply(person, chat_id, "usage_triage")
     else:
-        await s.desk.correct(person, chat_id, number, label.urgency, label.category)
+        await s.corrections.correct(person, chat_id, number, label.urgency, label.category)
 
 
 @admin_command
@@ -141,14 +139,12 @@ async def keyword(s: "Services", person: "Person", chat_id: int, args: list[str]
     elif action == "remove" and len(args) >= 2:
         await s.vocabulary.remove(person, chat_id, " ".join(args[1:]))
     else:
-        await s.desk.reply(person, chat_id, "usage_keyword")
+        await s.inbox.reply(person, chat_id, "usage_keyword")
 
 
-async def set_admin_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = update.effective_message
-    assert message is not None
-    person = await person_of(update, context)
-    await services(context).teams.set_admin_group(person, message.chat.id, message.chat.type)
+@message_handler
+async def set_admin_group(s: "Services", person: "Person", msg: Incoming) -> None:
+    await s.teams.set_admin_group(person, msg.chat_id, msg.message.chat.type)
 
 
 def register(application: Application) -> None:

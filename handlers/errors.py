@@ -3,56 +3,54 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from handlers.common import person_of, services
+from bot.services import Answer
+from handlers.common import Context, Incoming, Press, message_handler, person_of, press_handler
+
+if TYPE_CHECKING:
+    from bot.app import Services
+    from bot.services import Person
 
 log = logging.getLogger(__name__)
 
 
-async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = update.effective_message
-    assert message is not None
-    person = await person_of(update, context)
-    await services(context).desk.reply(person, message.chat.id, "help", me=person)
+@message_handler
+async def help_command(s: "Services", person: "Person", msg: Incoming) -> None:
+    await s.inbox.reply(person, msg.chat_id, "help", me=person)
 
 
-async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = update.effective_message
-    assert message is not None
-    person = await person_of(update, context)
-    await services(context).desk.reply(person, message.chat.id, "unknown_command")
+@message_handler
+async def unknown_command(s: "Services", person: "Person", msg: Incoming) -> None:
+    await s.inbox.reply(person, msg.chat_id, "unknown_command")
 
 
-async def unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = update.effective_message
-    assert message is not None
-    person = await person_of(update, context)
-    await services(context).desk.reply(person, message.chat.id, "unsupported")
+@message_handler
+async def unsupported(s: "Services", person: "Person", msg: Incoming) -> None:
+    await s.inbox.reply(person, msg.chat_id, "unsupported")
 
 
-async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@press_handler
+async def stale_button(s: "Services", person: "Person", press: Press) -> Answer:
     """Callback data we did not make (or no longer understand): refuse politely, change nothing."""
-    query = update.callback_query
-    assert query is not None
-    log.warning("unknown callback data %r from %s", query.data, query.from_user.id)
-    person = await person_of(update, context)
-    await query.answer(text=services(context).renderer.text(person.lang, "toast_invalid"), show_alert=True)
+    log.warning("unknown callback data %r from %s", press.query.data, person.telegram_id)
+    return Answer("toast_invalid", alert=True)
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: Context) -> None:
     log.error("error while handling an update", exc_info=context.error)
     if not isinstance(update, Update) or update.effective_user is None:
         return
     try:
         person = await person_of(update, context)
-        renderer = services(context).renderer
         if update.callback_query:
-            await update.callback_query.answer(text=renderer.text(person.lang, "toast_error"), show_alert=True)
+            text = context.services.renderer.text(person.lang, "toast_error")
+            await update.callback_query.answer(text=text, show_alert=True)
         elif update.effective_chat:
-            await services(context).desk.reply(person, update.effective_chat.id, "error")
+            await context.services.inbox.reply(person, update.effective_chat.id, "error")
     except Exception:  # telling the person failed too; the log has the first error
         log.exception("could not tell the user about an error")
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.ext import Application, ApplicationHandlerStop, ContextTypes, TypeHandler
+from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
-from handlers.common import services
+from handlers.common import Context
 
 log = logging.getLogger(__name__)
 
@@ -26,14 +26,14 @@ def _kind(update: Update) -> str:
     return "other"
 
 
-async def remember(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def remember(update: Update, context: Context) -> None:
     message = update.effective_message
     text = None
     if update.callback_query:
         text = update.callback_query.data
     elif message is not None:
         text = message.text or message.caption
-    new = await services(context).desk.remember_update(
+    new = await context.services.inbox.remember(
         update.update_id,
         update.effective_chat.id if update.effective_chat else None,
         update.effective_user.id if update.effective_user else None,

@@ -1,25 +1,31 @@
-"""Residents: plain words are requests; photos and voice notes join them; buttons close the loop."""
+"""Residents: plain words go to the conversation; photos and voice notes are requests or join
+them; buttons close the loop."""
 
 from __future__ import annotations
 
-from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
+from typing import TYPE_CHECKING
 
-from handlers.common import person_of, press_of, services, toast
+from telegram import Message
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot.delivery import buttons
+from handlers.common import Incoming, Press, message_handler, press_handler
+
+if TYPE_CHECKING:
+    from bot.app import Services
+    from bot.services import Answer, Person
 
 MAX_TEXT = 4000
 
 
-async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Every plain text goes to the conversation, which decides what it means (bot/conversation.py)."""
-    message = update.effective_message
-    assert message is not None and message.text is not None
-    person = await person_of(update, context)
-    await services(context).conversation.text(person, message.chat.id, message.text[:MAX_TEXT],
-                                              update_id=update.update_id, message_id=message.message_id)
+@message_handler
+async def on_text(s: "Services", person: "Person", msg: Incoming) -> None:
+    """Every plain text goes to the conversation, which decides what it means."""
+    await s.conversation.text(person, msg.chat_id, (msg.message.text or "")[:MAX_TEXT], update_id=msg.update_id,
+                              message_id=msg.message.message_id)
 
 
-def _media(message) -> tuple[str, str] | None:  # type: ignore[no-untyped-def]
+def _media(message: Message) -> tuple[str, str] | None:
     if message.photo:
         return "photo", message.photo[-1].file_id  # the largest size
     for kind in ("voice", "video", "document"):
@@ -33,117 +39,99 @@ def _media(message) -> tuple[str, str] | None:  # type: ignore[no-untyped-def]
     return None
 
 
-async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@message_handler
+async def on_media(s: "Services", person: "Person", msg: Incoming) -> None:
     """A caption is words like any text; a voice note or photo alone joins the open request or is
     one; a file is never a request."""
-    s = services(context)
-    message = update.effective_message
-    assert message is not None
-    person = await person_of(update, context)
-    media = _media(message)
+    media = _media(msg.message)
     assert media is not None
     kind, file_id = media
     if kind == "document":
-        await s.desk.document(person, message.chat.id)
-    elif message.caption:
-        await s.desk.report(person, message.chat.id, message.caption[:MAX_TEXT], update_id=update.update_id,
-                            message_id=message.message_id, attachment=media)
+        await s.intake.document(person, msg.chat_id)
+    elif msg.message.caption:
+        await s.intake.report(person, msg.chat_id, msg.message.caption[:MAX_TEXT], update_id=msg.update_id,
+                              message_id=msg.message.message_id, attachment=media)
     elif kind in ("voice", "photo", "video"):
-        await s.desk.media_request(person, message.chat.id, kind, file_id, update_id=update.update_id,
-                                   message_id=message.message_id)
-    elif await s.desk.attach(person, message.chat.id, kind, file_id) is None:
-        await s.desk.reply(person, message.chat.id, "media_needs_words", kind=kind)
+        await s.intake.media_request(person, msg.chat_id, kind, file_id, update_id=msg.update_id,
+                                     message_id=msg.message.message_id)
+    elif await s.intake.attach(person, msg.chat_id, kind, file_id) is None:
+        await s.inbox.reply(person, msg.chat_id, "media_needs_words", kind=kind)
 
 
-async def on_location(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = update.effective_message
-    assert message is not None and message.location is not None
-    person = await person_of(update, context)
-    where = f"📍 {message.location.latitude:.5f}, {message.location.longitude:.5f}"
-    await services(context).desk.add_address(person, message.chat.id, where)
+@message_handler
+async def on_location(s: "Services", person: "Person", msg: Incoming) -> None:
+    location = msg.message.location
+    assert location is not None
+    await s.intake.add_address(person, msg.chat_id, f"📍 {location.latitude:.5f}, {location.longitude:.5f}")
 
 
-async def on_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    s = services(context)
-    message = update.effective_message
-    assert message is not None and message.contact is not None
-    person = await person_of(update, context)
-    contact = message.contact
+@message_handler
+async def on_contact(s: "Services", person: "Person", msg: Incoming) -> None:
+    contact = msg.message.contact
+    assert contact is not None
     queue = person.step_data.get("queue") or []
-    if person.step == "profile" and queue and queue[0] == "phone" and contact.user_id == person.telegram_id:
-        await s.registration.answer(person, message.chat.id, phone=contact.phone_number)
-    elif person.step == "profile" and queue and queue[0] == "contact":
+    asked = queue[0] if person.step == "profile" and queue else None
+    if asked == "phone" and contact.user_id == person.telegram_id:
+        await s.registration.answer(person, msg.chat_id, phone=contact.phone_number)
+    elif asked == "contact":
         name = " ".join(filter(None, [contact.first_name, contact.last_name]))
-        await s.registration.answer(person, message.chat.id, text=f"{name} {contact.phone_number}")
+        await s.registration.answer(person, msg.chat_id, text=f"{name} {contact.phone_number}")
     else:
-        await s.desk.reply(person, message.chat.id, "contact_unexpected")
+        await s.inbox.reply(person, msg.chat_id, "contact_unexpected")
 
 
-async def on_sticker(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = update.effective_message
-    assert message is not None
-    person = await person_of(update, context)
-    await services(context).desk.reply(person, message.chat.id, "sticker_reply")
+@message_handler
+async def on_sticker(s: "Services", person: "Person", msg: Incoming) -> None:
+    await s.inbox.reply(person, msg.chat_id, "sticker_reply")
 
 
-async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = update.edited_message
-    assert message is not None
-    person = await person_of(update, context)
-    text = (message.text or message.caption or "")[:MAX_TEXT]
-    await services(context).desk.edited(person, message.chat.id, message.message_id, text)
+@message_handler
+async def on_edited(s: "Services", person: "Person", msg: Incoming) -> None:
+    text = (msg.message.text or msg.message.caption or "")[:MAX_TEXT]
+    await s.intake.edited(person, msg.chat_id, msg.message.message_id, text)
 
 
-async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = update.effective_message
-    assert message is not None
-    person = await person_of(update, context)
-    await services(context).desk.status(person, message.chat.id)
+@message_handler
+async def status(s: "Services", person: "Person", msg: Incoming) -> None:
+    await s.views.status(person, msg.chat_id)
 
 
-async def on_ticket_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@press_handler
+async def on_ticket_answer(s: "Services", person: "Person", press: Press) -> "Answer | None":
     """The resident's buttons on their own ticket: fixed / not yet, cancel / keep it."""
-    press = press_of(update)
-    person = await person_of(update, context)
-    desk = services(context).desk
     action, ticket_id = press.parts[0], int(press.parts[1])
-    if action == "cancel":  # cancel:N:R, R the ticket's urgency when the question was asked
-        answer = await desk.cancel(person, ticket_id, press.message_id, asked_at=int(press.parts[2]))
-    else:
-        move = {"fixed": desk.confirm_fixed, "notyet": desk.not_fixed, "keep": desk.keep}[action]
-        answer = await move(person, ticket_id, press.message_id)
-    await toast(context, press, person, answer)
+    if action == buttons.CANCEL.name:  # cancel:N:R, R the ticket's urgency when the question was asked
+        return await s.threads.cancel(person, ticket_id, press.message_id, asked_at=int(press.parts[2]))
+    move = {buttons.FIXED.name: s.closing.confirm_fixed, buttons.NOT_YET.name: s.closing.not_fixed,
+            buttons.KEEP.name: s.threads.keep}[action]
+    return await move(person, ticket_id, press.message_id)
 
 
-async def on_as_new(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    press = press_of(update)
-    person = await person_of(update, context)
-    answer = await services(context).desk.update_as_new(person, press.chat_id, int(press.parts[1]), press.message_id)
-    await toast(context, press, person, answer)
+@press_handler
+async def on_as_new(s: "Services", person: "Person", press: Press) -> "Answer | None":
+    return await s.threads.update_as_new(person, press.chat_id, int(press.parts[1]), press.message_id)
 
 
-async def on_rate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    press = press_of(update)
-    person = await person_of(update, context)
-    answer = await services(context).desk.rate(person, int(press.parts[1]), int(press.parts[2]), press.message_id)
-    await toast(context, press, person, answer)
+@press_handler
+async def on_rate(s: "Services", person: "Person", press: Press) -> "Answer | None":
+    return await s.closing.rate(person, int(press.parts[1]), int(press.parts[2]), press.message_id)
 
 
-async def on_no_comment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    press = press_of(update)
-    person = await person_of(update, context)
+@press_handler
+async def on_no_comment(s: "Services", person: "Person", press: Press) -> "Answer | None":
     if person.step == "rating_comment" and str(person.step_data.get("ticket_id")) == press.parts[1]:
-        await services(context).desk.comment(person, None)
-    await press.query.answer()
+        await s.closing.comment(person, None)
+    return None
 
 
 def register(application: Application) -> None:
     private = filters.ChatType.PRIVATE
     application.add_handler(CommandHandler("status", status, filters=private))
-    application.add_handler(CallbackQueryHandler(on_ticket_answer, pattern=r"^((fixed|notyet|keep):\d{1,9}|cancel:\d{1,9}:[0-3])$"))
-    application.add_handler(CallbackQueryHandler(on_as_new, pattern=r"^asnew:\d{1,12}$"))
-    application.add_handler(CallbackQueryHandler(on_rate, pattern=r"^rate:\d{1,9}:[1-5]$"))
-    application.add_handler(CallbackQueryHandler(on_no_comment, pattern=r"^nocomment:\d{1,9}$"))
+    application.add_handler(CallbackQueryHandler(on_ticket_answer, pattern=buttons.any_of(
+        buttons.FIXED, buttons.NOT_YET, buttons.CANCEL, buttons.KEEP)))
+    application.add_handler(CallbackQueryHandler(on_as_new, pattern=buttons.AS_NEW.pattern))
+    application.add_handler(CallbackQueryHandler(on_rate, pattern=buttons.RATE.pattern))
+    application.add_handler(CallbackQueryHandler(on_no_comment, pattern=buttons.NO_COMMENT.pattern))
     application.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE & private, on_edited))
     application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & private & filters.TEXT & ~filters.COMMAND,
                                            on_text))

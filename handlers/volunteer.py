@@ -1,63 +1,62 @@
-"""Volunteers: /join a team, Claim / Can't go on alerts, Resolved / Release, /mytickets."""
+"""Volunteers: /join a team, Claim / Can't go on alerts, Resolved / Release, words for the
+resident, /mytickets."""
 
 from __future__ import annotations
 
-from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
+from typing import TYPE_CHECKING
 
-from handlers.common import person_of, press_of, services, toast
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
+from bot.delivery import buttons
+from handlers.common import Incoming, Press, message_handler, press_handler
 
-async def join(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = update.effective_message
-    assert message is not None
-    person = await person_of(update, context)
-    if not context.args:
-        await services(context).desk.reply(person, message.chat.id, "usage_join")
-        return
-    await services(context).teams.join(person, message.chat.id, context.args[0])
+if TYPE_CHECKING:
+    from bot.app import Services
+    from bot.services import Answer, Person
 
 
-async def my_tickets(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = update.effective_message
-    assert message is not None
-    await services(context).desk.my_tickets(await person_of(update, context), message.chat.id)
-
-
-async def on_ticket_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    press = press_of(update)
-    person = await person_of(update, context)
-    desk = services(context).desk
-    action, ticket_id = press.parts[0], int(press.parts[1])
-    if action == "claim":
-        answer = await desk.claim(person, ticket_id)
-    elif action == "decline":
-        answer = await desk.decline(person, ticket_id, press.message_id, press.chat_id)
-    elif action == "resolve":
-        answer = await desk.resolve(person, ticket_id, press.message_id)
+@message_handler
+async def join(s: "Services", person: "Person", msg: Incoming) -> None:
+    if not msg.args:
+        await s.inbox.reply(person, msg.chat_id, "usage_join")
     else:
-        answer = await desk.release(person, ticket_id, press.message_id)
-    await toast(context, press, person, answer)
+        await s.teams.join(person, msg.chat_id, msg.args[0])
 
 
-async def on_relay(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@message_handler
+async def my_tickets(s: "Services", person: "Person", msg: Incoming) -> None:
+    await s.views.my_tickets(person, msg.chat_id)
+
+
+@press_handler
+async def on_ticket_button(s: "Services", person: "Person", press: Press) -> "Answer | None":
+    action, ticket_id = press.parts[0], int(press.parts[1])
+    work = s.volunteering
+    if action == buttons.CLAIM.name:
+        return await work.claim(person, ticket_id)
+    if action == buttons.DECLINE.name:
+        return await work.decline(person, ticket_id, press.message_id, press.chat_id)
+    if action == buttons.RESOLVE.name:
+        return await work.resolve(person, ticket_id, press.message_id)
+    return await work.release(person, ticket_id, press.message_id)
+
+
+@press_handler
+async def on_relay(s: "Services", person: "Person", press: Press) -> "Answer | None":
     """"Send to the resident of #N?": yes (to that ticket) or "it is a new request"."""
-    press = press_of(update)
-    person = await person_of(update, context)
-    s = services(context)
     target, key = press.parts[1], press.parts[2]
-    if target == "new":
-        text = await s.desk.take_relay_text(person, key)
-        await press.query.answer()
-        if text:
-            await s.desk.report(person, press.chat_id, text)
-        return
-    await toast(context, press, person, await s.desk.relay(person, int(target), key, press.message_id))
+    if target != "new":
+        return await s.volunteering.relay(person, int(target), key, press.message_id)
+    text = await s.volunteering.take_relay_text(person, key)
+    if text:
+        await s.intake.report(person, press.chat_id, text)
+    return None
 
 
 def register(application: Application) -> None:
     private = filters.ChatType.PRIVATE
     application.add_handler(CommandHandler("join", join, filters=private))
     application.add_handler(CommandHandler("mytickets", my_tickets, filters=private))
-    application.add_handler(CallbackQueryHandler(on_relay, pattern=r"^relay:(\d{1,9}|new):\d{1,6}$"))
-    application.add_handler(CallbackQueryHandler(on_ticket_button, pattern=r"^(claim|decline|resolve|release):\d{1,9}$"))
+    application.add_handler(CallbackQueryHandler(on_relay, pattern=buttons.RELAY.pattern))
+    application.add_handler(CallbackQueryHandler(on_ticket_button, pattern=buttons.any_of(
+        buttons.CLAIM, buttons.DECLINE, buttons.RESOLVE, buttons.RELEASE)))

@@ -315,7 +315,7 @@ async def test_a_resolved_ticket_nobody_confirms_closes_after_three_days(frontde
     zhang.press(details, "resolve:1")
     await resident.next_message("Is it fixed?")
     frontdesk.clock.advance(2.9 * 86400)
-    assert await frontdesk.services.desk.close_unconfirmed() == 0
+    assert await frontdesk.services.closing.close_unconfirmed() == 0
     frontdesk.clock.advance(0.2 * 86400)
     await frontdesk.services.tick()
     await resident.next_message("we closed it")

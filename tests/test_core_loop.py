@@ -185,9 +185,9 @@ async def test_simultaneous_claims_at_the_service(frontdesk, emulator, admin):
     await register(resident)
     resident.send("The toilet is blocked and overflowing")
     await zhang.next_message("#1")
-    desk = frontdesk.services.desk
-    people = [await desk.who(7001, "Zhang"), await desk.who(7002, "Liu")]
-    answers = await asyncio.gather(*(desk.claim(p, 1) for p in people))
+    services = frontdesk.services
+    people = [await services.inbox.who(7001, "Zhang"), await services.inbox.who(7002, "Liu")]
+    answers = await asyncio.gather(*(services.volunteering.claim(p, 1) for p in people))
     assert sorted(a.template for a in answers) == ["toast_claimed", "toast_taken"]
 
 

@@ -86,6 +86,11 @@ class Outbox:
             ticket_id=ticket_id, dedupe_key=dedupe, now=self.clock.now(),
         )
 
+    async def say(self, tx: Tx, chat_id: int, lang: str | None, template: str, **context: Any) -> int | None:
+        """An answer in the conversation: the reply lane, in the reader's language. Every service's
+        plain reply goes through here (still the outbox, so a chat reads its messages in order)."""
+        return await self.post(tx, chat_id, lang, template, lane=Lane.REPLY, purpose="reply", **context)
+
     async def edit(
         self, tx: Tx, chat_id: int, lang: str | None, template: str, *, lane: Lane, purpose: str,
         ref_id: int | None = None, message_id: int | None = None, buttons: list[list[Button]] | None = None,

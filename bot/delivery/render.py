@@ -32,9 +32,9 @@ def _shorten(text: str | None, limit: int = MAX_QUOTE) -> str:
 # The codes the program writes, read back so a template can name their parts in the reader's
 # language (see reason_parts and event_parts).
 _VERDICT = re.compile(r"([a-z]+)/([a-z]+): (.+)", re.S)                     # urgent/water: burst
-_ROUND = re.compile(r"round (\d+): (.*)", re.S)                            # Desk._alert
-_RELABEL = re.compile(r"([a-z]+)/([a-z]+) -> ([a-z]+)/([a-z]+)")           # Desk._relabel
-_UNDELIVERED = re.compile(r"([a-z_]+) to (-?\d+): ([a-z_]+)")               # Desk.undeliverable
+_ROUND = re.compile(r"round (\d+): (.*)", re.S)                            # Alerts.alert
+_RELABEL = re.compile(r"([a-z]+)/([a-z]+) -> ([a-z]+)/([a-z]+)")           # Corrections._relabel
+_UNDELIVERED = re.compile(r"([a-z_]+) to (-?\d+): ([a-z_]+)")               # Alerts.undeliverable
 
 
 def _label(urgency: str, category: str) -> tuple[str, str] | None:
@@ -71,7 +71,7 @@ def event_parts(kind: str, detail: str | None) -> dict[str, Any]:
     """What a ticket event's detail says, in parts a template names; "text" (the detail as
     written) when it is a person's own words or a format this reader does not know.
 
-    The details are written by bot/desk.py: alerted "round 2: Zhang, Li" ("-": nobody on
+    The details are written by the services (bot/services): alerted "round 2: Zhang, Li" ("-": nobody on
     duty), triage_corrected and raised "routine/water -> urgent/water", created the first reasons joined
     by "; ", rated "4", attachment "photo", undeliverable "alert to 7001: unreachable".
     """
@@ -125,6 +125,10 @@ class Renderer:
     def words(self, lang: str) -> Any:
         """The names of urgencies (U), categories (C), statuses (S) in one language (_words.j2)."""
         return self.env.get_template(f"{self.lang(lang)}/_words.j2").module
+
+    def commands(self, lang: str) -> list[tuple[str, str]]:
+        """The command menu of one language (commands.j2)."""
+        return list(self.env.get_template(f"{self.lang(lang)}/commands.j2").module.commands)
 
     def label(self, lang: str | None, key: str, **context: Any) -> str:
         """A button's label; a key like "relay_to:12" fills {arg} with 12 ("Send to #12")."""

@@ -1,15 +1,31 @@
-"""Services: one unit of work per public method, in one database transaction, no Telegram types."""
+"""Services: one unit of work per public method, in one database transaction, no Telegram types.
 
+inbox (who is writing, the plain reply), conversation (what a text means here and now), intake
+(requests become placed tickets), threads (updates, cancel, thanks on an open request), alerts
+(who hears about a ticket: the alert round and the NOTICES table), volunteering, closing (the
+resident closes the loop), views, corrections, registration, teams, vocabulary, importer.
+"""
+
+from bot.services.alerts import NOTICES, Alerts
+from bot.services.base import Answer
+from bot.services.closing import Closing
 from bot.services.conversation import Conversation
-from bot.services.desk import Answer, Desk
+from bot.services.corrections import Corrections
 from bot.services.importer import FileError, import_residents, import_volunteers
+from bot.services.inbox import Inbox
+from bot.services.intake import Intake
+from bot.services.kit import Kit
 from bot.services.people import Person, first_name_of, load_person
 from bot.services.registration import Registration
 from bot.services.teams import ADMIN_GROUP, Teams, parse_grids
+from bot.services.threads import Threads
+from bot.services.views import Views
 from bot.services.vocabulary import Vocabulary, export_corrections, parse_label, term_language
+from bot.services.volunteering import Volunteering
 
 __all__ = [
-    "ADMIN_GROUP", "Answer", "Conversation", "Desk", "FileError", "Person", "Registration", "Teams", "Vocabulary",
+    "ADMIN_GROUP", "NOTICES", "Alerts", "Answer", "Closing", "Conversation", "Corrections", "FileError", "Inbox",
+    "Intake", "Kit", "Person", "Registration", "Teams", "Threads", "Views", "Vocabulary", "Volunteering",
     "export_corrections", "first_name_of", "import_residents", "import_volunteers", "load_person", "parse_grids",
     "parse_label", "term_language",
 ]

@@ -10,19 +10,29 @@ anything that was not its answer, so nothing is swallowed and nothing is forgott
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 
 from bot.core import intent
-from bot.services.desk import Desk
+from bot.services.base import Answer
+from bot.services.closing import Closing
+from bot.services.inbox import Inbox
+from bot.services.intake import Intake
 from bot.services.people import Person
 from bot.services.registration import Registration
+from bot.services.threads import Threads
+from bot.services.volunteering import Volunteering
 
 Move, OpenTicket = intent.Move, intent.OpenTicket
 
 
+@dataclass(frozen=True)
 class Conversation:
-    def __init__(self, desk: Desk, registration: Registration) -> None:
-        self.desk = desk
-        self.registration = registration
+    inbox: Inbox
+    intake: Intake
+    threads: Threads
+    closing: Closing
+    volunteering: Volunteering
+    registration: Registration
 
     async def text(self, person: Person, chat_id: int, text: str, *, update_id: int | None = None,
                    message_id: int | None = None) -> Move:
@@ -30,66 +40,68 @@ class Conversation:
         if person.step == "fragment":  # the rest of a sentence typed in pieces
             piece = text
             text = f"{person.step_data.get('text', '')} {text}".strip()
-            person = await self.desk.drop_fragment(person)
-        verdict = await self.desk.verdict(text)
+            person = await self.intake.drop_fragment(person)
+        verdict = await self.intake.verdict(text)
         said = intent.read(text, verdict)
         if not (person.language_chosen or person.resident or person.volunteer):
             person = dataclasses.replace(person, lang=verdict.lang)  # answer in the language they write
-        tickets, held = await self.desk.thread(person, chat_id)
+        tickets, held = await self.threads.open_requests(person, chat_id)
         chosen = intent.pick(said, [OpenTicket(t["id"], t["status"], t["category"]) for t in tickets])
         ticket = next((t for t in tickets if chosen and t["id"] == chosen.id), None)
         queue = person.step_data.get("queue") or []
         question = queue[0] if person.step == "profile" and queue else None
         move = intent.decide(said, person.step, question, chosen, bool(held))
         if piece is not None and move is Move.NEW and not said.named and len(text) <= intent.FRAGMENT_MAX:
-            if intent.is_fragment(intent.read(piece, await self.desk.verdict(piece))):
+            if intent.is_fragment(intent.read(piece, await self.intake.verdict(piece))):
                 move = Move.FRAGMENT  # still pieces: "我家" "厨房" "那个管子" ...
-        desk = self.desk
         if move is Move.ANSWER:
             await self._answer(person, chat_id, text, said, ticket)
             return move
+        threads, reply = self.threads, self.inbox.reply
         if move is Move.NEW:
-            await desk.report(person, chat_id, text, update_id=update_id, message_id=message_id)
+            await self.intake.report(person, chat_id, text, update_id=update_id, message_id=message_id)
         elif move is Move.RELAY:
-            await desk.offer_relay(person, chat_id, text, held)
+            await self.volunteering.offer_relay(person, chat_id, text, held)
         elif ticket is not None and move is Move.UPDATE:
-            await desk.add_update(person, chat_id, ticket["id"], text)
+            await threads.add_update(person, chat_id, ticket["id"], text)
         elif ticket is not None and move is Move.ASK_CANCEL:
-            await desk.ask_cancel(person, chat_id, ticket["id"], text)
+            await threads.ask_cancel(person, chat_id, ticket["id"], text)
         elif ticket is not None and move in (Move.CONFIRM, Move.NOT_FIXED):
-            close = desk.confirm_fixed if move is Move.CONFIRM else desk.not_fixed
-            answer = await close(person, ticket["id"], None)
-            if answer.alert and answer.template:  # refused (it changed meanwhile): say so, never silence
-                await desk.reply(person, chat_id, answer.template, **(answer.context or {}))
+            close = self.closing.confirm_fixed if move is Move.CONFIRM else self.closing.not_fixed
+            await self._say_refusal(person, chat_id, await close(person, ticket["id"], None))
         elif move is Move.THANKS:
-            await desk.thanks(person, chat_id, ticket["id"] if ticket else None, text)
+            await threads.thanks(person, chat_id, ticket["id"] if ticket else None, text)
         elif move is Move.GREETING:
-            await desk.greet(person, chat_id)
+            await threads.greet(person, chat_id)
         elif move is Move.NOTHING_OPEN:
-            await desk.reply(person, chat_id, "nothing_open")
+            await reply(person, chat_id, "nothing_open")
         elif move is Move.NOTHING:
-            await desk.reply(person, chat_id, "sticker_reply")
+            await reply(person, chat_id, "sticker_reply")
         elif move is Move.FRAGMENT:
-            await desk.hold_fragment(person, chat_id, text)
+            await self.intake.hold_fragment(person, chat_id, text)
         await self._ask_again(person, chat_id, move)
         return move
+
+    async def _say_refusal(self, person: Person, chat_id: int, answer: Answer) -> None:
+        """A move refused because the ticket changed meanwhile: said as a message, never silence."""
+        if answer.alert and answer.template:
+            await self.inbox.reply(person, chat_id, answer.template, **(answer.context or {}))
 
     async def _answer(self, person: Person, chat_id: int, text: str, said: intent.Said,
                       ticket: dict | None) -> None:
         """The answer to the question the bot was waiting on."""
-        desk, step = self.desk, person.step
+        step = person.step
         if step == "ticket_address":
-            await desk.add_address(person, chat_id, text)
+            await self.intake.add_address(person, chat_id, text)
             if said.named and ticket is not None:  # "5号楼2单元301，水还在漏": the address and more
-                await desk.add_update(person, chat_id, ticket["id"], text)
+                await self.threads.add_update(person, chat_id, ticket["id"], text)
         elif step == "rating":
             stars = intent.stars_of(text)
             assert stars is not None
-            answer = await desk.rate(person, int(person.step_data.get("ticket_id", 0)), stars, None)
-            if answer.alert and answer.template:
-                await desk.reply(person, chat_id, answer.template, **(answer.context or {}))
+            ticket_id = int(person.step_data.get("ticket_id", 0))
+            await self._say_refusal(person, chat_id, await self.closing.rate(person, ticket_id, stars, None))
         elif step == "rating_comment":
-            await desk.comment(person, text)
+            await self.closing.comment(person, text)
         elif step == "language":
             lang = intent.language_of(text)
             assert lang is not None
@@ -99,7 +111,7 @@ class Conversation:
 
     async def _ask_again(self, person: Person, chat_id: int, move: Move) -> None:
         """The question still waiting (if this message did not replace it) is asked again."""
-        now = await self.desk.who(person.telegram_id, person.first_name)
+        now = await self.inbox.who(person.telegram_id, person.first_name)
         if now.step != person.step or now.step_data != person.step_data or now.step in (
                 None, "relay", "rating", "fragment"):
             return  # nothing waiting, a newer question, or buttons that are still there
@@ -108,4 +120,4 @@ class Conversation:
         if now.step in ("profile", "language"):
             await self.registration.ask_again(person, chat_id)
         else:
-            await self.desk.ask_again(person, chat_id)
+            await self.threads.ask_again(person, chat_id)

@@ -14,7 +14,7 @@ from typing import Any
 from bot.clock import Clock
 from bot.config import LANGUAGES, Settings
 from bot.core import clean_building, clean_name, clean_room, clean_unit, intent, normalize_phone, split_contact
-from bot.delivery import Lane, Outbox, Renderer
+from bot.delivery import Outbox, Renderer, buttons
 from bot.services.people import Person
 from storage import Database, Tx, residents as residents_repo, users as users_repo
 
@@ -55,7 +55,7 @@ class Registration:
     async def start(self, person: Person, chat_id: int) -> None:
         async with self.db.transaction() as tx:
             if person.registered:
-                await self._say(tx, person, chat_id, "welcome_back", me=person)
+                await self.outbox.say(tx, chat_id, person.lang, "welcome_back", me=person)
             elif not person.language_chosen:
                 await users_repo.set_step(tx, person.telegram_id, "language", {"queue": FULL}, self.clock.now())
                 await self._ask_language(tx, person, chat_id)
@@ -72,7 +72,7 @@ class Registration:
             if person.resident:
                 await residents_repo.update(tx, person.resident["id"], {"language": lang}, now)
             person.lang, person.language_chosen = lang, True
-            await self._say(tx, person, chat_id, "language_set")
+            await self.outbox.say(tx, chat_id, person.lang, "language_set")
             if person.step == "language" and not person.registered:
                 await self._begin(tx, person, chat_id)
         self.outbox.kick()
@@ -96,7 +96,7 @@ class Registration:
     async def profile(self, person: Person, chat_id: int) -> None:
         async with self.db.transaction() as tx:
             if not person.registered:
-                await self._say(tx, person, chat_id, "profile_none")
+                await self.outbox.say(tx, chat_id, person.lang, "profile_none")
             else:
                 await self._show_profile(tx, person, chat_id, person.resident or {})
         self.outbox.kick()
@@ -111,7 +111,7 @@ class Registration:
         async with self.db.transaction() as tx:
             problem = await self._take(tx, person, step, text, phone, data)
             if problem:
-                await self._say(tx, person, chat_id, problem)
+                await self.outbox.say(tx, chat_id, person.lang, problem)
                 await self._ask(tx, person, chat_id, queue, data)
             elif data.pop("linked", False):
                 pass  # an imported record was found: nothing more to ask
@@ -137,7 +137,7 @@ class Registration:
         if record and not record["registered_at"]:
             await self._link(tx, person, chat_id, record)
             return
-        await self._say(tx, person, chat_id, "registration_intro")
+        await self.outbox.say(tx, chat_id, person.lang, "registration_intro")
         await self._ask(tx, person, chat_id, FULL, {})
 
     async def _ask(self, tx: Tx, person: Person, chat_id: int, queue: list[str], data: dict[str, Any]) -> None:
@@ -150,14 +150,14 @@ class Registration:
         await users_repo.set_step(tx, person.telegram_id, "profile", data, now)
         step = queue[0]
         if step == "phone":
-            await self._say(tx, person, chat_id, "ask_phone", keyboard=self.renderer.contact_keyboard(person.lang))
+            await self.outbox.say(tx, chat_id, person.lang, "ask_phone", keyboard=self.renderer.contact_keyboard(person.lang))
         elif step == "alone":
-            await self._say(tx, person, chat_id, "ask_alone",
-                            buttons=[[("yes", "alone:yes"), ("no", "alone:no")]])
+            await self.outbox.say(tx, chat_id, person.lang, "ask_alone",
+                            buttons=[[("yes", buttons.ALONE.data("yes")), ("no", buttons.ALONE.data("no"))]])
         elif step == "contact":
-            await self._say(tx, person, chat_id, "ask_contact", buttons=[[("skip", "contact:skip")]])
+            await self.outbox.say(tx, chat_id, person.lang, "ask_contact", buttons=[[("skip", buttons.CONTACT_SKIP.data("skip"))]])
         else:
-            await self._say(tx, person, chat_id, f"ask_{step}", keyboard=self.renderer.remove_keyboard()
+            await self.outbox.say(tx, chat_id, person.lang, f"ask_{step}", keyboard=self.renderer.remove_keyboard()
                             if step == "name" else None)
 
     async def _take(
@@ -216,7 +216,7 @@ class Registration:
         }, now)
         await users_repo.set_step(tx, person.telegram_id, None, {}, now)
         fresh = await residents_repo.by_id(tx, record["id"])
-        await self._say(tx, person, chat_id, "linked", resident=fresh, keyboard=self.renderer.remove_keyboard())
+        await self.outbox.say(tx, chat_id, person.lang, "linked", resident=fresh, keyboard=self.renderer.remove_keyboard())
 
     async def _save(self, tx: Tx, person: Person, chat_id: int, data: dict[str, Any]) -> None:
         now = self.clock.now()
@@ -237,19 +237,18 @@ class Registration:
             resident_id = await residents_repo.create(tx, fields, now)
         resident = await residents_repo.by_id(tx, resident_id) or {}
         template = "profile_updated" if data.get("edit") else "registered"
-        await self._say(tx, person, chat_id, template, resident=resident, keyboard=self.renderer.remove_keyboard())
+        await self.outbox.say(tx, chat_id, person.lang, template, resident=resident, keyboard=self.renderer.remove_keyboard())
         if template == "profile_updated":
             await self._show_profile(tx, person, chat_id, resident)
 
     async def _show_profile(self, tx: Tx, person: Person, chat_id: int, resident: dict[str, Any]) -> None:
-        await self._say(tx, person, chat_id, "profile", resident=resident, buttons=[
-            [("edit_name", "edit:name"), ("edit_address", "edit:address")],
-            [("edit_phone", "edit:phone"), ("edit_alone", "edit:alone")],
-            [("edit_contact", "edit:contact"), ("edit_language", "edit:language")],
+        await self.outbox.say(tx, chat_id, person.lang, "profile", resident=resident, buttons=[
+            [("edit_name", buttons.EDIT.data("name")), ("edit_address", buttons.EDIT.data("address"))],
+            [("edit_phone", buttons.EDIT.data("phone")), ("edit_alone", buttons.EDIT.data("alone"))],
+            [("edit_contact", buttons.EDIT.data("contact")), ("edit_language", buttons.EDIT.data("language"))],
         ])
 
     async def _ask_language(self, tx: Tx, person: Person, chat_id: int) -> None:
-        await self._say(tx, person, chat_id, "choose_language", buttons=[[("lang_zh", "lang:zh"), ("lang_en", "lang:en")]])
+        choices = [[(f"lang_{lang}", buttons.LANGUAGE.data(lang)) for lang in LANGUAGES]]
+        await self.outbox.say(tx, chat_id, person.lang, "choose_language", buttons=choices)
 
-    async def _say(self, tx: Tx, person: Person, chat_id: int, template: str, **context: Any) -> None:
-        await self.outbox.post(tx, chat_id, person.lang, template, lane=Lane.REPLY, purpose="reply", **context)

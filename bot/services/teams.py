@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.clock import Clock
 from bot.core import clean_building
-from bot.delivery import Lane, Outbox
+from bot.delivery import Outbox
 from bot.services.people import Person
 from storage import Database, Tx, residents as residents_repo, settings as settings_repo, teams as repo
 
@@ -71,51 +71,49 @@ class Teams:
         # told when a building changes grid: its unclaimed requests follow it
         self.on_building_moved: Callable[[str, str], Awaitable[None]] | None = None
 
-    async def _say(self, tx: Tx, person: Person, chat_id: int, template: str, **context: object) -> None:
-        await self.outbox.post(tx, chat_id, person.lang, template, lane=Lane.REPLY, purpose="reply", **context)
 
     async def invite(self, person: Person, chat_id: int, team_name: str) -> None:
         now = self.clock.now()
         async with self.db.transaction() as tx:
             if not person.is_admin:
-                await self._say(tx, person, chat_id, "admin_only")
+                await self.outbox.say(tx, chat_id, person.lang, "admin_only")
             else:
                 team = await repo.ensure_team(tx, team_name[:60], now)
                 code = "".join(secrets.choice(_ALPHABET) for _ in range(8))
                 await repo.create_invite(tx, code, team["id"], person.telegram_id, now, now + INVITE_DAYS * 86400)
-                await self._say(tx, person, chat_id, "invite_made", team=team, code=code, days=INVITE_DAYS,
+                await self.outbox.say(tx, chat_id, person.lang, "invite_made", team=team, code=code, days=INVITE_DAYS,
                                 grids=await repo.grids_of(tx, team["id"]))
         self.outbox.kick()
 
     async def set_grids(self, person: Person, chat_id: int, team_name: str, grids_text: str) -> None:
         async with self.db.transaction() as tx:
             if not person.is_admin:
-                await self._say(tx, person, chat_id, "admin_only")
+                await self.outbox.say(tx, chat_id, person.lang, "admin_only")
             else:
                 try:
                     grids = parse_grids(grids_text)
                 except ValueError as exc:
-                    await self._say(tx, person, chat_id, "bad_grids", text=str(exc))
+                    await self.outbox.say(tx, chat_id, person.lang, "bad_grids", text=str(exc))
                 else:
                     team = await repo.ensure_team(tx, team_name[:60], self.clock.now())
                     await repo.set_grids(tx, team["id"], grids)
-                    await self._say(tx, person, chat_id, "team_grids_set", team=team, grids=grids)
+                    await self.outbox.say(tx, chat_id, person.lang, "team_grids_set", team=team, grids=grids)
         self.outbox.kick()
 
     async def list_teams(self, person: Person, chat_id: int) -> None:
         async with self.db.transaction() as tx:
             if not person.is_admin:
-                await self._say(tx, person, chat_id, "admin_only")
+                await self.outbox.say(tx, chat_id, person.lang, "admin_only")
             else:
-                await self._say(tx, person, chat_id, "team_list", teams=await repo.all_teams(tx))
+                await self.outbox.say(tx, chat_id, person.lang, "team_list", teams=await repo.all_teams(tx))
         self.outbox.kick()
 
     async def list_buildings(self, person: Person, chat_id: int, default_grid: str) -> None:
         async with self.db.transaction() as tx:
             if not person.is_admin:
-                await self._say(tx, person, chat_id, "admin_only")
+                await self.outbox.say(tx, chat_id, person.lang, "admin_only")
             else:
-                await self._say(tx, person, chat_id, "building_list", buildings=await building_overview(tx),
+                await self.outbox.say(tx, chat_id, person.lang, "building_list", buildings=await building_overview(tx),
                                 default_grid=default_grid)
         self.outbox.kick()
 
@@ -134,15 +132,15 @@ class Teams:
         now = self.clock.now()
         async with self.db.transaction() as tx:
             if not person.is_admin:
-                await self._say(tx, person, chat_id, "admin_only")
+                await self.outbox.say(tx, chat_id, person.lang, "admin_only")
             elif problem:
-                await self._say(tx, person, chat_id, "usage_building", **problem)
+                await self.outbox.say(tx, chat_id, person.lang, "usage_building", **problem)
             else:
                 changes = []
                 for building in buildings:
                     old, moved = await assign_building(tx, building, grids[0], now)
                     changes.append({"name": building, "old": old, "moved": moved})
-                await self._say(tx, person, chat_id, "building_set", changes=changes, grid=grids[0],
+                await self.outbox.say(tx, chat_id, person.lang, "building_set", changes=changes, grid=grids[0],
                                 teams=await repo.teams_covering(tx, grids[0]))
         self.outbox.kick()
         if not problem and person.is_admin and self.on_building_moved is not None:
@@ -154,7 +152,7 @@ class Teams:
         async with self.db.transaction() as tx:
             invite = await repo.invite(tx, code.strip().upper())
             if invite is None or invite["expires_at"] < now:
-                await self._say(tx, person, chat_id, "bad_invite")
+                await self.outbox.say(tx, chat_id, person.lang, "bad_invite")
             else:
                 volunteer_id = await repo.upsert_volunteer(tx, {
                     "telegram_id": person.telegram_id, "name": person.volunteer["name"] if person.volunteer
@@ -162,17 +160,17 @@ class Teams:
                 }, now)
                 await repo.add_member(tx, invite["team_id"], volunteer_id, "member", now)
                 await repo.use_invite(tx, invite["code"])
-                await self._say(tx, person, chat_id, "joined", team=invite["team"],
+                await self.outbox.say(tx, chat_id, person.lang, "joined", team=invite["team"],
                                 grids=await repo.grids_of(tx, invite["team_id"]))
         self.outbox.kick()
 
     async def set_admin_group(self, person: Person, chat_id: int, chat_type: str) -> None:
         async with self.db.transaction() as tx:
             if not person.is_admin:
-                await self._say(tx, person, chat_id, "admin_only")
+                await self.outbox.say(tx, chat_id, person.lang, "admin_only")
             elif chat_type not in ("group", "supergroup"):
-                await self._say(tx, person, chat_id, "admin_group_only_in_group")
+                await self.outbox.say(tx, chat_id, person.lang, "admin_group_only_in_group")
             else:
                 await settings_repo.put(tx, ADMIN_GROUP, str(chat_id))
-                await self._say(tx, person, chat_id, "admin_group_set")
+                await self.outbox.say(tx, chat_id, person.lang, "admin_group_set")
         self.outbox.kick()

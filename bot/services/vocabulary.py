@@ -15,7 +15,7 @@ from typing import TextIO
 
 from bot.clock import Clock
 from bot.core import CATEGORIES, RANK, URGENCIES, Engine, Entry, Triage, default_engine, detect_language
-from bot.delivery import Lane, Outbox, Renderer
+from bot.delivery import Outbox, Renderer
 from bot.services.people import Person
 from storage import Database, Tx, triage as repo
 
@@ -94,8 +94,6 @@ class Vocabulary:
             return verdict
         return None
 
-    async def _say(self, tx: Tx, person: Person, chat_id: int, template: str, **context: object) -> None:
-        await self.outbox.post(tx, chat_id, person.lang, template, lane=Lane.REPLY, purpose="reply", **context)
 
     async def add(self, person: Person, chat_id: int, term_text: str, label_words: list[str]) -> None:
         term = clean_term(term_text)
@@ -103,16 +101,16 @@ class Vocabulary:
         lang = term_language(term)
         async with self.db.transaction() as tx:
             if label is None or label.urgency is None or label.category is None or not term:
-                await self._say(tx, person, chat_id, "usage_keyword")
+                await self.outbox.say(tx, chat_id, person.lang, "usage_keyword")
             elif lang is None or len(term) > MAX_TERM or "\t" in term:
-                await self._say(tx, person, chat_id, "keyword_bad_term", term=term, limit=MAX_TERM)
+                await self.outbox.say(tx, chat_id, person.lang, "keyword_bad_term", term=term, limit=MAX_TERM)
             elif (red_flag := self.check_term(term, label.urgency)) is not None:
-                await self._say(tx, person, chat_id, "keyword_hides_red_flag", term=term, verdict=red_flag)
+                await self.outbox.say(tx, chat_id, person.lang, "keyword_hides_red_flag", term=term, verdict=red_flag)
             else:
                 new = await repo.add_keyword(tx, lang, term, label.urgency, label.category, person.telegram_id,
                                              self.clock.now())
                 await self.refresh(tx)
-                await self._say(tx, person, chat_id, "keyword_added", term=term, new=new, label=label,
+                await self.outbox.say(tx, chat_id, person.lang, "keyword_added", term=term, new=new, label=label,
                                 verdict=self.classify(term))
         self.outbox.kick()
 
@@ -121,12 +119,12 @@ class Vocabulary:
         async with self.db.transaction() as tx:
             removed = await repo.remove_keyword(tx, term_language(term) or detect_language(term), term)
             await self.refresh(tx)
-            await self._say(tx, person, chat_id, "keyword_removed" if removed else "keyword_unknown", term=term)
+            await self.outbox.say(tx, chat_id, person.lang, "keyword_removed" if removed else "keyword_unknown", term=term)
         self.outbox.kick()
 
     async def show(self, person: Person, chat_id: int) -> None:
         async with self.db.transaction() as tx:
-            await self._say(tx, person, chat_id, "keyword_list", keywords=await repo.keywords(tx),
+            await self.outbox.say(tx, chat_id, person.lang, "keyword_list", keywords=await repo.keywords(tx),
                             shipped=len(self.shipped.lexicon.entries))
         self.outbox.kick()
 

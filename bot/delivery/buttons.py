@@ -1,0 +1,59 @@
+"""Button data: one definition per kind of button, used both to make the data a button carries
+and to route its press to a handler. A new button is one line here.
+
+The data is never trusted (DESIGN.md, rule 5): a pattern only says which handler reads a press;
+the service then checks who pressed it and what the database says they may do.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.config import LANGUAGES
+
+ID = r"\d{1,9}"
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of button: its name and the pattern of each field after it ("claim:12")."""
+
+    name: str
+    fields: tuple[str, ...] = (ID,)
+
+    def data(self, *values: object) -> str:
+        return ":".join([self.name, *(str(v) for v in values)])
+
+    @property
+    def shape(self) -> str:
+        return ":".join([re.escape(self.name), *(f"(?:{f})" for f in self.fields)])
+
+    @property
+    def pattern(self) -> str:
+        return f"^{self.shape}$"
+
+
+def any_of(*kinds: Kind) -> str:
+    """One handler for several kinds: "^(?:claim:..|decline:..)$"."""
+    return "^(?:" + "|".join(kind.shape for kind in kinds) + ")$"
+
+
+def parts(data: str) -> list[str]:
+    return data.split(":")
+
+
+# a volunteer on an alert and on the details of a ticket they hold
+CLAIM, DECLINE, RESOLVE, RELEASE = Kind("claim"), Kind("decline"), Kind("resolve"), Kind("release")
+RELAY = Kind("relay", (rf"{ID}|new", r"\d{1,6}"))            # relay:<ticket or "new">:<offer>
+# the resident on their own ticket
+FIXED, NOT_YET, KEEP = Kind("fixed"), Kind("notyet"), Kind("keep")
+CANCEL = Kind("cancel", (ID, "[0-3]"))                        # cancel:<ticket>:<its urgency rank when asked>
+AS_NEW = Kind("asnew", (r"\d{1,12}",))                        # asnew:<update event>
+RATE = Kind("rate", (ID, "[1-5]"))
+NO_COMMENT = Kind("nocomment")
+# registration and the profile
+LANGUAGE = Kind("lang", ("|".join(LANGUAGES),))
+ALONE = Kind("alone", ("yes|no",))
+CONTACT_SKIP = Kind("contact", ("skip",))
+EDIT = Kind("edit", ("name|address|phone|alone|contact|language",))

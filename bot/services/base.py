@@ -1,0 +1,83 @@
+"""What the ticket services share: the answer a handler shows, who a Telegram id is, and one
+checked, audited move of the ticket state machine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bot.core import lifecycle
+from bot.delivery import Lane
+from bot.services.kit import Kit
+from bot.services.people import Person, load_person
+from storage import Tx, tickets as repo
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the handler shows right away: a template name and its context (toast or nothing)."""
+
+    template: str | None = None
+    context: dict[str, Any] | None = None
+    alert: bool = False  # show as a pop-up rather than a toast
+
+
+Ticket = dict[str, Any]
+
+
+def lane_of(ticket: Ticket) -> Lane:
+    """News about a ticket travels in the emergency lane when the ticket is an emergency."""
+    return Lane.EMERGENCY if ticket["urgency"] == "emergency" else Lane.UPDATE
+
+
+class Service:
+    def __init__(self, kit: Kit) -> None:
+        self.kit = kit
+        self.db = kit.db
+        self.outbox = kit.outbox
+        self.settings = kit.settings
+        self.clock = kit.clock
+
+    async def person(self, tx: Tx, telegram_id: int, first_name: str | None = None,
+                     language_code: str | None = None) -> Person:
+        return await load_person(tx, telegram_id, first_name, self.settings.admin_ids,
+                                 self.settings.default_language, self.clock.now(), language_code)
+
+    async def lang_of(self, tx: Tx, telegram_id: int) -> str | None:
+        return (await self.person(tx, telegram_id)).lang
+
+    def numbers(self, category: str) -> list[tuple[str, str]]:
+        """Emergency numbers, the one this category needs first."""
+        first = {"fire": "fire", "gas": "fire", "security": "police"}.get(category, "ambulance")
+        return sorted(self.settings.emergency_numbers.items(), key=lambda item: item[0] != first)
+
+    @staticmethod
+    def own_claim(person: Person, ticket: Ticket) -> bool:
+        return person.is_admin or (person.volunteer is not None and ticket["claimed_by"] == person.volunteer["id"])
+
+    async def reporters_ticket(self, tx: Tx, person: Person, ticket_id: int) -> Ticket | Answer:
+        ticket = await repo.get(tx, ticket_id)
+        if ticket is None:
+            return Answer("toast_unknown_ticket", alert=True)
+        if ticket["reporter_chat_id"] != person.telegram_id:
+            return Answer("toast_not_yours", alert=True)
+        return ticket
+
+    async def move(self, tx: Tx, person: Person, ticket_id: int, action: str, values: dict[str, Any],
+                   who: str) -> tuple[Ticket, Ticket] | Answer:
+        """One state-machine move, checked and audited: (before, after) or the refusal to show.
+        `who` says who may make it: the claimant (or an admin), or the reporter."""
+        now = self.clock.now()
+        before = await repo.get(tx, ticket_id)
+        if before is None:
+            return Answer("toast_unknown_ticket", alert=True)
+        allowed = self.own_claim(person, before) if who == "claimant" else before["reporter_chat_id"] == person.telegram_id
+        if not allowed:
+            return Answer("toast_not_yours", alert=True)
+        move = lifecycle.MOVES[action]
+        if not await repo.change(tx, ticket_id, move.sources, {"status": move.target, **values}, now):
+            return Answer("toast_stale", {"ticket": before}, alert=True)
+        await repo.add_event(tx, ticket_id, move.event, now, person.telegram_id, person.display_name)
+        after = await repo.get(tx, ticket_id)
+        assert after is not None
+        return before, after

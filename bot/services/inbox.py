@@ -1,0 +1,27 @@
+"""The front door: who is writing, their update stored before anything answers it, and the plain reply."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.services.base import Service
+from bot.services.people import Person
+from storage import inbox as inbox_repo
+
+
+class Inbox(Service):
+    async def who(self, telegram_id: int, first_name: str | None, language_code: str | None = None) -> Person:
+        async with self.db.transaction() as tx:
+            return await self.person(tx, telegram_id, first_name, language_code)
+
+    async def remember(self, update_id: int, chat_id: int | None, user_id: int | None, kind: str,
+                       text: str | None) -> bool:
+        """Store an incoming update before anything answers it; False for a replay."""
+        async with self.db.transaction() as tx:
+            return await inbox_repo.remember(tx, update_id, chat_id, user_id, kind, text, self.clock.now())
+
+    async def reply(self, person: Person, chat_id: int, template: str, **context: Any) -> None:
+        """A plain answer in the conversation, in the person's language."""
+        async with self.db.transaction() as tx:
+            await self.outbox.say(tx, chat_id, person.lang, template, **context)
+        self.outbox.kick()
