@@ -104,12 +104,12 @@ async def building(s: "Services", person: "Person", chat_id: int, args: list[str
 
 
 @admin_command
-async def tickets(s: "Services", person: "Person", chat_id: int, args: list[str]) -> None:
+async def ticket_list(s: "Services", person: "Person", chat_id: int, args: list[str]) -> None:
     await s.views.ticket_list(person, chat_id)
 
 
 @admin_command
-async def ticket(s: "Services", person: "Person", chat_id: int, args: list[str]) -> None:
+async def ticket_detail(s: "Services", person: "Person", chat_id: int, args: list[str]) -> None:
     number = _ticket_number(args[0]) if len(args) == 1 else None
     if number is None:
         await s.inbox.reply(person, chat_id, "usage_ticket")
@@ -151,8 +151,8 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("invite", invite))
     application.add_handler(CommandHandler("team", team))
     application.add_handler(CommandHandler("building", building))
-    application.add_handler(CommandHandler("tickets", tickets))
-    application.add_handler(CommandHandler("ticket", ticket))
+    application.add_handler(CommandHandler("tickets", ticket_list))
+    application.add_handler(CommandHandler("ticket", ticket_detail))
     application.add_handler(CommandHandler("triage", triage))
     application.add_handler(CommandHandler("keyword", keyword))
     application.add_handler(CommandHandler("set_admin_group", set_admin_group))

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.core import lifecycle
 from storage.db import Tx
 
+# The unfinished statuses, from the state machine itself (one source, not SQL literals).
+ACTIVE = "(" + ", ".join(f"'{status}'" for status in lifecycle.ACTIVE) + ")"
 URGENCY_ORDER = "CASE urgency WHEN 'emergency' THEN 0 WHEN 'urgent' THEN 1 WHEN 'routine' THEN 2 ELSE 3 END"
 
 
@@ -86,8 +89,8 @@ async def events(tx: Tx, ticket_id: int) -> list[dict[str, Any]]:
 
 async def open_for_reporter(tx: Tx, chat_id: int) -> list[dict[str, Any]]:
     rows = await tx.all(
-        """SELECT t.*, v.name AS claimant_name FROM tickets t LEFT JOIN volunteers v ON v.id = t.claimed_by
-           WHERE t.reporter_chat_id = ? AND t.status IN ('open', 'claimed', 'resolved')
+        f"""SELECT t.*, v.name AS claimant_name FROM tickets t LEFT JOIN volunteers v ON v.id = t.claimed_by
+           WHERE t.reporter_chat_id = ? AND t.status IN {ACTIVE}
            ORDER BY t.id DESC""",
         (chat_id,),
     )
@@ -102,7 +105,7 @@ async def latest_for_reporter(tx: Tx, chat_id: int) -> dict[str, Any] | None:
 async def latest_active_for_reporter(tx: Tx, chat_id: int) -> dict[str, Any] | None:
     """The reporter's newest unfinished ticket: what a message without a new problem is about."""
     ticket_id = await tx.value(
-        "SELECT max(id) FROM tickets WHERE reporter_chat_id = ? AND status IN ('open', 'claimed', 'resolved')",
+        f"SELECT max(id) FROM tickets WHERE reporter_chat_id = ? AND status IN {ACTIVE}",
         (chat_id,),
     )
     return None if ticket_id is None else await get(tx, ticket_id)
@@ -111,8 +114,8 @@ async def latest_active_for_reporter(tx: Tx, chat_id: int) -> dict[str, Any] | N
 async def unplaced_for_reporter(tx: Tx, chat_id: int) -> list[dict[str, Any]]:
     """The reporter's unfinished tickets made before they registered (no resident yet)."""
     rows = await tx.all(
-        """SELECT * FROM tickets WHERE reporter_chat_id = ? AND resident_id IS NULL
-           AND status IN ('open', 'claimed', 'resolved') ORDER BY id""",
+        f"""SELECT * FROM tickets WHERE reporter_chat_id = ? AND resident_id IS NULL
+           AND status IN {ACTIVE} ORDER BY id""",
         (chat_id,),
     )
     return [dict(row) for row in rows]
@@ -143,7 +146,7 @@ async def open_tickets(tx: Tx, limit: int = 30) -> list[dict[str, Any]]:
     """Unfinished tickets, most urgent first, newest first within a level."""
     rows = await tx.all(
         f"""SELECT t.*, v.name AS claimant_name FROM tickets t LEFT JOIN volunteers v ON v.id = t.claimed_by
-            WHERE t.status IN ('open', 'claimed', 'resolved')
+            WHERE t.status IN {ACTIVE}
             ORDER BY {URGENCY_ORDER}, t.id DESC LIMIT ?""",
         (limit,),
     )
@@ -151,7 +154,7 @@ async def open_tickets(tx: Tx, limit: int = 30) -> list[dict[str, Any]]:
 
 
 async def count_open(tx: Tx) -> int:
-    return int(await tx.value("SELECT count(*) FROM tickets WHERE status IN ('open', 'claimed', 'resolved')"))
+    return int(await tx.value(f"SELECT count(*) FROM tickets WHERE status IN {ACTIVE}"))
 
 
 async def add_attachment(tx: Tx, ticket_id: int, kind: str, file_id: str, now: float) -> None:

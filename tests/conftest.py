@@ -12,7 +12,7 @@ from bot.app import Services, build_application, build_services, start, stop
 from bot.clock import FakeClock
 from bot.config import load_settings
 from bot.core import FloodControl, Limits
-from bot.devtools.emulator import TOKEN, Emulator, Person
+from bot.devtools.emulator import TOKEN, ChatUser, Emulator
 from storage import Database
 
 ADMIN = 9001
@@ -86,11 +86,11 @@ async def frontdesk(emulator: Emulator, tmp_path: Path):
 
 
 @pytest.fixture
-def admin(emulator: Emulator) -> Person:
+def admin(emulator: Emulator) -> ChatUser:
     return emulator.user(ADMIN, "Wang", "zh")
 
 
-async def make_team(admin: Person, volunteers: list[Person], team: str = "north", grids: str = "G1") -> None:
+async def make_team(admin: ChatUser, volunteers: list[ChatUser], team: str = "north", grids: str = "G1") -> None:
     """An admin creates a team for `grids` and every volunteer joins it with the invite code."""
     admin.send(f"/invite {team}")
     invite = await admin.next_message("/join")
@@ -102,7 +102,7 @@ async def make_team(admin: Person, volunteers: list[Person], team: str = "north"
         await volunteer.next_message(team)
 
 
-async def staffed_grid(emulator: Emulator, admin: Person) -> tuple[Person, Person]:
+async def staffed_grid(emulator: Emulator, admin: ChatUser) -> tuple[ChatUser, ChatUser]:
     """The usual cast: volunteer Zhang on a team covering G1, and Li, a registered resident."""
     zhang = emulator.user(7001, "Zhang", "en")
     await make_team(admin, [zhang])
@@ -111,7 +111,7 @@ async def staffed_grid(emulator: Emulator, admin: Person) -> tuple[Person, Perso
     return zhang, resident
 
 
-async def register(resident: Person, name: str = "Li Xiuying", building: str = "5", lang: str = "en",
+async def register(resident: ChatUser, name: str = "Li Xiuying", building: str = "5", lang: str = "en",
                    phone: str = "13800001111", shown: str | None = None) -> None:
     """The whole registration conversation, answered the way a resident would."""
     resident.send("/start")

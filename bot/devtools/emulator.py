@@ -91,8 +91,9 @@ def _media_object(kind: str, file_id: str) -> Any:
     return {"file_id": file_id, "file_unique_id": unique}
 
 
-class Person:
-    """Someone on the other side of the chat, driven by a test or the demo."""
+class ChatUser:
+    """A Telegram user on the other side of the chat, driven by a test or the demo (not the
+    bot's idea of a person: that is bot.services.Person)."""
 
     def __init__(self, emulator: "Emulator", user_id: int, first_name: str, language_code: str | None) -> None:
         self.emulator = emulator
@@ -219,8 +220,8 @@ class Emulator:
 
     # -- people and groups ------------------------------------------------------------------------
 
-    def user(self, user_id: int, first_name: str, language_code: str | None = None) -> Person:
-        return Person(self, user_id, first_name, language_code)
+    def user(self, user_id: int, first_name: str, language_code: str | None = None) -> ChatUser:
+        return ChatUser(self, user_id, first_name, language_code)
 
     def next_message_id(self, chat_id: int) -> int:
         counter = self._message_ids.setdefault(chat_id, itertools.count(1))

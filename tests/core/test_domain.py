@@ -67,7 +67,7 @@ def test_settings_parse_lists():
 
 
 def test_run_without_a_token_exits_2_with_one_line(tmp_path):
-    env = {"PATH": "", "HOME": str(tmp_path), "PYTHONPATH": str(__import__("pathlib").Path(__file__).parents[1])}
+    env = {"PATH": "", "HOME": str(tmp_path), "PYTHONPATH": str(__import__("pathlib").Path(__file__).parents[2])}
     result = subprocess.run([sys.executable, "-m", "bot.cli", "run"], cwd=tmp_path, env=env,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2

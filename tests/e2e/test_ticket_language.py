@@ -11,7 +11,7 @@ from bot.core import CATEGORIES, URGENCIES, classify
 from bot.core.lifecycle import CANCELLED, CLAIMED, CLOSED, EVENT_OF, OPEN, RESOLVED  # the module under test
 from bot.delivery import Renderer, reason_parts
 from tests.conftest import staffed_grid
-from tests.test_triage import BEYOND_DEV, RED_FLAGS_EN, RED_FLAGS_ZH
+from tests.core.test_triage import BEYOND_DEV, RED_FLAGS_EN, RED_FLAGS_ZH
 
 # What the database holds and a Chinese admin must never read.
 CODES = ("created", "alerted", "claimed", "resolved", "confirmed", "rated", "commented", "triage", "round",
@@ -89,7 +89,7 @@ def _history(renderer: Renderer, lang: str, events: list[tuple[str, str | None]]
 
 
 def test_every_event_kind_the_code_writes_has_a_name_in_both_languages():
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     written = {kind for path in (root / "bot").rglob("*.py")
                for kind in re.findall(r'add_event\(\s*tx,[^,]+,\s*"(\w+)"', path.read_text(encoding="utf-8"))}
     assert {"created", "alerted", "triage_corrected", "undeliverable"} <= written  # the scan finds them

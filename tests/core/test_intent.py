@@ -10,7 +10,7 @@ import pytest
 from bot.core import Address, classify, clean_building, clean_name, clean_room, clean_unit, find_address, names_a_place
 from bot.core.intent import Move, OpenTicket, decide, fits, kinds_of, read  # the module under test
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 
 
 @pytest.mark.parametrize("text,address", [

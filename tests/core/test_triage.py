@@ -263,7 +263,7 @@ def test_it_is_fast() -> None:
 
 def test_dev_set_targets_hold_if_present() -> None:
     """The shared dev set, when it sits beside the repository (as in CI)."""
-    path = Path(__file__).resolve().parents[2] / "shared" / "triage" / "dev.jsonl"
+    path = Path(__file__).resolve().parents[3] / "shared" / "triage" / "dev.jsonl"
     if not path.exists():
         pytest.skip("../shared/triage/dev.jsonl is not here")
     import io
