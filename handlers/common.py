@@ -100,3 +100,13 @@ def press_handler(body: PressBody) -> Handler:
         await toast(context, press, person, await body(context.services, person, press))
 
     return handler
+
+
+def answer_with(template: str) -> Handler:
+    """A handler whose whole answer is one template (a sticker, an unknown command)."""
+
+    @message_handler
+    async def handler(s: "Services", person: "Person", msg: Incoming) -> None:
+        await s.inbox.reply(person, msg.chat_id, template)
+
+    return handler

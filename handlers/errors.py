@@ -9,7 +9,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.services import Answer
-from handlers.common import Context, Incoming, Press, message_handler, person_of, press_handler
+from handlers.common import Context, Incoming, Press, answer_with, message_handler, person_of, press_handler
 
 if TYPE_CHECKING:
     from bot.app import Services
@@ -23,14 +23,8 @@ async def help_command(s: "Services", person: "Person", msg: Incoming) -> None:
     await s.inbox.reply(person, msg.chat_id, "help", me=person)
 
 
-@message_handler
-async def unknown_command(s: "Services", person: "Person", msg: Incoming) -> None:
-    await s.inbox.reply(person, msg.chat_id, "unknown_command")
-
-
-@message_handler
-async def unsupported(s: "Services", person: "Person", msg: Incoming) -> None:
-    await s.inbox.reply(person, msg.chat_id, "unsupported")
+unknown_command = answer_with("unknown_command")
+unsupported = answer_with("unsupported")
 
 
 @press_handler

@@ -9,7 +9,7 @@ from telegram import Message
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.delivery import buttons
-from handlers.common import Incoming, Press, message_handler, press_handler
+from handlers.common import Incoming, Press, answer_with, message_handler, press_handler
 
 if TYPE_CHECKING:
     from bot.app import Services
@@ -80,9 +80,7 @@ async def on_contact(s: "Services", person: "Person", msg: Incoming) -> None:
         await s.inbox.reply(person, msg.chat_id, "contact_unexpected")
 
 
-@message_handler
-async def on_sticker(s: "Services", person: "Person", msg: Incoming) -> None:
-    await s.inbox.reply(person, msg.chat_id, "sticker_reply")
+on_sticker = answer_with("sticker_reply")
 
 
 @message_handler

@@ -96,9 +96,7 @@ class Volunteering(Service):
             if isinstance(moved, Answer):
                 return moved
             _, ticket = moved
-            if message_id is not None:
-                await self.outbox.edit(tx, person.telegram_id, person.lang, "details_resolved", lane=Lane.REPLY,
-                                       purpose="details", message_id=message_id, ticket_id=ticket_id, ticket=ticket)
+            await self._edit_details(tx, person, message_id, "details_resolved", ticket)
             await self.alerts.tell(tx, "resolved", ticket)
         self.outbox.kick()
         return Answer("toast_resolved")
@@ -110,14 +108,19 @@ class Volunteering(Service):
             if isinstance(moved, Answer):
                 return moved
             before, ticket = moved
-            if message_id is not None:
-                await self.outbox.edit(tx, person.telegram_id, person.lang, "details_released", lane=Lane.REPLY,
-                                       purpose="details", message_id=message_id, ticket_id=ticket_id, ticket=ticket)
+            await self._edit_details(tx, person, message_id, "details_released", ticket)
             await self.alerts.tell(tx, "released", ticket)
             releaser = before["claimed_by"]
             await self.alerts.alert(tx, ticket, exclude=(releaser,) if releaser else ())
         self.outbox.kick()
         return Answer("toast_released")
+
+    async def _edit_details(self, tx: Tx, person: Person, message_id: int | None, template: str,
+                            ticket: Ticket) -> None:
+        """The details message the volunteer pressed on now says what they did (no buttons)."""
+        if message_id is not None:
+            await self.outbox.edit(tx, person.telegram_id, person.lang, template, lane=Lane.REPLY, purpose="details",
+                                   message_id=message_id, ticket_id=ticket["id"], ticket=ticket)
 
     # -- words for the resident ------------------------------------------------------------------
 
