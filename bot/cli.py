@@ -72,10 +72,21 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_triage_eval(args: argparse.Namespace) -> int:
+    from bot.core import Engine, load_lexicon
+    from bot.core.triage.model import load_model
     from bot.devtools.triage_eval import evaluate
 
-    metrics = evaluate(Path(args.file), sys.stdout)
+    engine = Engine(load_lexicon(), None if args.engine_only else load_model())
+    metrics = evaluate(Path(args.file), sys.stdout, engine)
     return 0 if metrics["emergency_recall"] == 1.0 else 1
+
+
+def cmd_triage_train(args: argparse.Namespace) -> int:
+    from bot.devtools.triage_train import OUT, default_files, train
+
+    files = [Path(f) for f in args.files] or default_files()
+    train(files, sys.stdout, Path(args.output) if args.output else OUT)
+    return 0
 
 
 def cmd_triage_corrections(args: argparse.Namespace) -> int:
@@ -115,7 +126,12 @@ def main(argv: list[str] | None = None) -> int:
     triage_sub = triage.add_subparsers(dest="triage_command", required=True)
     ev = triage_sub.add_parser("eval", help="score a labelled JSON Lines file")
     ev.add_argument("file")
+    ev.add_argument("--engine-only", action="store_true", help="the lexicon engine without the model")
     ev.set_defaults(func=cmd_triage_eval)
+    tr = triage_sub.add_parser("train", help="train the model's second opinion (needs scikit-learn)")
+    tr.add_argument("files", nargs="*", help="labelled JSON Lines (default: bot/devtools/triage_data/dev+extra)")
+    tr.add_argument("-o", "--output", help="where to write model.json (default: the shipped one)")
+    tr.set_defaults(func=cmd_triage_train)
     corrections = triage_sub.add_parser(
         "corrections", help="export the admins' corrections as labelled JSON Lines (the data set's format)")
     corrections.add_argument("-o", "--output", default="-", help="file to write (default: standard output)")

@@ -134,6 +134,16 @@ async def resolved_before(tx: Tx, before: float, limit: int = 100) -> list[int]:
     return [int(row[0]) for row in rows]
 
 
+async def unanswered_danger_questions(tx: Tx, before: float) -> list[dict[str, Any]]:
+    """Tickets whose "is someone in danger?" question has waited since before `before`."""
+    rows = await tx.all(
+        f"""SELECT * FROM tickets WHERE danger_asked_at IS NOT NULL AND danger_answer IS NULL
+            AND danger_asked_at < ? AND status IN {ACTIVE} ORDER BY id""",
+        (before,),
+    )
+    return [dict(row) for row in rows]
+
+
 async def held_by(tx: Tx, volunteer_id: int) -> list[dict[str, Any]]:
     rows = await tx.all(
         f"SELECT * FROM tickets WHERE claimed_by = ? AND status = 'claimed' ORDER BY {URGENCY_ORDER}, id",

@@ -50,6 +50,8 @@ RELAY = Kind("relay", (rf"{ID}|new", r"\d{1,6}"))            # relay:<ticket or 
 FIXED, NOT_YET, KEEP = Kind("fixed"), Kind("notyet"), Kind("keep")
 CANCEL = Kind("cancel", (ID, "[0-3]"))                        # cancel:<ticket>:<its urgency rank when asked>
 AS_NEW = Kind("asnew", (r"\d{1,12}",))                        # asnew:<update event>
+SOS = Kind("sos")                                             # "🚨 This is an emergency" under an answer
+DANGER = Kind("danger", (ID, "yes|no"))                       # "is someone hurt or in danger right now?"
 RATE = Kind("rate", (ID, "[1-5]"))
 NO_COMMENT = Kind("nocomment")
 # registration and the profile

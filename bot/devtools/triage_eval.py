@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.core import CATEGORIES, URGENCIES, Engine, load_lexicon
+from bot.core.triage.model import load_model
 
 
 def _f1(labels: tuple[str, ...], pairs: list[tuple[str, str]]) -> tuple[dict[str, tuple[float, float, float]], float]:
@@ -29,7 +30,7 @@ def _f1(labels: tuple[str, ...], pairs: list[tuple[str, str]]) -> tuple[dict[str
 
 def evaluate(path: Path, out: TextIO, engine: Engine | None = None) -> dict[str, float]:
     started = time.perf_counter()
-    engine = engine or Engine(load_lexicon())  # built here so start-up is measured, not cached
+    engine = engine or Engine(load_lexicon(), load_model())  # built here so start-up is measured, not cached
     engine.classify("warm up")
     startup = time.perf_counter() - started
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]

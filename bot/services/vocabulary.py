@@ -83,7 +83,7 @@ class Vocabulary:
             return
         rows = await repo.keywords(tx)
         entries = [Entry(r["lang"], r["term"], "problem", r["urgency"], r["category"]) for r in rows]
-        self.engine = Engine(self.shipped.lexicon.with_entries(entries)) if entries else self.shipped
+        self.engine = Engine(self.shipped.lexicon.with_entries(entries), self.shipped.model) if entries else self.shipped
         self._version = version
 
     def check_term(self, term: str, urgency: str) -> Triage | None:

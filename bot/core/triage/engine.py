@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from bot.core.triage.lexicon import CATEGORIES, URGENCIES, Entry, Lexicon, load_lexicon
+from bot.core.triage.model import Model, default_model, second_opinion
 from bot.core.triage.normalize import normalize
 
 RANK = {"info": 0, "routine": 1, "urgent": 2, "emergency": 3}
@@ -50,6 +51,7 @@ NEGATABLE = {"problem", "cue", "danger"}
 SHADOWING = {"problem", "over", "calm", "topic"}
 SHADOWED = {"problem", "over", "calm"}
 NOTHING_RECOGNISED = "routine: nothing recognised"
+DANGER_FLOOR = "urgent: unrecognised, danger words: "
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ class Triage:
     category: str
     reasons: tuple[str, ...] = ()
     lang: str = "zh"
+    unsure: bool = False  # danger words without a problem we know, or engine and model disagree
 
     @property
     def names_a_problem(self) -> bool:
@@ -114,8 +117,9 @@ def detect_language(text: str) -> str:
 
 
 class Engine:
-    def __init__(self, lexicon: Lexicon) -> None:
+    def __init__(self, lexicon: Lexicon, model: Model | None = None) -> None:
         self.lexicon = lexicon
+        self.model = model
         self._neg_han = [m.needle for m in lexicon.han if m.entry.kind == "neg"]
         self._neg_latin = {m.needle.strip() for m in lexicon.latin if m.entry.kind == "neg"}
         self._combos = {(c.first, c.second): c for c in lexicon.combos}
@@ -129,7 +133,8 @@ class Engine:
         if "?" in text or "？" in text:
             evidence.hits.append(_Hit(Entry("en", "?", "ask"), False))
         urgency, category, reasons = self._judge(evidence)
-        return Triage(urgency, category, tuple(reasons), lang)
+        unsure = bool(reasons) and reasons[0].startswith(DANGER_FLOOR)
+        return second_opinion(Triage(urgency, category, tuple(reasons), lang, unsure), self.model, text)
 
     # -- finding terms ---------------------------------------------------------------
 
@@ -241,7 +246,7 @@ class Engine:
         if danger:
             # Words we cannot read, with a word of danger in them: a person looks today.
             first = min(danger, key=lambda e: PRECEDENCE.index(e.category))
-            reasons.insert(0, "urgent: unrecognised, danger words: " + ", ".join(e.term for e in danger))
+            reasons.insert(0, DANGER_FLOOR + ", ".join(e.term for e in danger))
             return "urgent", first.category, reasons
         # Words we do not understand still reach a person: a ticket, not silence.
         reasons.insert(0, NOTHING_RECOGNISED + ", a person will read it")
@@ -322,7 +327,8 @@ def _after_the_danger(ev: _Evidence, proposals: list[Proposal], reasons: list[st
 
 @lru_cache(maxsize=1)
 def default_engine() -> Engine:
-    return Engine(load_lexicon())
+    """The shipped lexicon with the shipped model's second opinion."""
+    return Engine(load_lexicon(), default_model())
 
 
 def classify(text: str) -> Triage:
