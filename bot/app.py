@@ -66,10 +66,11 @@ class Services:
             log.warning("could not publish the command menu", exc_info=True)
 
     async def tick(self) -> None:
-        """Everything that is due by the clock: unconfirmed resolved tickets closing, and
-        sentences typed in pieces that nobody finished."""
+        """Everything that is due by the clock: unconfirmed resolved tickets closing, sentences
+        typed in pieces that nobody finished, "is someone in danger?" left unanswered."""
         await self.closing.close_unconfirmed()
         await self.intake.flush_fragments()
+        await self.corrections.danger_unanswered()
 
     async def _tick_job(self, context: object) -> None:
         await self.tick()

@@ -111,6 +111,18 @@ async def on_as_new(s: "Services", person: "Person", press: Press) -> "Answer | 
 
 
 @press_handler
+async def on_sos(s: "Services", person: "Person", press: Press) -> "Answer | None":
+    """"🚨 This is an emergency" under our answer."""
+    return await s.corrections.sos(person, int(press.parts[1]))
+
+
+@press_handler
+async def on_danger(s: "Services", person: "Person", press: Press) -> "Answer | None":
+    """"Is someone hurt or in danger right now?" Yes / No."""
+    return await s.corrections.answer_danger(person, int(press.parts[1]), press.parts[2] == "yes", press.message_id)
+
+
+@press_handler
 async def on_rate(s: "Services", person: "Person", press: Press) -> "Answer | None":
     return await s.closing.rate(person, int(press.parts[1]), int(press.parts[2]), press.message_id)
 
@@ -128,6 +140,8 @@ def register(application: Application) -> None:
     application.add_handler(CallbackQueryHandler(on_ticket_answer, pattern=buttons.any_of(
         buttons.FIXED, buttons.NOT_YET, buttons.CANCEL, buttons.KEEP)))
     application.add_handler(CallbackQueryHandler(on_as_new, pattern=buttons.AS_NEW.pattern))
+    application.add_handler(CallbackQueryHandler(on_sos, pattern=buttons.SOS.pattern))
+    application.add_handler(CallbackQueryHandler(on_danger, pattern=buttons.DANGER.pattern))
     application.add_handler(CallbackQueryHandler(on_rate, pattern=buttons.RATE.pattern))
     application.add_handler(CallbackQueryHandler(on_no_comment, pattern=buttons.NO_COMMENT.pattern))
     application.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE & private, on_edited))

@@ -11,11 +11,11 @@ from bot.core.phones import normalize_phone, split_contact
 from bot.core.ratelimit import FloodControl, Limits, SlidingWindow
 from bot.core.roster import Member, can_act_for_grid, on_duty
 from bot.core.triage import (
-    CATEGORIES, RANK, URGENCIES, Engine, Entry, Lexicon, Triage, classify, default_engine, detect_language, load_lexicon
+    CATEGORIES, DANGER_FLOOR, RANK, URGENCIES, Engine, Entry, Lexicon, Triage, classify, default_engine, detect_language, load_lexicon
 )
 
 __all__ = [
-    "CATEGORIES", "RANK", "URGENCIES", "Address", "Engine", "Entry", "FloodControl", "Lexicon", "Limits", "Member",
+    "CATEGORIES", "DANGER_FLOOR", "RANK", "URGENCIES", "Address", "Engine", "Entry", "FloodControl", "Lexicon", "Limits", "Member",
     "SlidingWindow", "Triage", "can_act_for_grid", "classify", "clean_building", "clean_name", "clean_room",
     "clean_unit", "default_engine", "detect_language", "find_address", "intent", "lifecycle", "load_lexicon",
     "names_a_place", "normalize_phone", "on_duty", "split_contact",

@@ -24,6 +24,9 @@ class Answer:
 
 Ticket = dict[str, Any]
 
+SERVICE_FOR = {"fire": "fire", "gas": "fire", "power": "fire", "water": "fire", "lift": "fire",
+               "security": "police", "dispute": "police", "care": "police"}
+
 
 def lane_of(ticket: Ticket) -> Lane:
     """News about a ticket travels in the emergency lane when the ticket is an emergency."""
@@ -47,9 +50,14 @@ class Service:
         return (await self.person(tx, telegram_id)).lang
 
     def numbers(self, category: str) -> list[tuple[str, str]]:
-        """Emergency numbers, the one this category needs first."""
-        first = {"fire": "fire", "gas": "fire", "security": "police"}.get(category, "ambulance")
-        return sorted(self.settings.emergency_numbers.items(), key=lambda item: item[0] != first)
+        """The one emergency number that fits: 119 for fire, gas, electrics, water and lifts (the
+        fire brigade also rescues), 110 for crime, violence and people not seen (the police open
+        the door), 120 for a person hurt or ill and anything else."""
+        service = SERVICE_FOR.get(category, "ambulance")
+        configured = self.settings.emergency_numbers
+        if service in configured:
+            return [(service, configured[service])]
+        return list(configured.items())[:1]
 
     @staticmethod
     def own_claim(person: Person, ticket: Ticket) -> bool:

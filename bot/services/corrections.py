@@ -1,15 +1,20 @@
-"""An admin corrects the triage: the ticket follows the committee's verdict, and the correction
-is kept as a labelled example (exported with `frontdesk triage corrections`)."""
+"""Corrections of the triage: an admin's verdict, a resident's "🚨 This is an emergency", and the
+answer (or the silence) to "is someone hurt or in danger right now?". The ticket follows, and each
+correction is kept as a labelled example (`frontdesk triage corrections`, then `triage train`)."""
 
 from __future__ import annotations
 
-from bot.core import RANK, detect_language, lifecycle
+import json
+
+from bot.core import DANGER_FLOOR, RANK, detect_language, lifecycle
 from bot.delivery import Lane
 from bot.services.alerts import Alerts
-from bot.services.base import Service, Ticket
+from bot.services.base import Answer, Service, Ticket
 from bot.services.kit import Kit
 from bot.services.people import Person
 from storage import Tx, tickets as repo, triage as triage_repo
+
+DANGER_WAIT = 120.0  # seconds: no answer to "is someone in danger?" after a danger word counts as yes
 
 
 class Corrections(Service):
@@ -29,16 +34,78 @@ class Corrections(Service):
                                                                                   before["category"]):
                 await self.outbox.say(tx, chat_id, person.lang, "triage_unchanged", ticket=before)
             else:
-                await self._relabel(tx, person, chat_id, before, urgency or before["urgency"],
-                                    category or before["category"])
+                ticket, realert = await self._relabel(tx, person, before, urgency or before["urgency"],
+                                                      category or before["category"])
+                await self.outbox.say(tx, chat_id, person.lang, "triage_corrected", ticket=ticket, before=before,
+                                      realerted=realert)
         self.outbox.kick()
 
-    async def _relabel(self, tx: Tx, person: Person, chat_id: int, before: Ticket, urgency: str,
-                       category: str) -> None:
+    async def sos(self, person: Person, ticket_id: int) -> Answer:
+        """The resident pressed "🚨 This is an emergency" under our answer: it is one, now."""
+        async with self.db.transaction() as tx:
+            before = await self.reporters_ticket(tx, person, ticket_id)
+            if isinstance(before, Answer):
+                return before
+            if before["status"] not in lifecycle.ACTIVE:
+                return Answer("toast_stale", {"ticket": before}, alert=True)
+            if before["urgency"] != "emergency":
+                await self._relabel(tx, person, before, "emergency", before["category"])
+        self.outbox.kick()
+        return Answer("toast_raised", {"ticket": before})
+
+    async def answer_danger(self, person: Person, ticket_id: int, yes: bool, message_id: int | None) -> Answer:
+        """The answer to "is someone hurt or in danger right now?": yes makes it an emergency."""
+        async with self.db.transaction() as tx:
+            before = await self.reporters_ticket(tx, person, ticket_id)
+            if isinstance(before, Answer):
+                return before
+            if before["danger_answer"] is not None or before["status"] not in lifecycle.ACTIVE:
+                return Answer("toast_stale", {"ticket": before}, alert=True)
+            ticket = await self._answer(tx, person, before, "yes" if yes else "no")
+            if message_id is not None:
+                await self.outbox.edit(tx, person.telegram_id, before["lang"], "danger_answered", lane=Lane.REPLY,
+                                       purpose="reply", message_id=message_id, ticket_id=ticket_id, ticket=ticket,
+                                       yes=yes)
+        self.outbox.kick()
+        return Answer()
+
+    async def danger_unanswered(self) -> int:
+        """The tick: questions nobody answered in DANGER_WAIT. After a danger word ("血", "help")
+        silence counts as yes; otherwise the ticket stays as it is. Returns how many timed out."""
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            waiting = await repo.unanswered_danger_questions(tx, now - DANGER_WAIT)
+            for ticket in waiting:
+                reasons = json.loads(ticket["triage_reasons"] or "[]")
+                danger_word = bool(reasons) and reasons[0].startswith(DANGER_FLOOR)
+                system = Person(0, "", ticket["lang"], False)
+                await self._answer(tx, system, ticket, "silent", raise_it=danger_word)
+        if waiting:
+            self.outbox.kick()
+        return len(waiting)
+
+    async def _answer(self, tx: Tx, person: Person, before: Ticket, answer: str,
+                      raise_it: bool | None = None) -> Ticket:
+        now = self.clock.now()
+        await repo.update(tx, before["id"], {"danger_answer": answer}, now)
+        await repo.add_event(tx, before["id"], "danger_answer", now, person.telegram_id or None,
+                             person.display_name or None, answer)
+        if (answer == "yes" if raise_it is None else raise_it) and before["urgency"] != "emergency":
+            ticket, _ = await self._relabel(tx, person, before, "emergency", before["category"])
+            return ticket
+        fresh = await repo.get(tx, before["id"])
+        assert fresh is not None
+        return fresh
+
+    async def _relabel(self, tx: Tx, person: Person, before: Ticket, urgency: str,
+                       category: str) -> tuple[Ticket, bool]:
+        """The ticket takes the new label; raised and unclaimed, it is alerted again; raised to an
+        emergency, the resident is told the number to call. Returns (ticket, alerted again)."""
         now = self.clock.now()
         ticket_id = before["id"]
         await repo.update(tx, ticket_id, {"urgency": urgency, "category": category}, now)
-        await repo.add_event(tx, ticket_id, "triage_corrected", now, person.telegram_id, person.display_name,
+        await repo.add_event(tx, ticket_id, "triage_corrected", now, person.telegram_id or None,
+                             person.display_name or None,
                              f"{before['urgency']}/{before['category']} -> {urgency}/{category}")
         await triage_repo.add_correction(tx, {
             "ticket_id": ticket_id, "text": before["text"], "lang": detect_language(before["text"]),
@@ -56,5 +123,4 @@ class Corrections(Service):
                                    lane=Lane.EMERGENCY, purpose="update", ticket_id=ticket_id, ticket=ticket,
                                    numbers=self.numbers(category))
         await self.alerts.tell(tx, "triage_corrected", ticket, before=before)
-        await self.outbox.say(tx, chat_id, person.lang, "triage_corrected", ticket=ticket, before=before,
-                              realerted=realert)
+        return ticket, realert

@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from bot.core import Triage, find_address, lifecycle
-from bot.delivery import Lane
+from bot.delivery import Lane, buttons
 from bot.services.alerts import Alerts
 from bot.services.base import Service, Ticket, lane_of
 from bot.services.kit import Kit
@@ -50,7 +50,7 @@ class Intake(Service):
                 verdict = self.classify(text)
             else:
                 # We cannot read a voice note or a photo: a person looks today, never "routine".
-                verdict = Triage("urgent", "care", ("urgent/care: unread media",), person.lang)
+                verdict = Triage("urgent", "care", ("urgent/care: unread media",), person.lang, unsure=True)
             lang = person.lang if person.language_chosen or person.resident else (
                 verdict.lang if source == "message" else spoken)
             resident = person.resident
@@ -72,14 +72,23 @@ class Intake(Service):
             assert ticket is not None
             lane = Lane.EMERGENCY if verdict.urgency == "emergency" else Lane.REPLY
             registering = person.step in ("profile", "language")  # registration will ask where they live
+            # every answer that is not an emergency carries a one-tap way to say it is one
+            sos = None if verdict.urgency == "emergency" else [[("sos", buttons.SOS.data(ticket_id))]]
             await self.outbox.post(
-                tx, chat_id, lang, "ack", lane=lane, purpose="ack", ticket_id=ticket_id,
+                tx, chat_id, lang, "ack", lane=lane, purpose="ack", ticket_id=ticket_id, buttons=sos,
                 dedupe=f"ack:{ticket_id}", ticket=ticket, numbers=self.numbers(verdict.category),
                 registered=person.registered or registering, unwell=verdict.category == "medical"
                 and place["place_source"] == "resident" and self.alerts.vulnerable(resident),
             )
             if verdict.urgency != "info":
                 await self.alerts.alert(tx, ticket)
+            if verdict.unsure and verdict.urgency != "emergency":
+                # one question, two big buttons; silence for DANGER_WAIT counts (see Corrections)
+                await repo.update(tx, ticket_id, {"danger_asked_at": now}, now)
+                await self.outbox.post(tx, chat_id, lang, "ask_danger", lane=Lane.REPLY, purpose="reply",
+                                       ticket_id=ticket_id, dedupe=f"ask_danger:{ticket_id}", ticket=ticket,
+                                       buttons=[[("danger_yes", buttons.DANGER.data(ticket_id, "yes"))],
+                                                [("danger_no", buttons.DANGER.data(ticket_id, "no"))]])
             if not resident and not registering and place["place_source"] != "text":
                 await self.outbox.post(tx, chat_id, lang, "ask_address", lane=lane, purpose="reply",
                                        ticket_id=ticket_id, dedupe=f"ask_address:{ticket_id}")

@@ -65,7 +65,7 @@ class Triage:
     @property
     def names_a_problem(self) -> bool:
         """Something was recognised as a problem (not info, not "nothing recognised")."""
-        return self.urgency != "info" and not (self.reasons and self.reasons[0].startswith(NOTHING_RECOGNISED))
+        return self.urgency != "info" and not any(r.startswith(NOTHING_RECOGNISED) for r in self.reasons)
 
 
 @dataclass
@@ -310,6 +310,10 @@ def _after_the_danger(ev: _Evidence, proposals: list[Proposal], reasons: list[st
     scopes = {e.category for e in over}
 
     def ended(p: Proposal) -> bool:
+        # a gas danger is over only when the words say the gas is ("no smell now, but it was strong
+        # an hour ago" stays an emergency: GUIDE.md rule 2)
+        if p.category == "gas" and p.urgency == "emergency":
+            return "gas" in scopes
         return "" in scopes or p.category in scopes
 
     flags = [p for p in proposals if p.urgency == "emergency" and ended(p)]

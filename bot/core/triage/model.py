@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
@@ -24,10 +25,16 @@ if TYPE_CHECKING:
 RANK = {"info": 0, "routine": 1, "urgent": 2, "emergency": 3}
 
 
+# Where something is says nothing about how bad it is: numbers and address words are not features
+# (otherwise "5号楼2单元301", an answer to "where are you?", reads like the emergencies that named it).
+_PLACE = re.compile(r"\d+|号楼|单元|号|室|栋|楼|层|building|block|unit|flat|room|floor|apt")
+
+
 def features(text: str) -> dict[str, float]:
     """Binary n-grams, L2-normalised: Chinese characters 1-3, English words 1-2 and the
     letters 3-5 inside them (so "breathin" and "breathing" share most of their features)."""
     han, latin = normalize(text[:2000])
+    han, latin = _PLACE.sub("", han), " ".join(_PLACE.sub(" ", latin).split())
     grams: set[str] = set()
     for n in (1, 2, 3):
         grams.update("h" + han[i:i + n] for i in range(len(han) - n + 1))
@@ -103,6 +110,17 @@ class Model:
 
 
 MODEL_FILE = "model.json"
+OVERRULE = 0.85  # the model's confidence needed to raise a verdict the engine reached on recognised words
+# Below this the model has too little to go on ("在吗", a name, "help"): the engine and the desk's
+# question decide alone.
+MIN_HAN, MIN_WORDS = 8, 5
+_CHINESE = re.compile(r"[\u4e00-\u9fff]")
+
+
+def long_enough(text: str) -> bool:
+    han, latin = normalize(text[:2000])
+    chinese = _CHINESE.findall(_PLACE.sub("", han))
+    return len(chinese) >= MIN_HAN or len(_PLACE.sub(" ", latin).split()) >= MIN_WORDS
 
 
 def load_model(path: Path | None = None) -> Model | None:
@@ -123,17 +141,21 @@ def default_model() -> Model | None:
 def second_opinion(verdict: "Triage", model: Model | None, text: str) -> "Triage":
     """The engine's verdict, raised where the model is confident it is worse, and marked
     `unsure` where the two disagree about danger. A red flag is never lowered."""
-    if model is None or verdict.urgency == "emergency":
+    if model is None or verdict.urgency == "emergency" or not long_enough(text):
         return verdict
     opinion = model.opinion(text)
     p = opinion.urgency.get("emergency", 0.0)
-    # the engine's category when it recognised the problem; otherwise the model's
-    category = verdict.category if verdict.names_a_problem else opinion.category
-    if p >= model.raise_to_emergency:
+    # Where the engine recognised the problem, the model must be much surer to overrule it; a
+    # serious disagreement about danger becomes a question for the resident ("is someone in danger?").
+    named = verdict.names_a_problem
+    to_emergency = model.raise_to_emergency if not named else max(model.raise_to_emergency, OVERRULE)
+    to_urgent = model.raise_to_urgent if not named else max(model.raise_to_urgent, OVERRULE)
+    category = verdict.category if named else opinion.category
+    if p >= to_emergency:
         return replace(verdict, urgency="emergency", category=category,
                        reasons=(f"emergency/{category}: model {p:.2f}",) + verdict.reasons, unsure=False)
-    unsure = verdict.unsure or p >= model.ask_from
-    if RANK[verdict.urgency] < RANK["urgent"] and opinion.at_least_urgent >= model.raise_to_urgent:
+    unsure = verdict.unsure or p >= (model.ask_from if not named else model.raise_to_emergency)
+    if RANK[verdict.urgency] < RANK["urgent"] and opinion.at_least_urgent >= to_urgent:
         return replace(verdict, urgency="urgent", category=category, unsure=unsure,
                        reasons=(f"urgent/{category}: model {opinion.at_least_urgent:.2f}",) + verdict.reasons)
     return replace(verdict, unsure=unsure) if unsure != verdict.unsure else verdict
