@@ -414,7 +414,7 @@ class Checkins(Service):
         lang = await self.lang_of(tx, chat)
         outbox_id = await self.outbox.post(tx, chat, lang, "checkin_question", lane=Lane.CHECKIN, purpose="checkin",
                                            buttons=question_buttons(checkin_id), dedupe=f"checkin:{checkin_id}",
-                                           name=plan["name"], slot=slot.key[-5:])
+                                           who=plan["name"], slot=slot.key[-5:])
         await repo.change(tx, checkin_id, (rules.ASKED,), {"question_outbox_id": outbox_id}, now)
 
     async def _delivered(self) -> int:
@@ -459,7 +459,7 @@ class Checkins(Service):
         resident = await residents_repo.by_id(tx, checkin["resident_id"])
         outbox_id = await self.outbox.post(tx, checkin["chat_id"], lang, "checkin_reminder", lane=Lane.CHECKIN,
                                            purpose="checkin", buttons=question_buttons(checkin["id"]),
-                                           dedupe=f"checkin_remind:{checkin['id']}", name=(resident or {}).get("name"),
+                                           dedupe=f"checkin_remind:{checkin['id']}", who=(resident or {}).get("name"),
                                            slot=checkin["slot"][-5:])
         await repo.change(tx, checkin["id"], (rules.WAITING,),
                           {"state": rules.REMINDED, "reminder_outbox_id": outbox_id, "next_action_at": None}, now)
