@@ -150,11 +150,60 @@ async def bench_outbox(count: int = 600) -> dict[str, float]:
     }
 
 
+async def bench_checkins(plans: int = 10_000) -> dict[str, float]:
+    """10,000 residents on a 09:00 plan: the tick's "what is due" pass on an ordinary minute (nothing
+    due), and the 09:00 pass that generates the whole wave (check-in rows and outbox questions, in
+    batches). Delivery of the wave is bound by the outbox (see outbox_delivered_per_second)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from bot.app import build_services
+    from bot.clock import FakeClock
+    from bot.config import load_settings
+    from storage import checkins as checkins_repo, residents as residents_repo
+
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = load_settings(telegram_bot_token="1:BENCH", frontdesk_db=str(Path(tmp) / "bench.db"))
+        clock = FakeClock(datetime(2026, 9, 22, 8, 0, tzinfo=ZoneInfo(settings.timezone)).timestamp())
+        services = build_services(settings, clock)
+        await services.db.open()
+        nine = clock.now() + 3600
+        async with services.db.transaction() as tx:
+            for n in range(plans):
+                resident_id = await residents_repo.create(tx, {"telegram_id": 100_000 + n, "name": f"R{n}",
+                                                               "building": str(n % 50), "lives_alone": 1}, clock.now())
+                await checkins_repo.upsert_plan(tx, resident_id, "09:00", "0123456", 7200, nine, None, clock.now())
+        idle = []
+        for _ in range(20):
+            clock.advance(60)
+            t0 = time.perf_counter()
+            await services.checkins.tick()
+            idle.append(time.perf_counter() - t0)
+        clock.advance(nine + 5 - clock.now())
+        t0 = time.perf_counter()
+        await services.checkins.tick()
+        wave = time.perf_counter() - t0
+        async with services.db.transaction() as tx:
+            queued = await tx.value("SELECT count(*) FROM outbox WHERE purpose = 'checkin'")
+        clock.advance(60)
+        t0 = time.perf_counter()
+        await services.checkins.tick()
+        after = time.perf_counter() - t0
+        await services.db.close()
+    return {
+        "checkin_tick_idle_10k_plans_ms": statistics.median(idle) * 1000,
+        "checkin_wave_generate_10k_s": wave,
+        "checkin_wave_questions_queued": float(queued),
+        "checkin_tick_during_wave_10k_ms": after * 1000,
+    }
+
+
 def main() -> None:
     results = bench_triage()
     results.update(bench_conversation())
     results.update(asyncio.run(bench_text_to_ack()))
     results.update(asyncio.run(bench_outbox()))
+    results.update(asyncio.run(bench_checkins()))
     for name, value in results.items():
         print(f"{name:<34} {value:,.3f}")
 

@@ -8,7 +8,9 @@ reach them through the typed context (`handlers.common.Context`).
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from telegram import BotCommand
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
@@ -18,7 +20,7 @@ from bot.config import LANGUAGES, Settings
 from bot.core import FloodControl
 from bot.delivery import Outbox, Renderer
 from bot.services import (
-    Alerts, Closing, Conversation, Corrections, Inbox, Intake, Kit, Registration, Teams, Threads, Views, Vocabulary,
+    Alerts, Checkins, Closing, Conversation, Corrections, Inbox, Intake, Kit, Registration, Teams, Threads, Views, Vocabulary,
     Volunteering
 )
 from handlers import register_all
@@ -49,6 +51,7 @@ class Services:
     registration: Registration
     teams: Teams
     conversation: Conversation
+    checkins: Checkins
 
     async def open(self, application: Application) -> None:
         """Start-up: the database, delivery, the scheduler tick and the command menu."""
@@ -67,10 +70,12 @@ class Services:
 
     async def tick(self) -> None:
         """Everything that is due by the clock: unconfirmed resolved tickets closing, sentences
-        typed in pieces that nobody finished, "is someone in danger?" left unanswered."""
+        typed in pieces that nobody finished, "is someone in danger?" left unanswered, and the
+        day's check-ins and their ladder."""
         await self.closing.close_unconfirmed()
         await self.intake.flush_fragments()
         await self.corrections.danger_unanswered()
+        await self.checkins.tick()
 
     async def _tick_job(self, context: object) -> None:
         await self.tick()
@@ -98,16 +103,27 @@ def build_services(settings: Settings, clock: Clock | None = None, flood: FloodC
     threads, volunteering, closing = Threads(kit, alerts, intake), Volunteering(kit, alerts), Closing(kit, alerts)
     registration = Registration(db, outbox, renderer, settings, clock)
     teams = Teams(db, outbox, clock)
+    checkins = Checkins(kit, alerts, intake)
     # what one service tells the others, without knowing them
-    outbox.on_undeliverable = alerts.undeliverable
+    outbox.on_undeliverable = undeliverable_hooks(alerts.undeliverable, checkins.undeliverable)
     registration.on_registered = intake.adopt
     teams.on_building_moved = intake.follow_building
     return Services(
         settings=settings, clock=clock, db=db, renderer=renderer, outbox=outbox, vocabulary=vocabulary,
         inbox=inbox, alerts=alerts, intake=intake, threads=threads, volunteering=volunteering, closing=closing,
         views=Views(kit), corrections=Corrections(kit, alerts), registration=registration, teams=teams,
-        conversation=Conversation(inbox, intake, threads, closing, volunteering, registration),
+        conversation=Conversation(inbox, intake, threads, closing, volunteering, registration, checkins),
+        checkins=checkins,
     )
+
+
+def undeliverable_hooks(*hooks: Callable[[dict[str, Any], str], Awaitable[None]]
+                        ) -> Callable[[dict[str, Any], str], Awaitable[None]]:
+    """Several services hear that a message could not be delivered, each in turn."""
+    async def hook(row: dict[str, Any], status: str) -> None:
+        for each in hooks:
+            await each(row, status)
+    return hook
 
 
 def build_application(services: Services) -> Application:

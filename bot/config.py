@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     autoclose_days: float = Field(default=3.0, gt=0)
     # residents this old (from birth_year), or living alone, are flagged as vulnerable on alerts
     elderly_age: int = Field(default=70, ge=0)
+    # check-ins: nobody is asked (or reminded) in these hours, on the committee's clock; "none" for never quiet
+    checkin_quiet_hours: str = "22:00-07:00"
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -47,6 +49,13 @@ class Settings(BaseSettings):
             if any(len(pair) != 2 or not pair[1].strip() for pair in pairs):
                 raise ValueError("expected service=number pairs, e.g. ambulance=120,fire=119,police=110")
             return {name.strip(): number.strip() for name, number in pairs}
+        return value
+
+    @field_validator("checkin_quiet_hours")
+    @classmethod
+    def _check_quiet(cls, value: str) -> str:
+        from bot.core.checkins import Quiet
+        Quiet.parse(value)  # raises ValueError with the expected form
         return value
 
     @field_validator("timezone")

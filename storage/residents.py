@@ -94,3 +94,9 @@ async def move_buildings(tx: Tx, buildings: list[str], grid: str, now: float) ->
         [grid, now, *buildings, grid],
     )
     return max(cursor.rowcount, 0)
+
+
+async def by_name(tx: Tx, name: str, limit: int = 10) -> list[dict[str, Any]]:
+    """Residents with this name (case-insensitive): several people may share one."""
+    rows = await tx.all("SELECT * FROM residents WHERE lower(name) = lower(?) ORDER BY id LIMIT ?", (name.strip(), limit))
+    return [dict(row) for row in rows]

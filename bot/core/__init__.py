@@ -5,7 +5,7 @@ address (places and names in people's words), lifecycle (the ticket state machin
 (who is on duty), ratelimit (Telegram's flood limits), phones.
 """
 
-from bot.core import intent, lifecycle
+from bot.core import checkins, intent, lifecycle
 from bot.core.address import Address, clean_building, clean_name, clean_room, clean_unit, find_address, names_a_place
 from bot.core.phones import normalize_phone, split_contact
 from bot.core.ratelimit import FloodControl, Limits, SlidingWindow
@@ -15,7 +15,8 @@ from bot.core.triage import (
 )
 
 __all__ = [
-    "CATEGORIES", "DANGER_FLOOR", "RANK", "URGENCIES", "Address", "Engine", "Entry", "FloodControl", "Lexicon", "Limits", "Member",
+    "CATEGORIES", "DANGER_FLOOR", "RANK", "URGENCIES", "Address", "Engine", "Entry", "FloodControl", "Lexicon",
+    "Limits", "Member", "checkins",
     "SlidingWindow", "Triage", "can_act_for_grid", "classify", "clean_building", "clean_name", "clean_room",
     "clean_unit", "default_engine", "detect_language", "find_address", "intent", "lifecycle", "load_lexicon",
     "names_a_place", "normalize_phone", "on_duty", "split_contact",

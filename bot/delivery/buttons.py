@@ -59,3 +59,6 @@ LANGUAGE = Kind("lang", ("|".join(LANGUAGES),))
 ALONE = Kind("alone", ("yes|no",))
 CONTACT_SKIP = Kind("contact", ("skip",))
 EDIT = Kind("edit", ("name|address|phone|alone|contact|language",))
+# check-ins: the resident's two big buttons on a question, and Visited on a missed check-in's alert
+CHECKIN_OK, CHECKIN_HELP = Kind("ckok"), Kind("ckhelp")          # ckok:<check-in>
+CHECKIN_VISITED = Kind("ckvisit")                                 # ckvisit:<ticket>

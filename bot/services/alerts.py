@@ -56,7 +56,13 @@ NOTICES: dict[str, tuple[Notice, ...]] = {
     "confirmed": (Notice("claimant", "confirmed_for_volunteer"),),
     "reopened": (Notice("claimant", "reopened_for_volunteer", work_buttons),),
     "triage_corrected": (Notice("claimant", "triage_changed"),),
+    # check-ins (bot/services/checkins.py): the family hears of a missed check-in, who goes, and the all clear
+    "checkin_missed": (Notice("family", "checkin_family"),),
+    "checkin_all_clear": (Notice("claimant", "checkin_all_clear"), Notice("family", "checkin_all_clear")),
 }
+# ...and who is going to look, when a volunteer claims a missed check-in (the family resolver
+# answers only for check-in tickets)
+NOTICES["claimed"] += (Notice("family", "checkin_family_claimed"),)
 
 Audience = Callable[["Alerts", Tx, Ticket], Awaitable[list[tuple[int, str | None]]]]
 
@@ -71,12 +77,25 @@ async def _claimant(alerts: "Alerts", tx: Tx, ticket: Ticket) -> list[tuple[int,
     return [(chat, await alerts.lang_of(tx, chat))] if chat else []
 
 
-AUDIENCES: dict[str, Audience] = {"reporter": _reporter, "claimant": _claimant}
+async def _family(alerts: "Alerts", tx: Tx, ticket: Ticket) -> list[tuple[int, str | None]]:
+    """The resident's family contact (emergency_contact_telegram_id), for check-in tickets."""
+    if ticket["source"] != "checkin" or ticket["resident_id"] is None:
+        return []
+    resident = await residents_repo.by_id(tx, ticket["resident_id"])
+    chat = (resident or {}).get("emergency_contact_telegram_id")
+    return [(chat, await alerts.lang_of(tx, chat))] if chat else []
+
+
+AUDIENCES: dict[str, Audience] = {"reporter": _reporter, "claimant": _claimant, "family": _family}
 
 
 class Alerts(Service):
     async def duty(self, tx: Tx, grid: str) -> list[Member]:
         return [Member(**row) for row in await teams_repo.memberships_for_grid(tx, grid)]
+
+    @staticmethod
+    def on_duty_names(members: list[Member], now: float) -> list[str]:
+        return [m.name for m in on_duty(members, now, ())]
 
     async def tell(self, tx: Tx, event: str, ticket: Ticket, **context: Any) -> None:
         """Everyone NOTICES names for this event hears of it, in their own language."""
@@ -111,6 +130,8 @@ class Alerts(Service):
         media = await repo.attachments(tx, ticket["id"]) if ticket["source"] in ("voice", "photo") else []
         lane = Lane.EMERGENCY if ticket["urgency"] == "emergency" else Lane.ALERT
         keyboard = [[("claim", buttons.CLAIM.data(ticket["id"])), ("decline", buttons.DECLINE.data(ticket["id"]))]]
+        if ticket["source"] == "checkin":  # a visit or a phone call ends a missed check-in's alarm
+            keyboard.append([("checkin_visited", buttons.CHECKIN_VISITED.data(ticket["id"]))])
         updates = await self.updates(tx, ticket["id"])
         vulnerable = await self.about_a_vulnerable_reporter(tx, ticket)
         for chat_id, lang, key in audience:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from bot.core import intent
 from bot.services.base import Answer
+from bot.services.checkins import Checkins
 from bot.services.closing import Closing
 from bot.services.inbox import Inbox
 from bot.services.intake import Intake
@@ -33,9 +34,15 @@ class Conversation:
     closing: Closing
     volunteering: Volunteering
     registration: Registration
+    checkins: Checkins | None = None
 
     async def text(self, person: Person, chat_id: int, text: str, *, update_id: int | None = None,
                    message_id: int | None = None) -> Move:
+        # -- check-ins (issue #10): a text while a check-in waits is its answer; "我很好" is all it
+        # was, anything else is read on below like any message ("dizzy since morning" is a request)
+        if self.checkins is not None and await self.checkins.text_answer(person, chat_id, text):
+            return Move.ANSWER
+        # --
         piece = None
         if person.step == "fragment":  # the rest of a sentence typed in pieces
             piece = text

@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from bot.clock import Clock
-from bot.core import clean_building, clean_room, clean_unit, normalize_phone
+from bot.core import checkins as checkin_rules, clean_building, clean_room, clean_unit, normalize_phone
 from bot.services.teams import assign_building, parse_grids
-from storage import Database, Tx, residents as residents_repo, teams as teams_repo
+from storage import Database, Tx, checkins as checkins_repo, residents as residents_repo, teams as teams_repo
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +50,14 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "emergency_contact_phone": ("emergency_contact_phone", "emergency phone", "紧急联系人电话", "紧急联系电话",
                                 "紧急联系人手机"),
     "emergency_contact_telegram_id": ("emergency_contact_telegram_id", "紧急联系人telegram", "紧急联系人tg"),
+    "checkin_times": ("checkin_times", "checkin times", "check-in times", "check in times", "checkin", "平安打卡时间",
+                      "打卡时间", "平安打卡", "问候时间", "签到时间"),
     "team": ("team", "队伍", "小队", "队", "队名", "所属队伍"),
     "role": ("role", "角色", "职务", "身份"),
 }
 RESIDENT_FIELDS = ("name", "phone", "telegram_id", "building", "unit", "room", "grid", "language", "lives_alone",
-                   "birth_year", "emergency_contact_name", "emergency_contact_phone", "emergency_contact_telegram_id")
+                   "birth_year", "emergency_contact_name", "emergency_contact_phone", "emergency_contact_telegram_id",
+                   "checkin_times")
 VOLUNTEER_FIELDS = ("name", "phone", "telegram_id", "team", "role", "grids", "language")
 # In a volunteers file a plain "grid" (网格) column is the grids the team covers.
 KIND_ALIASES = {"volunteers": {"grid": "grids"}, "residents": {}}
@@ -404,11 +407,23 @@ def _resident_values(table: Table, cells: list[str]) -> dict[str, Any]:
         "emergency_contact_name": table.value(cells, "emergency_contact_name") or None,
         "emergency_contact_phone": row.read(_phone, table, cells, "emergency_contact_phone"),
         "emergency_contact_telegram_id": row.read(_telegram_id, table, cells, "emergency_contact_telegram_id"),
+        "checkin_times": row.read(_checkin_times, table, cells),
     }
     row.check()
     if not values["phone"] and values["telegram_id"] is None and not values["building"]:
         raise RowError("unreachable_resident")
     return values
+
+
+def _checkin_times(table: Table, cells: list[str]) -> str | None:
+    """`09:00;18:00` -> a daily check-in plan at those times; empty: no plan (one on record stays)."""
+    value = table.value(cells, "checkin_times")
+    if not value:
+        return None
+    times = checkin_rules.parse_times(value)
+    if times is None:
+        raise RowError("bad_checkin_times", column=table.column("checkin_times"), value=value)
+    return checkin_rules.format_times(times)
 
 
 def _resident_keys(values: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -454,6 +469,31 @@ async def import_residents(db: Database, path: Path, clock: Clock) -> Report:
 
 
 async def _upsert_resident(tx: Tx, values: dict[str, Any], now: float) -> bool:
+    """The resident row, and their check-in plan when the row has check-in times (the tick works
+    out when the first question is due)."""
+    values = dict(values)
+    times = values.pop("checkin_times", None)
+    created = await _upsert_resident_row(tx, values, now)
+    if times:
+        resident = await _find_resident(tx, values)
+        if resident is not None:
+            plan = await checkins_repo.plan(tx, resident["id"])
+            if plan is None or plan["times"] != times:
+                await checkins_repo.upsert_plan(
+                    tx, resident["id"], times, plan["days"] if plan else checkin_rules.format_days(checkin_rules.EVERY_DAY),
+                    plan["grace_seconds"] if plan else checkin_rules.DEFAULT_GRACE, None, None, now)
+    return created
+
+
+async def _find_resident(tx: Tx, values: dict[str, Any]) -> dict[str, Any] | None:
+    if values["telegram_id"] is not None and (found := await residents_repo.by_telegram_id(tx, values["telegram_id"])):
+        return found
+    if values["phone"] and (found := await residents_repo.by_phone(tx, values["phone"])):
+        return found
+    return await residents_repo.by_name_and_flat(tx, values["name"], values["building"], values["unit"], values["room"])
+
+
+async def _upsert_resident_row(tx: Tx, values: dict[str, Any], now: float) -> bool:
     by_telegram = (await residents_repo.by_telegram_id(tx, values["telegram_id"])
                    if values["telegram_id"] is not None else None)
     by_phone = await residents_repo.by_phone(tx, values["phone"]) if values["phone"] else None

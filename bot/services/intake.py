@@ -263,3 +263,25 @@ class Intake(Service):
             if text:
                 await self.report(person, person.telegram_id, text)
         return len(people)
+
+    # -- on someone's behalf (check-ins) ---------------------------------------------------------
+
+    async def open_for(self, tx: Tx, resident: dict[str, Any], chat_id: int, text: str, urgency: str, category: str,
+                       reasons: tuple[str, ...], source: str) -> Ticket:
+        """A ticket the bot opens about a resident (a missed check-in, "I need help" on one): placed
+        at their flat, alerted like any other, inside the caller's transaction; no acknowledgement
+        (the caller says what fits)."""
+        now = self.clock.now()
+        place = await self.place(tx, "", resident)
+        ticket_id, _ = await repo.create(tx, {
+            "status": lifecycle.OPEN, "urgency": urgency, "category": category,
+            "triage_reasons": json.dumps(list(reasons), ensure_ascii=False),
+            "lang": resident.get("language") or self.settings.default_language, "text": text,
+            "resident_id": resident["id"], "reporter_chat_id": chat_id, "reporter_name": resident.get("name"),
+            "source": source, **place,
+        }, now)
+        await repo.add_event(tx, ticket_id, "created", now, None, None, "; ".join(reasons[:3]))
+        ticket = await repo.get(tx, ticket_id)
+        assert ticket is not None
+        await self.alerts.alert(tx, ticket)
+        return await repo.get(tx, ticket_id) or ticket

@@ -45,3 +45,24 @@ async def test_volunteers_import(tmp_path):
         roles = [r[0] for r in await tx.all("SELECT role FROM memberships ORDER BY volunteer_id")]
     assert grids == ["G1", "G2"] and roles == ["leader", "member"]
     await db.close()
+
+
+async def test_residents_import_enrols_checkins(tmp_path):
+    """A `checkin_times` (平安打卡时间) column enrols the row in daily check-ins; empty: no plan; a bad
+    time is a named error; the first question's timer is worked out by the next tick."""
+    db = await Database(str(tmp_path / "db.sqlite")).open()
+    path = tmp_path / "residents.csv"
+    path.write_text("姓名,电话,楼号,是否独居,出生年份,平安打卡时间\n"
+                    "王秀兰,13800001111,5,是,1938,09:00;18:00\n"
+                    "李大爷,13800002222,5,是,1940,\n"
+                    "赵奶奶,13800003333,6,是,1936,9点半\n"
+                    "钱阿姨,13800004444,6,是,1945,早上\n", encoding="gb18030")
+    report = await import_residents(db, path, FakeClock())
+    assert report.created == 3 and [p.reason for p in report.errors] == ["bad_checkin_times"]
+    async with db.transaction() as tx:
+        plans = [dict(r) for r in await tx.all(
+            "SELECT r.name, p.times, p.days, p.next_due_at FROM checkin_plans p JOIN residents r ON r.id = p.resident_id "
+            "ORDER BY r.id")]
+    assert [(p["name"], p["times"], p["days"], p["next_due_at"]) for p in plans] == [
+        ("王秀兰", "09:00,18:00", "0123456", None), ("赵奶奶", "09:30", "0123456", None)]
+    await db.close()
