@@ -17,6 +17,7 @@ from typing import Any
 from bot.core import checkins as rules, lifecycle, normalize_phone
 from bot.delivery import Button, Lane, buttons
 from bot.services.alerts import Alerts
+from bot.services.base import Answer, Service
 from bot.services.intake import Intake
 from bot.services.kit import Kit
 from bot.services.people import Person
