@@ -30,7 +30,7 @@ class SlidingWindow:
 
 @dataclass(frozen=True)
 class Limits:
-    overall: tuple[int, float] = (30, 1.0)       # 30 messages a second in all
+    overall: tuple[int, float] = (25, 1.0)       # Telegram allows about 30 a second: keep a margin for jitter
     private: tuple[int, float] = (3, 3.0)        # one a second per private chat, bursts of three
     group: tuple[int, float] = (20, 60.0)        # twenty a minute per group
 

@@ -2,7 +2,9 @@
 
 A resident registers and reports a burst pipe; a volunteer claims and resolves it; the
 resident confirms and rates it. Then a stranger reports a fall, in English, without
-registering. The transcript shows what each person sees.
+registering. Then two check-in days in simulated time (the clock is the fake one the tests use):
+one answered, one missed until it becomes a ticket, then answered late: the all clear. The
+transcript shows what each person sees.
 """
 
 from __future__ import annotations
@@ -10,11 +12,16 @@ from __future__ import annotations
 import logging
 import re
 import tempfile
+import time
 from pathlib import Path
 
-from bot.app import build_application, build_services, start, stop
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.app import Services, build_application, build_services, start, stop
+from bot.clock import FakeClock
 from bot.config import load_settings
-from bot.devtools.emulator import TOKEN, Emulator
+from bot.devtools.emulator import TOKEN, ChatUser, Emulator
 
 ADMIN, VOLUNTEER, RESIDENT, STRANGER = 9001, 7001, 5001, 5002
 
@@ -35,10 +42,13 @@ async def run_demo(verbose: bool = False) -> int:
             frontdesk_db=str(Path(tmp) / "demo.db"), admin_ids=frozenset({ADMIN}), default_language="zh",
             default_grid="G1",
         )
-        application = build_application(build_services(settings, poll_interval=0.05))
+        clock = FakeClock(time.time())  # real time, until the check-in days move it on
+        services = build_services(settings, clock, poll_interval=0.05)
+        application = build_application(services)
         await start(application, poll_timeout=1)
         try:
             await _scenario(emulator)
+            await _checkin_days(emulator, services, clock)
         finally:
             await stop(application)
     await emulator.stop()
@@ -104,3 +114,45 @@ async def _scenario(emulator: Emulator) -> None:
     _heading("The admin reads the ticket's history")
     admin.send("/ticket 2")
     await admin.next_message("记录")
+
+
+async def _until(services: Services, clock: FakeClock, moment: datetime) -> None:
+    """Simulated time: move the clock, let the scheduler tick, let the outbox deliver, tick again
+    (a check-in's grace period counts from delivery)."""
+    clock.advance(moment.timestamp() - clock.now())
+    for _ in range(2):
+        await services.tick()
+        await services.outbox.drain()
+
+
+async def _checkin_days(emulator: Emulator, services: Services, clock: FakeClock) -> None:
+    admin = emulator.user(ADMIN, "Wang", "zh")
+    volunteer = emulator.user(VOLUNTEER, "Zhang Wei", "zh")
+    resident: ChatUser = emulator.user(RESIDENT, "Li", "zh")
+    zone = ZoneInfo(services.settings.timezone)
+    local = datetime.fromtimestamp(clock.now(), zone)
+    first = local.date() if local.hour < 8 else local.date() + timedelta(days=1)  # the next 09:00
+
+    def at(day: int, hour: int, minute: int = 0) -> datetime:
+        return datetime(first.year, first.month, first.day, hour, minute, tzinfo=zone) + timedelta(days=day)
+
+    _heading("Check-ins: the admin enrols 李秀英 (she lives alone) at 09:00 every day")
+    admin.send("/checkin add 李秀英 09:00 每天")
+    await admin.next_message("李秀英")
+
+    _heading(f"Day 1, {at(0, 9):%Y-%m-%d} 09:00 (simulated): she answers")
+    await _until(services, clock, at(0, 9, 1))
+    question = await resident.next_message("今天一切都好吗")
+    resident.press(question, question.button("ckok:"))
+    await emulator.wait_for(lambda: not question.buttons, 5, "the question to be answered")
+
+    _heading("Day 2: no answer, a reminder, then a ticket for the volunteer on duty; she answers late")
+    await _until(services, clock, at(1, 9, 1))
+    await resident.next_message("今天一切都好吗")
+    await _until(services, clock, at(1, 11, 2))
+    reminder = await resident.next_message("还没收到您的回复")
+    await _until(services, clock, at(1, 13, 5))
+    alert = await volunteer.next_message("敲门")
+    resident.press(reminder, reminder.button("ckok:"))
+    await emulator.wait_for(lambda: "平安" in alert.text, 5, "the alert to say all clear")
+    await services.outbox.drain()

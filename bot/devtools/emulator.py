@@ -193,6 +193,10 @@ class Emulator:
         self.calls: list[tuple[float, str, int | None]] = []   # (monotonic time, method, chat)
         self.faults: list[Fault] = []
         self.blocked: set[int] = set()
+        self.enforce_limits = False     # benchmarks: answer 429 past Telegram's limits, and count them
+        self.throttled = 0
+        self._recent: list[float] = []
+        self._recent_by_chat: dict[int, list[float]] = {}
         self.on_transcript: Callable[[str], None] | None = None
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -280,7 +284,7 @@ class Emulator:
         params = await _params(request)
         chat_id = params.get("chat_id") if isinstance(params.get("chat_id"), int) else None
         self.calls.append((time.monotonic(), method, chat_id))
-        fault = self._fault(method, chat_id)
+        fault = self._fault(method, chat_id) or self._over_limit(method, chat_id)
         if fault is not None:
             return _error(fault.status, fault.description, fault.retry_after)
         handler = getattr(self, "_api_" + method, None)
@@ -291,6 +295,21 @@ class Emulator:
         except _ApiError as exc:
             return _error(exc.status, exc.description)
         return web.json_response({"ok": True, "result": result})
+
+    def _over_limit(self, method: str, chat_id: int | None) -> Fault | None:
+        """With `enforce_limits`, Telegram's documented limits: about 30 messages a second in all
+        and one a second per private chat (a short burst allowed); past them, a 429."""
+        if not self.enforce_limits or not method.startswith(("send", "edit")) or chat_id is None:
+            return None
+        now = time.monotonic()
+        sends = [t for t in self._recent if now - t < 1.0]
+        per_chat = [t for t in self._recent_by_chat.get(chat_id, []) if now - t < 1.0]
+        if len(sends) >= 30 or len(per_chat) >= 3:
+            self.throttled += 1
+            return Fault(method, 429, "Too Many Requests: retry after 1", retry_after=1)
+        self._recent = sends + [now]
+        self._recent_by_chat[chat_id] = per_chat + [now]
+        return None
 
     def _fault(self, method: str, chat_id: int | None) -> Fault | None:
         if chat_id is not None and chat_id in self.blocked and method not in ("getUpdates",):
