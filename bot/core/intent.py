@@ -144,6 +144,8 @@ def read(text: str, verdict: Triage) -> Said:
 def fits(step: str | None, question: str | None, said: Said) -> bool:
     """Is this message an answer to the question the bot asked? `question` is the
     registration field being asked (phone, name, building, ...), when step is "profile"."""
+    if step == "describe":
+        return not is_empty(said.text)  # "what is wrong?": these words are the answer, whatever they say
     if step is None or said.red_flag:
         return False
     if step == "ticket_address":

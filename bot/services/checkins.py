@@ -21,7 +21,9 @@ from bot.services.base import Answer, Service
 from bot.services.intake import Intake
 from bot.services.kit import Kit
 from bot.services.people import Person
-from storage import Tx, checkins as repo, outbox as outbox_repo, residents as residents_repo, tickets as tickets_repo
+from storage import (
+    Tx, checkins as repo, outbox as outbox_repo, residents as residents_repo, tickets as tickets_repo, users as users_repo
+)
 
 BATCH = 500            # plans looked at per transaction while a wave is generated
 CATCH_UP = 12 * 3600   # a question that was due this long ago (the bot was down) is still asked
@@ -285,6 +287,8 @@ class Checkins(Service):
                            "answered_by": person.telegram_id, "next_action_at": None}, now)
         ticket = await tickets_repo.get(tx, ticket_id)
         await self._settle(tx, checkin, "checkin_help_asked", ticket=ticket)
+        # "what is wrong?": the next words describe this ticket (Conversation, step "describe")
+        await users_repo.set_step(tx, person.telegram_id, "describe", {"ticket_id": ticket_id}, now)
 
     async def _settle(self, tx: Tx, checkin: dict[str, Any], template: str | None, **context: Any) -> None:
         """The question and reminder are done: one not yet sent is never sent; one sent loses its

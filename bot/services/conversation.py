@@ -109,6 +109,8 @@ class Conversation:
             await self._say_refusal(person, chat_id, await self.closing.rate(person, ticket_id, stars, None))
         elif step == "rating_comment":
             await self.closing.comment(person, text)
+        elif step == "describe":
+            await self.threads.describe(person, chat_id, int(person.step_data.get("ticket_id", 0)), text)
         elif step == "language":
             lang = intent.language_of(text)
             assert lang is not None

@@ -12,7 +12,7 @@ from bot.services.base import Answer, Service, Ticket
 from bot.services.intake import Intake
 from bot.services.kit import Kit
 from bot.services.people import Person
-from storage import tickets as repo
+from storage import tickets as repo, users as users_repo
 
 
 class Threads(Service):
@@ -57,6 +57,17 @@ class Threads(Service):
             if raised and ticket["status"] == lifecycle.OPEN:
                 await self.alerts.alert(tx, ticket)
         self.outbox.kick()
+
+    async def describe(self, person: Person, chat_id: int, ticket_id: int, text: str) -> None:
+        """The answer to "what is wrong?" after "I need help": the ticket takes what the words name
+        (their category, and their urgency if higher) and the words go to its volunteer."""
+        verdict = await self.intake.verdict(text)
+        async with self.db.transaction() as tx:
+            await users_repo.set_step(tx, person.telegram_id, None, {}, self.clock.now())
+            ticket = await repo.get(tx, ticket_id)
+            if ticket is not None and verdict.names_a_problem and ticket["category"] != verdict.category:
+                await repo.update(tx, ticket_id, {"category": verdict.category}, self.clock.now())
+        await self.add_update(person, chat_id, ticket_id, text)
 
     async def update_as_new(self, person: Person, chat_id: int, event_id: int, message_id: int | None) -> Answer:
         """"It's a new request": the words taken as an update become a ticket of their own."""

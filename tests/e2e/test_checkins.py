@@ -125,8 +125,8 @@ async def test_need_help_opens_a_ticket_at_once(frontdesk, emulator, admin, cast
     ticket = (await tickets(frontdesk))[0]
     assert (ticket["source"], ticket["urgency"], ticket["category"]) == ("checkin", "urgent", "care")
     li.send("I feel dizzy since this morning")
-    await li.next_message("#2")                              # what is wrong is triaged like any message
-    assert [t["category"] for t in await tickets(frontdesk)] == ["care", "medical"]
+    await li.next_message("Added to request #1")            # what is wrong describes the same request
+    assert [t["category"] for t in await tickets(frontdesk)] == ["medical"]   # ... and names its category
     await until(frontdesk, at(22, 16, 0))
     assert (await checkins(frontdesk))[0]["state"] == "help"
 
