@@ -20,7 +20,7 @@ from bot.config import LANGUAGES, Settings
 from bot.core import FloodControl
 from bot.delivery import Outbox, Renderer
 from bot.services import (
-    Alerts, Checkins, Closing, Conversation, Corrections, Inbox, Intake, Kit, Registration, Teams, Threads, Views, Vocabulary,
+    Alerts, CheckinDesk, Checkins, Closing, Conversation, Corrections, Inbox, Intake, Kit, Registration, Teams, Threads, Views, Vocabulary,
     Volunteering
 )
 from handlers import register_all
@@ -52,6 +52,7 @@ class Services:
     teams: Teams
     conversation: Conversation
     checkins: Checkins
+    checkin_desk: CheckinDesk
 
     async def open(self, application: Application) -> None:
         """Start-up: the database, delivery, the scheduler tick and the command menu."""
@@ -71,11 +72,12 @@ class Services:
     async def tick(self) -> None:
         """Everything that is due by the clock: unconfirmed resolved tickets closing, sentences
         typed in pieces that nobody finished, "is someone in danger?" left unanswered, and the
-        day's check-ins and their ladder."""
+        day's check-ins and their ladder, and the families' "all well today"."""
         await self.closing.close_unconfirmed()
         await self.intake.flush_fragments()
         await self.corrections.danger_unanswered()
         await self.checkins.tick()
+        await self.checkin_desk.tick()
 
     async def _tick_job(self, context: object) -> None:
         await self.tick()
@@ -113,7 +115,7 @@ def build_services(settings: Settings, clock: Clock | None = None, flood: FloodC
         inbox=inbox, alerts=alerts, intake=intake, threads=threads, volunteering=volunteering, closing=closing,
         views=Views(kit), corrections=Corrections(kit, alerts), registration=registration, teams=teams,
         conversation=Conversation(inbox, intake, threads, closing, volunteering, registration, checkins),
-        checkins=checkins,
+        checkins=checkins, checkin_desk=CheckinDesk(checkins),
     )
 
 

@@ -1,4 +1,5 @@
-"""Check-ins: /checkin (the resident's plan; admins: add, remove, show, missing), /away, /visited,
+"""Check-ins: /checkin (the resident's plan, or `/checkin 08:30`: a request for other times; admins:
+add, remove, show, missing), /away, /visited, /elderly (the desk's list), /allwell (the family),
 and the buttons on a question (😊 I'm fine / 🙋 I need help) and on a missed check-in's alert
 (Visited). The words are parsed here; the service checks who may do what."""
 
@@ -47,11 +48,14 @@ async def checkin(s: "Services", person: "Person", msg: Incoming) -> None:
     if not args:
         await s.checkins.show(person, msg.chat_id, None)
         return
-    if not person.is_admin:
-        await s.inbox.reply(person, msg.chat_id, "admin_only")
-        return
     action = subcommand(args[0]) or ("show" if args[0].lower() in SHOW else
                                      "missing" if args[0].lower() in MISSING else None)
+    if not person.is_admin:
+        if action is None:  # /checkin 08:30: a resident asks for other times; an admin decides
+            await s.checkin_desk.request_times(person, msg.chat_id, "".join(args))
+        else:
+            await s.inbox.reply(person, msg.chat_id, "admin_only")
+        return
     added = parse_add(args[1:]) if action == "add" and len(args) >= 3 else None
     if added is not None:
         await s.checkins.enrol(person, msg.chat_id, *added)
@@ -92,6 +96,29 @@ async def visited(s: "Services", person: "Person", msg: Incoming) -> None:
     await s.checkins.visited(person, msg.chat_id, who.strip(), note.strip() or None)
 
 
+@message_handler
+async def elderly(s: "Services", person: "Person", msg: Incoming) -> None:
+    """/elderly [GRID]: admins and grid leaders; the service checks who may see which grid."""
+    await s.checkin_desk.elderly(person, msg.chat_id, " ".join(msg.args) or None)
+
+
+@message_handler
+async def allwell(s: "Services", person: "Person", msg: Incoming) -> None:
+    """/allwell on|off (开|关): a family contact's daily "all well today"."""
+    await s.checkin_desk.allwell(person, msg.chat_id, " ".join(msg.args) or None)
+
+
+@press_handler
+async def on_elderly_page(s: "Services", person: "Person", press: Press) -> "Answer | None":
+    return await s.checkin_desk.elderly_page(person, press.chat_id, press.message_id, int(press.parts[1]),
+                                             press.parts[2])
+
+
+@press_handler
+async def on_request(s: "Services", person: "Person", press: Press) -> "Answer | None":
+    return await s.checkin_desk.decide(person, int(press.parts[1]), press.parts[0] == buttons.CHECKIN_REQUEST_OK.name)
+
+
 @press_handler
 async def on_answer(s: "Services", person: "Person", press: Press) -> "Answer | None":
     return await s.checkins.answer(person, int(press.parts[1]), press.parts[0] == buttons.CHECKIN_OK.name)
@@ -106,6 +133,11 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("checkin", checkin))
     application.add_handler(CommandHandler("away", away))
     application.add_handler(CommandHandler("visited", visited))
+    application.add_handler(CommandHandler("elderly", elderly))
+    application.add_handler(CommandHandler("allwell", allwell))
+    application.add_handler(CallbackQueryHandler(on_elderly_page, pattern=buttons.ELDERLY_PAGE.pattern))
+    application.add_handler(CallbackQueryHandler(on_request, pattern=buttons.any_of(
+        buttons.CHECKIN_REQUEST_OK, buttons.CHECKIN_REQUEST_NO)))
     application.add_handler(CallbackQueryHandler(on_answer, pattern=buttons.any_of(
         buttons.CHECKIN_OK, buttons.CHECKIN_HELP)))
     application.add_handler(CallbackQueryHandler(on_visited, pattern=buttons.CHECKIN_VISITED.pattern))

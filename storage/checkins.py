@@ -165,3 +165,106 @@ async def misses_since(tx: Tx, resident_id: int, since_day: str) -> int:
     return int(await tx.value(
         "SELECT count(DISTINCT day) FROM checkins WHERE resident_id = ? AND missed = 1 AND day >= ?",
         (resident_id, since_day)))
+
+
+# -- the desk (/elderly) ----------------------------------------------------------------------------
+
+def _grid_filter(grids: list[str] | None) -> tuple[str, list[Any]]:
+    if grids is None:
+        return "", []
+    return f" AND r.grid IN ({', '.join('?' for _ in grids) or 'NULL'})", list(grids)
+
+
+async def desk_plans(tx: Tx, grids: list[str] | None) -> list[dict[str, Any]]:
+    """Everyone on a plan (in these grids; None: all), with their name, grid, time away and the
+    last time they answered (ever). No phones, no flats."""
+    where, params = _grid_filter(grids)
+    rows = await tx.all(
+        f"""SELECT r.id AS resident_id, r.name, r.grid, p.paused_until,
+                   (SELECT max(c.answered_at) FROM checkins c WHERE c.resident_id = r.id
+                       AND c.state IN ('answered', 'late', 'visited', 'help')) AS last_answer
+            FROM checkin_plans p JOIN residents r ON r.id = p.resident_id WHERE 1 = 1{where}
+            ORDER BY r.id""",
+        params,
+    )
+    return [dict(row) for row in rows]
+
+
+async def desk_checkins(tx: Tx, since_day: str, grids: list[str] | None) -> list[dict[str, Any]]:
+    """The check-ins since `since_day` of everyone on a plan (in these grids)."""
+    where, params = _grid_filter(grids)
+    rows = await tx.all(
+        f"""SELECT c.resident_id, c.day, c.slot, c.state, c.missed, c.answered_at
+            FROM checkins c JOIN checkin_plans p ON p.resident_id = c.resident_id
+            JOIN residents r ON r.id = c.resident_id WHERE c.day >= ?{where} ORDER BY c.id""",
+        [since_day, *params],
+    )
+    return [dict(row) for row in rows]
+
+
+async def day_slots(tx: Tx, resident_id: int, day: str) -> dict[str, str]:
+    """One resident's check-ins of one day: slot -> state."""
+    rows = await tx.all("SELECT slot, state FROM checkins WHERE resident_id = ? AND day = ?", (resident_id, day))
+    return {row["slot"]: row["state"] for row in rows}
+
+
+# -- the family's "all well today" ------------------------------------------------------------------
+
+async def set_allwell(tx: Tx, resident_id: int, telegram_id: int, on: bool, now: float) -> bool:
+    """Opt in or out; True when it changed anything."""
+    if on:
+        cursor = await tx.execute(
+            """INSERT INTO allwell (resident_id, telegram_id, created_at) VALUES (?, ?, ?)
+               ON CONFLICT(resident_id, telegram_id) DO NOTHING""", (resident_id, telegram_id, now))
+    else:
+        cursor = await tx.execute("DELETE FROM allwell WHERE resident_id = ? AND telegram_id = ?",
+                                  (resident_id, telegram_id))
+    return cursor.rowcount == 1
+
+
+async def allwell_of(tx: Tx, telegram_id: int) -> set[int]:
+    rows = await tx.all("SELECT resident_id FROM allwell WHERE telegram_id = ?", (telegram_id,))
+    return {row["resident_id"] for row in rows}
+
+
+async def allwell_waiting(tx: Tx, day: str, limit: int) -> list[dict[str, Any]]:
+    """Opt-ins whose message of `day` has not gone yet, from a family contact who still is one,
+    for a resident on a plan: the plan and the resident's name come along."""
+    rows = await tx.all(
+        """SELECT a.resident_id, a.telegram_id, r.name, p.times, p.days, p.grace_seconds, p.paused_until
+           FROM allwell a JOIN residents r ON r.id = a.resident_id AND r.emergency_contact_telegram_id = a.telegram_id
+           JOIN checkin_plans p ON p.resident_id = a.resident_id
+           WHERE a.last_sent_day IS NULL OR a.last_sent_day < ? ORDER BY a.resident_id LIMIT ?""",
+        (day, limit),
+    )
+    return [dict(row) for row in rows]
+
+
+async def allwell_sent(tx: Tx, resident_id: int, telegram_id: int, day: str) -> None:
+    await tx.execute("UPDATE allwell SET last_sent_day = ? WHERE resident_id = ? AND telegram_id = ?",
+                     (day, resident_id, telegram_id))
+
+
+# -- a resident's request for other times -------------------------------------------------------------
+
+async def create_request(tx: Tx, resident_id: int, times: str, now: float) -> int:
+    """A new request; an older one still pending is superseded by it."""
+    await tx.execute("UPDATE checkin_requests SET status = 'superseded', decided_at = ? "
+                     "WHERE resident_id = ? AND status = 'pending'", (now, resident_id))
+    cursor = await tx.execute("INSERT INTO checkin_requests (resident_id, times, created_at) VALUES (?, ?, ?)",
+                              (resident_id, times, now))
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
+async def request(tx: Tx, request_id: int) -> dict[str, Any] | None:
+    row = await tx.one("SELECT * FROM checkin_requests WHERE id = ?", (request_id,))
+    return dict(row) if row else None
+
+
+async def decide_request(tx: Tx, request_id: int, status: str, by: int, now: float) -> bool:
+    """Compare-and-set: only a pending request is decided, once."""
+    cursor = await tx.execute(
+        "UPDATE checkin_requests SET status = ?, decided_by = ?, decided_at = ? WHERE id = ? AND status = 'pending'",
+        (status, by, now, request_id))
+    return cursor.rowcount == 1

@@ -103,3 +103,10 @@ async def unreachable(tx: Tx, chat_ids: list[int]) -> set[int]:
         f"SELECT chat_id FROM unreachable_chats WHERE chat_id IN ({', '.join('?' for _ in chat_ids)})", chat_ids
     )
     return {row[0] for row in rows}
+
+
+async def by_dedupe_prefix(tx: Tx, prefix: str) -> list[dict[str, Any]]:
+    """Messages queued under keys that start with `prefix` (e.g. every admin's copy of one request)."""
+    rows = await tx.all("SELECT * FROM outbox WHERE dedupe_key LIKE ? ESCAPE '\\' ORDER BY id",
+                        (prefix.replace("%", "").replace("_", r"\_") + "%",))
+    return [dict(row) for row in rows]

@@ -100,3 +100,9 @@ async def by_name(tx: Tx, name: str, limit: int = 10) -> list[dict[str, Any]]:
     """Residents with this name (case-insensitive): several people may share one."""
     rows = await tx.all("SELECT * FROM residents WHERE lower(name) = lower(?) ORDER BY id LIMIT ?", (name.strip(), limit))
     return [dict(row) for row in rows]
+
+
+async def by_emergency_contact(tx: Tx, telegram_id: int) -> list[dict[str, Any]]:
+    """The residents whose family contact this Telegram user is."""
+    rows = await tx.all("SELECT * FROM residents WHERE emergency_contact_telegram_id = ? ORDER BY id", (telegram_id,))
+    return [dict(row) for row in rows]

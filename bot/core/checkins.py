@@ -300,3 +300,119 @@ def after_delivery(state: str, delivered_at: float, grace: int, tz: str, quiet: 
 def ticket_urgency(missed_yesterday: bool) -> str:
     """Missed on two consecutive days: an emergency at once."""
     return "emergency" if missed_yesterday else "urgent"
+
+
+# -- the desk: who is at risk today (/elderly) -----------------------------------------------------
+
+# Today's state of one resident, most at risk first (the order of the list).
+TODAY_STATES = ("ticket", "reminded", "waiting", "answered", "away", "not_due")
+_TODAY_OF = {TICKET: "ticket", EMERGENCY: "ticket", HELP: "ticket", REMINDED: "reminded", ASKED: "waiting",
+             WAITING: "waiting", ANSWERED: "answered", LATE: "answered", VISITED: "answered", AWAY: "away"}
+ANSWERED_STATES = (ANSWERED, LATE, VISITED)
+PAGE_SIZE = 20
+
+
+@dataclass(frozen=True)
+class DayRow:
+    """One check-in as the desk reads it: its day, state, whether it raised an alarm, when answered."""
+
+    day: str
+    state: str
+    missed: bool = False
+    answered_at: float | None = None
+
+
+@dataclass(frozen=True)
+class Standing:
+    """One resident on the desk's list: names and grids only (no phones, no flats)."""
+
+    resident_id: int
+    name: str
+    grid: str | None
+    today: str                    # one of TODAY_STATES
+    last_answer: float | None
+    misses: int                   # days with a missed check-in in the window
+    streak: int                   # answered days in a row, newest first (days off do not break it)
+
+
+def today_state(rows: list[DayRow], today: str, away: bool) -> str:
+    """The worst state of today's check-ins; away (or a check-in set aside) when paused; else not due."""
+    states = [_TODAY_OF.get(r.state, "waiting") for r in rows if r.day == today]
+    if states:
+        return min(states, key=TODAY_STATES.index)
+    return "away" if away else "not_due"
+
+
+def day_outcome(rows: list[DayRow]) -> str | None:
+    """One day's check-ins in a word: missed (an alarm was raised), open, help, answered, or None
+    (nothing asked: away, a day off)."""
+    if any(r.missed for r in rows):
+        return "missed"
+    if any(r.state in OPEN_STATES for r in rows):
+        return "open"
+    if any(r.state == HELP for r in rows):
+        return "help"
+    if any(r.state in ANSWERED_STATES for r in rows):
+        return "answered"
+    return None
+
+
+def streak(rows: list[DayRow]) -> int:
+    """Answered days in a row, counting back from the newest day that is settled: a day still
+    open (today's question waiting) is skipped, a day with nothing asked does not break it."""
+    by_day: dict[str, list[DayRow]] = {}
+    for row in rows:
+        by_day.setdefault(row.day, []).append(row)
+    count = 0
+    for day in sorted(by_day, reverse=True):
+        outcome = day_outcome(by_day[day])
+        if outcome is None or (outcome == "open" and count == 0):
+            continue
+        if outcome != "answered":
+            break
+        count += 1
+    return count
+
+
+def standing(resident_id: int, name: str, grid: str | None, rows: list[DayRow], today: str, since: str,
+             away: bool) -> Standing:
+    """A resident's line on the desk from their recent check-ins (`since`: the first day of the window)."""
+    answered = [r.answered_at for r in rows if r.answered_at is not None and r.state in ANSWERED_STATES + (HELP,)]
+    return Standing(resident_id, name, grid, today_state(rows, today, away), max(answered, default=None),
+                    len({r.day for r in rows if r.missed and r.day >= since}), streak(rows))
+
+
+def by_risk(people: list[Standing]) -> list[Standing]:
+    """Most at risk first: today's state, then more misses, a shorter streak, the longest silence."""
+    return sorted(people, key=lambda s: (TODAY_STATES.index(s.today), -s.misses, s.streak,
+                                         s.last_answer if s.last_answer is not None else float("-inf"),
+                                         s.name, s.resident_id))
+
+
+def page_of(items: list[Standing], page: int, size: int = PAGE_SIZE) -> tuple[list[Standing], int, int]:
+    """(the items of page `page` (0-based, clamped), that page, how many pages)."""
+    pages = max(1, -(-len(items) // size))
+    page = min(max(page, 0), pages - 1)
+    return items[page * size:(page + 1) * size], page, pages
+
+
+# -- the family's "all well today" -------------------------------------------------------------------
+
+def last_slot_key(plan: Plan, day: date) -> str | None:
+    """The key of the day's last question ("2026-09-22 18:00"), or None on a day off."""
+    if not plan.times or day.weekday() not in plan.days:
+        return None
+    minute = plan.times[-1]
+    return f"{day.isoformat()} {minute // 60:02d}:{minute % 60:02d}"
+
+
+def all_well(plan: Plan, day: date, slots: dict[str, str]) -> bool:
+    """The family may hear "all well today": the day's last question was answered (or a visit
+    counted for the day), and nothing that day is still open or asked for help. `slots`: the
+    day's check-ins, slot key -> state."""
+    if any(state in OPEN_STATES or state == HELP for state in slots.values()):
+        return False
+    if any(key.startswith(f"{day.isoformat()} visit") and state == VISITED for key, state in slots.items()):
+        return True
+    key = last_slot_key(plan, day)
+    return key is not None and slots.get(key) in ANSWERED_STATES

@@ -62,3 +62,7 @@ EDIT = Kind("edit", ("name|address|phone|alone|contact|language",))
 # check-ins: the resident's two big buttons on a question, and Visited on a missed check-in's alert
 CHECKIN_OK, CHECKIN_HELP = Kind("ckok"), Kind("ckhelp")          # ckok:<check-in>
 CHECKIN_VISITED = Kind("ckvisit")                                 # ckvisit:<ticket>
+# the check-ins desk: /elderly's pages (the grid asked for, or * for all: checked again on the
+# server), and Approve / Decline on a resident's request for other check-in times
+ELDERLY_PAGE = Kind("elderly", (r"\d{1,4}", r"[^:]{1,32}"))      # elderly:<page>:<grid or *>
+CHECKIN_REQUEST_OK, CHECKIN_REQUEST_NO = Kind("ckreqok"), Kind("ckreqno")   # ckreqok:<request>
