@@ -198,7 +198,7 @@ BEYOND_DEV = [
         ('老伴突然胸口疼得厉害 出冷汗', 'emergency', 'medical'),
         ('I can hear someone screaming for help in flat 3C', 'emergency', 'security'),
         ('厨房的燃气管子好像在漏气 嘶嘶响', 'emergency', 'gas'),
-        ('A woman upstairs is threatening to jump from the balcony', 'emergency', 'security'),
+        ('A woman upstairs is threatening to jump from the balcony', 'emergency', 'medical'),  # FAMILIES.md: self-harm is medical
         ('楼下电动车充电着火了 烟往楼上窜', 'emergency', 'fire'),
         ("My mother has been vomiting all day and can't keep water down, she's 84", 'urgent', 'medical'),
         ('家里停电三个小时了 冰箱里的东西要坏了', 'urgent', 'power'),

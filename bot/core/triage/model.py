@@ -147,7 +147,7 @@ def second_opinion(verdict: "Triage", model: Model | None, text: str) -> "Triage
     p = opinion.urgency.get("emergency", 0.0)
     # Where the engine recognised the problem, the model must be much surer to overrule it; a
     # serious disagreement about danger becomes a question for the resident ("is someone in danger?").
-    named = verdict.names_a_problem
+    named = verdict.names_a_problem or verdict.urgency == "info"  # info: the engine read a question or "it's over"
     to_emergency = model.raise_to_emergency if not named else max(model.raise_to_emergency, OVERRULE)
     to_urgent = model.raise_to_urgent if not named else max(model.raise_to_urgent, OVERRULE)
     category = verdict.category if named else opinion.category
