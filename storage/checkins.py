@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from storage.db import Tx
+from storage.db import Tx, marks, set_clause
 
 OPEN = "('asked', 'waiting', 'reminded', 'ticket', 'emergency')"
 CHECKIN_FIELDS = (
@@ -41,11 +41,9 @@ async def delete_plan(tx: Tx, resident_id: int) -> bool:
 
 
 async def set_plan(tx: Tx, resident_id: int, values: dict[str, Any], now: float) -> None:
-    columns = list(values)
-    await tx.execute(
-        f"UPDATE checkin_plans SET {', '.join(f'{c} = ?' for c in columns)}, updated_at = ? WHERE resident_id = ?",
-        [values[c] for c in columns] + [now, resident_id],
-    )
+    sets, params = set_clause(values)
+    await tx.execute(f"UPDATE checkin_plans SET {sets}, updated_at = ? WHERE resident_id = ?",
+                     params + [now, resident_id])
 
 
 async def due_plans(tx: Tx, now: float, limit: int) -> list[dict[str, Any]]:
@@ -93,11 +91,10 @@ async def get(tx: Tx, checkin_id: int) -> dict[str, Any] | None:
 
 async def change(tx: Tx, checkin_id: int, from_states: tuple[str, ...], values: dict[str, Any], now: float) -> bool:
     """Compare-and-set on the state: two racing answers (or a tick and an answer) move it once."""
-    columns = [c for c in CHECKIN_FIELDS if c in values]
+    sets, params = set_clause({c: values[c] for c in CHECKIN_FIELDS if c in values})
     cursor = await tx.execute(
-        f"UPDATE checkins SET {', '.join(f'{c} = ?' for c in columns)}, updated_at = ? "
-        f"WHERE id = ? AND state IN ({', '.join('?' for _ in from_states)})",
-        [values[c] for c in columns] + [now, checkin_id, *from_states],
+        f"UPDATE checkins SET {sets}, updated_at = ? WHERE id = ? AND state IN ({marks(from_states)})",
+        params + [now, checkin_id, *from_states],
     )
     return cursor.rowcount == 1
 

@@ -18,6 +18,17 @@ import aiosqlite
 Row = aiosqlite.Row
 
 
+def set_clause(values: dict[str, Any]) -> tuple[str, list[Any]]:
+    """The SET list of an UPDATE ("a = ?, b = ?") and its parameters. Column names come from the
+    repositories' own field lists, never from what a person typed."""
+    return ", ".join(f"{column} = ?" for column in values), list(values.values())
+
+
+def marks(items: Iterable[Any]) -> str:
+    """"?, ?, ?": one placeholder per item, for IN (...) and VALUES (...)."""
+    return ", ".join("?" for _ in items)
+
+
 class Tx:
     """A thin handle on an open transaction, handed to repository functions."""
 

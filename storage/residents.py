@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from storage.db import Tx
+from storage.db import Tx, set_clause
 
 FIELDS = (
     "telegram_id", "name", "phone", "building", "unit", "room", "grid", "language", "lives_alone",
@@ -40,13 +40,11 @@ async def create(tx: Tx, values: dict[str, Any], now: float) -> int:
 
 
 async def update(tx: Tx, resident_id: int, values: dict[str, Any], now: float) -> None:
-    columns = [name for name in FIELDS if name in values]
-    if not columns:
+    known = {name: values[name] for name in FIELDS if name in values}
+    if not known:
         return
-    await tx.execute(
-        f"UPDATE residents SET {', '.join(f'{name} = ?' for name in columns)}, updated_at = ? WHERE id = ?",
-        [values[name] for name in columns] + [now, resident_id],
-    )
+    sets, params = set_clause(known)
+    await tx.execute(f"UPDATE residents SET {sets}, updated_at = ? WHERE id = ?", params + [now, resident_id])
 
 
 async def grid_of_building(tx: Tx, building: str) -> str | None:

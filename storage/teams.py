@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from storage.db import Tx
+from storage.db import Tx, set_clause
 
 
 async def team_by_name(tx: Tx, name: str) -> dict[str, Any] | None:
@@ -78,11 +78,9 @@ async def upsert_volunteer(tx: Tx, values: dict[str, Any], now: float) -> int:
     columns = [name for name in ("telegram_id", "name", "phone", "language") if values.get(name) is not None]
     if existing:
         if columns:
-            await tx.execute(
-                f"UPDATE volunteers SET {', '.join(f'{c} = ?' for c in columns)}, active = 1, updated_at = ? "
-                "WHERE id = ?",
-                [values[c] for c in columns] + [now, existing["id"]],
-            )
+            sets, params = set_clause({c: values[c] for c in columns})
+            await tx.execute(f"UPDATE volunteers SET {sets}, active = 1, updated_at = ? WHERE id = ?",
+                             params + [now, existing["id"]])
         return int(existing["id"])
     cursor = await tx.execute(
         f"INSERT INTO volunteers ({', '.join(columns)}, created_at, updated_at) "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.core import lifecycle
-from storage.db import Tx
+from storage.db import Tx, marks, set_clause
 
 # The unfinished statuses, from the state machine itself (one source, not SQL literals).
 ACTIVE = "(" + ", ".join(f"'{status}'" for status in lifecycle.ACTIVE) + ")"
@@ -44,21 +44,17 @@ async def change(
 
     This is what makes two simultaneous claims end in exactly one winner.
     """
-    columns = list(values)
+    sets, params = set_clause(values)
     cursor = await tx.execute(
-        f"UPDATE tickets SET {', '.join(f'{c} = ?' for c in columns)}, updated_at = ? "
-        f"WHERE id = ? AND status IN ({', '.join('?' for _ in from_status)})",
-        [values[c] for c in columns] + [now, ticket_id, *from_status],
+        f"UPDATE tickets SET {sets}, updated_at = ? WHERE id = ? AND status IN ({marks(from_status)})",
+        params + [now, ticket_id, *from_status],
     )
     return cursor.rowcount == 1
 
 
 async def update(tx: Tx, ticket_id: int, values: dict[str, Any], now: float) -> None:
-    columns = list(values)
-    await tx.execute(
-        f"UPDATE tickets SET {', '.join(f'{c} = ?' for c in columns)}, updated_at = ? WHERE id = ?",
-        [values[c] for c in columns] + [now, ticket_id],
-    )
+    sets, params = set_clause(values)
+    await tx.execute(f"UPDATE tickets SET {sets}, updated_at = ? WHERE id = ?", params + [now, ticket_id])
 
 
 async def add_event(

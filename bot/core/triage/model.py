@@ -110,7 +110,7 @@ class Model:
 
 
 MODEL_FILE = "model.json"
-OVERRULE = 0.85  # the model's confidence needed to raise a verdict the engine reached on recognised words
+OVERRULE = 0.9  # the model's confidence needed to raise a verdict the engine reached on recognised words
 # Below this the model has too little to go on ("在吗", a name, "help"): the engine and the desk's
 # question decide alone.
 MIN_HAN, MIN_WORDS = 8, 5
