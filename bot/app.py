@@ -73,11 +73,12 @@ class Services:
         """Everything that is due by the clock: unconfirmed resolved tickets closing, sentences
         typed in pieces that nobody finished, "is someone in danger?" left unanswered, and the
         day's check-ins and their ladder, and the families' "all well today"."""
-        await self.closing.close_unconfirmed()
-        await self.intake.flush_fragments()
-        await self.corrections.danger_unanswered()
-        await self.checkins.tick()
-        await self.checkin_desk.tick()
+        for step in (self.closing.close_unconfirmed, self.intake.flush_fragments,
+                     self.corrections.danger_unanswered, self.checkins.tick, self.checkin_desk.tick):
+            try:
+                await step()
+            except Exception:  # one broken step must not stop the others (check-ins, alarms)
+                log.exception("scheduler tick: %s failed", step.__qualname__)
 
     async def _tick_job(self, context: object) -> None:
         await self.tick()

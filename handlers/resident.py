@@ -46,6 +46,7 @@ async def on_media(s: "Services", person: "Person", msg: Incoming) -> None:
     media = _media(msg.message)
     assert media is not None
     kind, file_id = media
+    await s.checkins.sign_of_life(person, kind)  # a resident whose check-in waits is there
     if kind == "document":
         await s.intake.document(person, msg.chat_id)
     elif msg.message.caption:

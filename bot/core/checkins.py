@@ -408,11 +408,20 @@ def last_slot_key(plan: Plan, day: date) -> str | None:
 
 def all_well(plan: Plan, day: date, slots: dict[str, str]) -> bool:
     """The family may hear "all well today": the day's last question was answered (or a visit
-    counted for the day), and nothing that day is still open or asked for help. `slots`: the
+    counted for the day), and nothing that day is still open, asked for help or raised an alarm. `slots`: the
     day's check-ins, slot key -> state."""
-    if any(state in OPEN_STATES or state == HELP for state in slots.values()):
-        return False
+    if any(state in OPEN_STATES or state in (HELP, LATE) for state in slots.values()):
+        return False  # a day with an alarm (answered late) had its own notices, not "all well"
     if any(key.startswith(f"{day.isoformat()} visit") and state == VISITED for key, state in slots.items()):
         return True
     key = last_slot_key(plan, day)
     return key is not None and slots.get(key) in ANSWERED_STATES
+
+
+_QUESTION = re.compile(r"[?？]|请问|怎么|如何|哪里|哪儿|几点|多少|能不能|可不可以|\b(how|what|when|where|why|can i|could you)\b",
+                       re.IGNORECASE)
+
+
+def asks(text: str) -> bool:
+    """A question rather than "I'm fine": it wants an answer of its own."""
+    return bool(_QUESTION.search(text))

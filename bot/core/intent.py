@@ -145,7 +145,7 @@ def fits(step: str | None, question: str | None, said: Said) -> bool:
     """Is this message an answer to the question the bot asked? `question` is the
     registration field being asked (phone, name, building, ...), when step is "profile"."""
     if step == "describe":
-        return not is_empty(said.text)  # "what is wrong?": these words are the answer, whatever they say
+        return not is_empty(said.text) and not said.red_flag  # "what is wrong?": the words are the answer
     if step is None or said.red_flag:
         return False
     if step == "ticket_address":
@@ -176,8 +176,8 @@ def decide(said: Said, step: str | None, question: str | None, ticket: OpenTicke
     if ticket is not None:
         resolved = ticket.status == "resolved"
         same = said.category == ticket.category
-        if said.red_flag and not same:
-            return Move.NEW
+        if said.red_flag and (not same or resolved):
+            return Move.NEW  # a red flag after "it's done" is a new emergency, not a "not yet"
         if resolved and _not_fixed(said, same):
             return Move.NOT_FIXED
         if kinds & {"cancel", "fixed"} and "notfixed" not in kinds and not (said.red_flag or "more" in kinds):

@@ -176,7 +176,14 @@ class Checkins(Service):
         plan until DATE (it resumes that day by itself)."""
         now = self.clock.now()
         async with self.db.transaction() as tx:
-            if who:
+            if who and not person.is_admin:
+                # a family contact names their own relative; nobody else learns who a name or phone is
+                family = [r for r in await self.find(tx, who) if r["emergency_contact_telegram_id"] == person.telegram_id]
+                resident = family[0] if len(family) == 1 else None
+                if resident is None:
+                    await self.outbox.say(tx, chat_id, person.lang, "checkin_admin", what="not_allowed",
+                                          resident={"name": who})
+            elif who:
                 resident = await self._one(tx, person, chat_id, who)
             else:
                 resident = person.resident
@@ -243,7 +250,8 @@ class Checkins(Service):
                 return False
             checkin = waiting[0]
             await self.kit.vocabulary.refresh(tx)
-            fine = self.kit.vocabulary.classify(text).urgency == "info"
+            # "我很好" is all it says; a question ("请问怎么办理老年卡") also needs its own answer
+            fine = self.kit.vocabulary.classify(text).urgency == "info" and not rules.asks(text)
             if fine:
                 await self._fine(tx, person, checkin, "text", text)
             elif checkin["state"] in rules.ALARM_STATES:
@@ -260,7 +268,19 @@ class Checkins(Service):
         self.outbox.kick()
         return fine
 
-    async def _fine(self, tx: Tx, person: Person, checkin: dict[str, Any], how: str, text: str | None = None) -> None:
+    async def sign_of_life(self, person: Person, how: str) -> None:
+        """A voice note, a photo or a file from a resident whose check-in waits: they are there.
+        The waiting question (and any alarm) ends; what they sent is handled as usual."""
+        if person.resident is None:
+            return
+        async with self.db.transaction() as tx:
+            waiting = await repo.open_for_resident(tx, person.resident["id"])
+            if waiting:
+                await self._fine(tx, person, waiting[0], how, thank=False)
+        self.outbox.kick()
+
+    async def _fine(self, tx: Tx, person: Person, checkin: dict[str, Any], how: str, text: str | None = None,
+                    thank: bool = True) -> None:
         now = self.clock.now()
         alarm = checkin["state"] in rules.ALARM_STATES
         state = rules.LATE if alarm else rules.ANSWERED
@@ -268,11 +288,20 @@ class Checkins(Service):
                                  {"state": state, "answered_at": now, "answer": how, "answered_by": person.telegram_id,
                                   "note": (text or "")[:500] or None, "next_action_at": None}, now):
             return
-        await self._settle(tx, checkin, "checkin_thanks", late=alarm)
+        await self._settle(tx, checkin, "checkin_thanks" if thank else None, late=alarm)
         if how == "text":  # typed: an answer of its own below their words
             await self.outbox.say(tx, person.telegram_id, person.lang, "checkin_thanks", late=alarm)
         if alarm and checkin["ticket_id"]:
             await self._all_clear(tx, checkin["ticket_id"], "answered_late", person)
+        # an earlier alarm of the same resident (missed this morning, answered tonight) ends as well
+        for other in await repo.open_for_resident(tx, checkin["resident_id"]):
+            if other["id"] != checkin["id"] and other["state"] in rules.ALARM_STATES:
+                if await repo.change(tx, other["id"], rules.ALARM_STATES,
+                                     {"state": rules.LATE, "answered_at": now, "answer": how,
+                                      "answered_by": person.telegram_id, "next_action_at": None}, now):
+                    await self._settle(tx, other, None)
+                    if other["ticket_id"]:
+                        await self._all_clear(tx, other["ticket_id"], "answered_late", person)
 
     async def _help(self, tx: Tx, person: Person, resident: Resident, checkin: dict[str, Any]) -> None:
         now = self.clock.now()
@@ -349,6 +378,8 @@ class Checkins(Service):
             resident = await residents_repo.by_id(tx, ticket["resident_id"])
             assert resident is not None
             await self._visit(tx, person, resident, None)
+            # the ticket pressed on ends too ("I need help" and late answers are final check-ins)
+            await self._all_clear(tx, ticket_id, "visited", person)
         self.outbox.kick()
         return Answer("toast_checkin_visited")
 

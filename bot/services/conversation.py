@@ -53,6 +53,9 @@ class Conversation:
         if not (person.language_chosen or person.resident or person.volunteer):
             person = dataclasses.replace(person, lang=verdict.lang)  # answer in the language they write
         tickets, held = await self.threads.open_requests(person, chat_id)
+        if person.step == "describe" and not any(t["id"] == person.step_data.get("ticket_id") and t["status"] in
+                                                 ("open", "claimed") for t in tickets):
+            person = await self.intake.drop_fragment(person)  # that request is done: the question has lapsed
         chosen = intent.pick(said, [OpenTicket(t["id"], t["status"], t["category"]) for t in tickets])
         ticket = next((t for t in tickets if chosen and t["id"] == chosen.id), None)
         queue = person.step_data.get("queue") or []

@@ -107,11 +107,12 @@ class Corrections(Service):
         await repo.add_event(tx, ticket_id, "triage_corrected", now, person.telegram_id or None,
                              person.display_name or None,
                              f"{before['urgency']}/{before['category']} -> {urgency}/{category}")
-        await triage_repo.add_correction(tx, {
-            "ticket_id": ticket_id, "text": before["text"], "lang": detect_language(before["text"]),
-            "from_urgency": before["urgency"], "from_category": before["category"], "urgency": urgency,
-            "category": category, "by_id": person.telegram_id, "by_name": person.display_name, "at": now,
-        })
+        if person.telegram_id:  # silence (the system) is not a judgement to learn from
+            await triage_repo.add_correction(tx, {
+                "ticket_id": ticket_id, "text": before["text"], "lang": detect_language(before["text"]),
+                "from_urgency": before["urgency"], "from_category": before["category"], "urgency": urgency,
+                "category": category, "by_id": person.telegram_id, "by_name": person.display_name, "at": now,
+            })
         ticket = await repo.get(tx, ticket_id)
         assert ticket is not None
         raised = RANK[urgency] > RANK[before["urgency"]]

@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.services.base import Service
 from bot.services.people import Person
-from storage import inbox as inbox_repo
+from storage import inbox as inbox_repo, outbox as outbox_repo
 
 
 class Inbox(Service):
@@ -18,6 +18,8 @@ class Inbox(Service):
                        text: str | None) -> bool:
         """Store an incoming update before anything answers it; False for a replay."""
         async with self.db.transaction() as tx:
+            if chat_id is not None:
+                await outbox_repo.mark_reachable(tx, chat_id)  # they wrote to us: they have not blocked us
             return await inbox_repo.remember(tx, update_id, chat_id, user_id, kind, text, self.clock.now())
 
     async def reply(self, person: Person, chat_id: int, template: str, **context: Any) -> None:
