@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.core import checkins as rules
 from bot.delivery import buttons
@@ -133,7 +133,7 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("checkin", checkin))
     application.add_handler(CommandHandler("away", away))
     application.add_handler(CommandHandler("visited", visited))
-    application.add_handler(CommandHandler("elderly", elderly))
+    application.add_handler(CommandHandler("elderly", elderly, filters=filters.ChatType.PRIVATE))  # names stay out of groups
     application.add_handler(CommandHandler("allwell", allwell))
     application.add_handler(CallbackQueryHandler(on_elderly_page, pattern=buttons.ELDERLY_PAGE.pattern))
     application.add_handler(CallbackQueryHandler(on_request, pattern=buttons.any_of(

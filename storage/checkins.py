@@ -56,9 +56,6 @@ async def due_plans(tx: Tx, now: float, limit: int) -> list[dict[str, Any]]:
     return [dict(row) for row in rows]
 
 
-async def count_plans(tx: Tx) -> int:
-    return int(await tx.value("SELECT count(*) FROM checkin_plans"))
-
 
 async def residents_without_plan(tx: Tx, born_by: int, limit: int = 200) -> list[dict[str, Any]]:
     """Residents who live alone and were born in `born_by` or earlier, with no plan."""
@@ -132,10 +129,6 @@ async def by_question(tx: Tx, outbox_id: int) -> dict[str, Any] | None:
                        (outbox_id, outbox_id))
     return dict(row) if row else None
 
-
-async def by_ticket(tx: Tx, ticket_id: int) -> dict[str, Any] | None:
-    row = await tx.one("SELECT * FROM checkins WHERE ticket_id = ? ORDER BY id DESC LIMIT 1", (ticket_id,))
-    return dict(row) if row else None
 
 
 async def missed_on(tx: Tx, resident_id: int, day: str) -> bool:

@@ -21,11 +21,10 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from bot.core.triage.lexicon import CATEGORIES, URGENCIES, Entry, Lexicon, load_lexicon
+from bot.core.triage.lexicon import CATEGORIES, RANK, URGENCIES, Entry, Lexicon, load_lexicon
 from bot.core.triage.model import Model, default_model, second_opinion
 from bot.core.triage.normalize import normalize
 
-RANK = {"info": 0, "routine": 1, "urgent": 2, "emergency": 3}
 PRECEDENCE = (
     "fire", "gas", "lift", "water", "power", "security", "medical", "heating", "care",
     "sanitation", "infrastructure", "dispute", "admin",

@@ -30,6 +30,7 @@ KINDS = {
     "future", "howto", "soon", "chronic", "danger",
 }
 URGENCIES = ("emergency", "urgent", "routine", "info")
+RANK = {"info": 0, "routine": 1, "urgent": 2, "emergency": 3}  # how much worse one urgency is than another
 CATEGORIES = (
     "medical", "fire", "gas", "power", "water", "heating", "lift", "security",
     "sanitation", "infrastructure", "dispute", "care", "admin",

@@ -17,12 +17,12 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.core.triage.lexicon import RANK
 from bot.core.triage.normalize import normalize
 
 if TYPE_CHECKING:
     from bot.core.triage.engine import Triage
 
-RANK = {"info": 0, "routine": 1, "urgent": 2, "emergency": 3}
 
 
 # Where something is says nothing about how bad it is: numbers and address words are not features
