@@ -217,15 +217,18 @@ async def allwell_of(tx: Tx, telegram_id: int) -> set[int]:
     return {row["resident_id"] for row in rows}
 
 
-async def allwell_waiting(tx: Tx, day: str, limit: int) -> list[dict[str, Any]]:
+async def allwell_waiting(tx: Tx, day: str, limit: int, after: tuple[int, int] = (0, 0)) -> list[dict[str, Any]]:
     """Opt-ins whose message of `day` has not gone yet, from a family contact who still is one,
-    for a resident on a plan: the plan and the resident's name come along."""
+    for a resident on a plan: the plan and the resident's name come along. Paged by
+    (resident_id, telegram_id) after `after`, so every opt-in is reached however many there are."""
     rows = await tx.all(
         """SELECT a.resident_id, a.telegram_id, r.name, p.times, p.days, p.grace_seconds, p.paused_until
            FROM allwell a JOIN residents r ON r.id = a.resident_id AND r.emergency_contact_telegram_id = a.telegram_id
            JOIN checkin_plans p ON p.resident_id = a.resident_id
-           WHERE a.last_sent_day IS NULL OR a.last_sent_day < ? ORDER BY a.resident_id LIMIT ?""",
-        (day, limit),
+           WHERE (a.last_sent_day IS NULL OR a.last_sent_day < ?)
+             AND (a.resident_id > ? OR (a.resident_id = ? AND a.telegram_id > ?))
+           ORDER BY a.resident_id, a.telegram_id LIMIT ?""",
+        (day, after[0], after[0], after[1], limit),
     )
     return [dict(row) for row in rows]
 

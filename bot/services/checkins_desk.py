@@ -25,6 +25,8 @@ ON = ("on", "yes", "开", "开启", "打开", "订阅")
 OFF = ("off", "no", "关", "关闭", "取消", "退订")
 
 
+ALLWELL_PAGE = 500  # opt-ins looked at per transaction
+
 class CheckinDesk(Service):
     def __init__(self, checkins: Checkins) -> None:
         super().__init__(checkins.kit)
@@ -135,18 +137,24 @@ class CheckinDesk(Service):
         """Families who opted in hear "all well today" once the day's last check-in was answered
         (once a day: the opt-in's last_sent_day and the message's dedupe key)."""
         today = self._today()
-        sent = 0
-        async with self.db.transaction() as tx:
-            for row in await repo.allwell_waiting(tx, today.isoformat(), 500):
-                plan = self.checkins.plan_of(row)
-                if not rules.all_well(plan, today, await repo.day_slots(tx, row["resident_id"], today.isoformat())):
-                    continue
-                chat = row["telegram_id"]
-                await self.outbox.post(tx, chat, await self.lang_of(tx, chat), "allwell_today", lane=Lane.CHECKIN,
-                                       purpose="allwell", dedupe=f"allwell:{row['resident_id']}:{today}:{chat}",
-                                       who=row["name"], day=today.isoformat())
-                await repo.allwell_sent(tx, row["resident_id"], chat, today.isoformat())
-                sent += 1
+        sent, after = 0, (0, 0)
+        while True:  # in pages, so that opt-ins not due yet never hide the ones further on
+            async with self.db.transaction() as tx:
+                rows = await repo.allwell_waiting(tx, today.isoformat(), ALLWELL_PAGE, after)
+                for row in rows:
+                    plan = self.checkins.plan_of(row)
+                    slots = await repo.day_slots(tx, row["resident_id"], today.isoformat())
+                    if not rules.all_well(plan, today, slots):
+                        continue
+                    chat = row["telegram_id"]
+                    await self.outbox.post(tx, chat, await self.lang_of(tx, chat), "allwell_today",
+                                           lane=Lane.CHECKIN, purpose="allwell", who=row["name"],
+                                           dedupe=f"allwell:{row['resident_id']}:{today}:{chat}", day=today.isoformat())
+                    await repo.allwell_sent(tx, row["resident_id"], chat, today.isoformat())
+                    sent += 1
+            if len(rows) < ALLWELL_PAGE:
+                break
+            after = (rows[-1]["resident_id"], rows[-1]["telegram_id"])
         if sent:
             self.outbox.kick()
         return sent

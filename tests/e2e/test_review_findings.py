@@ -114,3 +114,27 @@ async def test_silence_is_not_kept_as_a_persons_correction(frontdesk, emulator, 
     frontdesk.clock.advance(121)
     await frontdesk.services.tick()
     assert await frontdesk.value("SELECT count(*) FROM triage_corrections") == 0
+
+
+async def test_all_well_reaches_families_past_a_page_of_opt_ins_not_due(frontdesk, emulator, admin, cast,
+                                                                        monkeypatch):
+    """An opt-in that is not due (its resident has not answered) must not hide the ones after it."""
+    from bot.services import checkins_desk
+
+    monkeypatch.setattr(checkins_desk, "ALLWELL_PAGE", 1)
+    zhang, li, family = cast                                 # Li (the first resident) never answers today
+    wu = emulator.user(5002, "Wu", "en")
+    await register(wu, name="Wu Lan", phone="13800003333")
+    async with frontdesk.db.transaction() as tx:
+        await tx.execute("UPDATE residents SET emergency_contact_telegram_id = ? WHERE telegram_id = ?",
+                         (family.id, wu.id))
+    admin.send("/checkin add Wu Lan 09:00 daily")
+    await admin.next_message("Wu Lan")
+    async with frontdesk.db.transaction() as tx:             # Li's opt-in sorts before Wu's
+        await tx.execute("INSERT INTO allwell (resident_id, telegram_id, created_at) SELECT id, ?, 0 FROM residents "
+                         "WHERE telegram_id IN (?, ?)", (family.id, li.id, wu.id))
+    await until(frontdesk, at(22, 9, 0) + 5)
+    question = await wu.next_message("checking in")
+    wu.press(question, question.button("ckok:"))
+    await until(frontdesk, at(22, 10, 0))
+    assert [m for m in family.messages() if "answered today" in m.text and "Wu Lan" in m.text]
