@@ -118,6 +118,15 @@ async def due_actions(tx: Tx, now: float, limit: int) -> list[dict[str, Any]]:
     return [dict(row) for row in rows]
 
 
+async def alarms_of_finished_tickets(tx: Tx) -> list[dict[str, Any]]:
+    """Check-ins still in an alarm state whose ticket was closed or cancelled the usual way."""
+    rows = await tx.all(
+        """SELECT c.* FROM checkins c JOIN tickets t ON t.id = c.ticket_id
+           WHERE c.state IN ('ticket', 'emergency') AND t.status IN ('closed', 'cancelled')"""
+    )
+    return [dict(row) for row in rows]
+
+
 async def open_for_resident(tx: Tx, resident_id: int) -> list[dict[str, Any]]:
     rows = await tx.all(f"SELECT * FROM checkins WHERE resident_id = ? AND state IN {OPEN} ORDER BY id DESC",
                         (resident_id,))

@@ -475,6 +475,11 @@ class Checkins(Service):
     async def _advance(self) -> int:
         now = self.clock.now()
         async with self.db.transaction() as tx:
+            # an alarm whose ticket a volunteer or the resident closed the usual way is over:
+            # no emergency at midnight, and a later "谢谢" is not taken for a check-in answer
+            for checkin in await repo.alarms_of_finished_tickets(tx):
+                await repo.change(tx, checkin["id"], rules.ALARM_STATES,
+                                  {"state": rules.LATE, "answer": "ticket closed", "next_action_at": None}, now)
             rows = await repo.due_actions(tx, now, BATCH)
             for checkin in rows:
                 step = rules.due_step(checkin["state"])

@@ -38,6 +38,7 @@ class Intake(Service):
     async def report(
         self, person: Person, chat_id: int, text: str, *, update_id: int | None = None,
         message_id: int | None = None, attachment: tuple[str, str] | None = None, source: str = "message",
+        clears: str | None = None,
     ) -> int:
         """A resident's words (or a voice note, a photo) become a ticket, an answer, and alerts.
         Returns the ticket id."""
@@ -46,6 +47,9 @@ class Intake(Service):
             await self.vocabulary.refresh(tx)  # the committee's newest words count at once
             spoken = person.lang  # includes the language of their Telegram app
             person = await self.person(tx, person.telegram_id, person.first_name)
+            if clears is not None and person.step == clears:  # the step this ticket answers ends with it
+                await users_repo.set_step(tx, person.telegram_id, None, {}, now)
+                person.step, person.step_data = None, {}
             if source == "message":
                 verdict = self.classify(text)
             else:
@@ -259,9 +263,10 @@ class Intake(Service):
             people = [await self.person(tx, user["telegram_id"]) for user in waiting]
         for person in people:
             text = person.step_data.get("text") or ""
-            await self.drop_fragment(person)
-            if text:
-                await self.report(person, person.telegram_id, text)
+            if text:  # the ticket and the end of the wait are one transaction: a crash loses neither
+                await self.report(person, person.telegram_id, text, clears="fragment")
+            else:
+                await self.drop_fragment(person)
         return len(people)
 
     # -- on someone's behalf (check-ins) ---------------------------------------------------------

@@ -138,3 +138,20 @@ async def test_all_well_reaches_families_past_a_page_of_opt_ins_not_due(frontdes
     wu.press(question, question.button("ckok:"))
     await until(frontdesk, at(22, 10, 0))
     assert [m for m in family.messages() if "answered today" in m.text and "Wu Lan" in m.text]
+
+
+async def test_an_alarm_ticket_closed_the_usual_way_ends_the_alarm(frontdesk, emulator, admin, cast):
+    zhang, li, family = cast
+    await until(frontdesk, at(22, 9, 0) + 5)
+    await until(frontdesk, at(22, 11, 5))
+    await until(frontdesk, at(22, 13, 10))
+    alert = await zhang.next_message("#1")
+    zhang.press(alert, "claim:1")
+    details = await zhang.next_message("is yours")
+    zhang.press(details, "resolve:1")                         # he went, she was fine, he resolved it
+    fixed = await li.next_message("Is it fixed?")
+    li.press(fixed, "fixed:1")
+    await li.next_message("rate")
+    await until(frontdesk, at(23, 0, 30))                     # midnight: no emergency for a closed alarm
+    assert [(t["status"], t["urgency"]) for t in await tickets(frontdesk)] == [("closed", "urgent")]
+    assert (await checkins(frontdesk))[0]["state"] == "late"
