@@ -231,7 +231,7 @@ async def allwell_waiting(tx: Tx, day: str, limit: int, after: tuple[int, int] =
     for a resident on a plan: the plan and the resident's name come along. Paged by
     (resident_id, telegram_id) after `after`, so every opt-in is reached however many there are."""
     rows = await tx.all(
-        """SELECT a.resident_id, a.telegram_id, r.name, p.times, p.days, p.grace_seconds, p.paused_until
+        """SELECT a.resident_id, a.telegram_id, a.created_at, r.name, p.times, p.days, p.grace_seconds, p.paused_until
            FROM allwell a JOIN residents r ON r.id = a.resident_id AND r.emergency_contact_telegram_id = a.telegram_id
            JOIN checkin_plans p ON p.resident_id = a.resident_id
            WHERE (a.last_sent_day IS NULL OR a.last_sent_day < ?)

@@ -187,6 +187,15 @@ def out_of_quiet(ts: float, tz: str, quiet: Quiet | None) -> float:
     return _at(day, quiet.end, tz)
 
 
+def allwell_days(ts: float, tz: str, quiet: Quiet | None) -> list[date]:
+    """The days whose "all well" may go at `ts`: none in quiet hours (a family is not woken for
+    good news), otherwise yesterday (held overnight, or due while the bot was down) and today."""
+    local = _local(ts, tz)
+    if quiet is not None and quiet.contains(local.hour * 60 + local.minute):
+        return []
+    return [local.date() - timedelta(days=1), local.date()]
+
+
 def local_day(ts: float, tz: str) -> str:
     return _local(ts, tz).date().isoformat()
 

@@ -135,29 +135,39 @@ class CheckinDesk(Service):
 
     async def tick(self) -> int:
         """Families who opted in hear "all well today" once the day's last check-in was answered
-        (once a day: the opt-in's last_sent_day and the message's dedupe key)."""
+        (once a day: the opt-in's last_sent_day and the message's dedupe key). Quiet hours hold it
+        to the morning, and then yesterday's goes first, saying which day it was."""
+        now = self.clock.now()
         today = self._today()
-        sent, after = 0, (0, 0)
-        while True:  # in pages, so that opt-ins not due yet never hide the ones further on
-            async with self.db.transaction() as tx:
-                rows = await repo.allwell_waiting(tx, today.isoformat(), ALLWELL_PAGE, after)
-                for row in rows:
-                    plan = self.checkins.plan_of(row)
-                    slots = await repo.day_slots(tx, row["resident_id"], today.isoformat())
-                    if not rules.all_well(plan, today, slots):
-                        continue
-                    chat = row["telegram_id"]
-                    await self.outbox.post(tx, chat, await self.lang_of(tx, chat), "allwell_today",
-                                           lane=Lane.CHECKIN, purpose="allwell", who=row["name"],
-                                           dedupe=f"allwell:{row['resident_id']}:{today}:{chat}", day=today.isoformat())
-                    await repo.allwell_sent(tx, row["resident_id"], chat, today.isoformat())
-                    sent += 1
-            if len(rows) < ALLWELL_PAGE:
-                break
-            after = (rows[-1]["resident_id"], rows[-1]["telegram_id"])
+        sent = 0
+        for day in rules.allwell_days(now, self.tz, self.checkins.quiet):
+            sent += await self._allwell_for(day, late=day < today,
+                                            opted_before=rules.day_start(day + timedelta(days=1), self.tz))
         if sent:
             self.outbox.kick()
         return sent
+
+    async def _allwell_for(self, day: date, late: bool, opted_before: float) -> int:
+        """Queue `day`'s "all well" to every opt-in (made before the day ended) it is due for."""
+        sent, after = 0, (0, 0)
+        while True:  # in pages, so that opt-ins not due yet never hide the ones further on
+            async with self.db.transaction() as tx:
+                rows = await repo.allwell_waiting(tx, day.isoformat(), ALLWELL_PAGE, after)
+                for row in rows:
+                    if row["created_at"] >= opted_before:
+                        continue  # opted in today: yesterday's news is not theirs to get
+                    plan = self.checkins.plan_of(row)
+                    if not rules.all_well(plan, day, await repo.day_slots(tx, row["resident_id"], day.isoformat())):
+                        continue
+                    chat = row["telegram_id"]
+                    await self.outbox.post(tx, chat, await self.lang_of(tx, chat), "allwell_today",
+                                           lane=Lane.CHECKIN, purpose="allwell", who=row["name"], late=late,
+                                           dedupe=f"allwell:{row['resident_id']}:{day}:{chat}", day=day.isoformat())
+                    await repo.allwell_sent(tx, row["resident_id"], chat, day.isoformat())
+                    sent += 1
+            if len(rows) < ALLWELL_PAGE:
+                return sent
+            after = (rows[-1]["resident_id"], rows[-1]["telegram_id"])
 
     # -- a resident asks for other times ----------------------------------------------------------------
 

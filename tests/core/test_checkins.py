@@ -73,6 +73,14 @@ def test_quiet_hours():
     assert c.in_quiet(c.Plan((540, 1410)), quiet) == [1410]
 
 
+def test_all_well_waits_out_quiet_hours_then_brings_yesterday_too():
+    quiet = c.Quiet.parse("22:00-07:00")
+    assert c.allwell_days(at(22, 22, 30), TZ, quiet) == []                       # nobody is woken for good news
+    assert c.allwell_days(at(23, 6, 59), TZ, quiet) == []
+    assert c.allwell_days(at(23, 7), TZ, quiet) == [date(2026, 9, 22), date(2026, 9, 23)]
+    assert c.allwell_days(at(22, 23), TZ, None) == [date(2026, 9, 21), date(2026, 9, 22)]
+
+
 def test_the_ladder():
     quiet = c.Quiet.parse("22:00-07:00")
     assert c.due_step(c.WAITING) == c.Step("remind", c.REMINDED)

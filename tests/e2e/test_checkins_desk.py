@@ -143,6 +143,33 @@ async def test_allwell_in_chinese_and_only_for_family(frontdesk, emulator, admin
     await family.next_message("/allwell 开")
 
 
+async def test_allwell_answered_in_quiet_hours_waits_for_the_morning(frontdesk, emulator, admin, cast):
+    """A last check-in at 21:30 answered at 22:10: the family hears at 07:00, not in the night."""
+    zhang, li, family = cast
+    admin.send("/checkin add Li Xiuying 09:00,21:30 daily")
+    await admin.next_message("Li Xiuying")
+    family.send("/allwell on")
+    await family.next_message("every day")
+    await until(frontdesk, at(22, 9, 0) + 5)
+    await answer(li, emulator)
+    await until(frontdesk, at(22, 21, 30) + 5)
+    await until(frontdesk, at(22, 22, 10))
+    await answer(li, emulator)
+    await until(frontdesk, at(22, 23, 0))
+    await until(frontdesk, at(23, 6, 55))
+    assert not [m for m in family.messages() if "answered" in m.text]
+    await until(frontdesk, at(23, 7, 0) + 5)
+    well = [m for m in family.messages() if "answered" in m.text]
+    assert len(well) == 1 and "check-in of 2026-09-22: all well that day" in well[0].text
+    family2 = emulator.user(6002, "Hua", "en")       # a contact who opts in today hears nothing of yesterday
+    async with frontdesk.db.transaction() as tx:
+        await tx.execute("UPDATE residents SET emergency_contact_telegram_id = ?", (family2.id,))
+    family2.send("/allwell on")
+    await family2.next_message("every day")
+    await until(frontdesk, at(23, 8, 0))
+    assert not [m for m in family2.messages() if "answered" in m.text]
+
+
 # -- /checkin 08:30 from the resident ---------------------------------------------------------------------
 
 async def test_resident_asks_for_new_times_and_an_admin_approves(frontdesk, emulator, admin, cast):
