@@ -18,10 +18,11 @@ raised, then a combo over a single term, then the category whose owner must act 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from bot.core.triage.lexicon import CATEGORIES, RANK, URGENCIES, Entry, Lexicon, load_lexicon
+from bot.core.triage.lexicon import CATEGORIES, RANK, URGENCIES, Entry, Lexicon, Matcher, load_lexicon
 from bot.core.triage.model import Model, default_model, second_opinion
 from bot.core.triage.normalize import normalize
 
@@ -126,7 +127,8 @@ class Engine:
     def classify(self, text: str) -> Triage:
         lang = detect_language(text)
         han, latin = normalize(text[:2000])
-        evidence = _Evidence(self._find_han(han) + self._find_latin(latin))
+        evidence = _Evidence(self._find(han, self.lexicon.han, self._negated_han)
+                             + self._find(latin, self.lexicon.latin, self._negated_latin))
         if _OLD_AGE.search(text.lower()):
             evidence.hits.append(_Hit(Entry("en", "age 65+", "vulnerable"), False))
         if "?" in text or "？" in text:
@@ -137,28 +139,18 @@ class Engine:
 
     # -- finding terms ---------------------------------------------------------------
 
-    def _find_han(self, han: str) -> list[_Hit]:
+    def _find(self, text: str, matchers: Sequence[Matcher],
+              negated: Callable[[str, int, set[int]], bool]) -> list[_Hit]:
+        """The terms in one script's text, each marked negated when every place it occurs is."""
         hits = _drop_shadowed([
             _Hit(m.entry, False, spans)
-            for m in self.lexicon.han
-            if m.entry.kind != "neg" and (spans := _spans(han, m.needle, m.pattern))
+            for m in matchers
+            if m.entry.kind != "neg" and (spans := _spans(text, m.needle, m.pattern))
         ])
         covered = _covered(hits)
         for hit in hits:
             if hit.entry.kind in NEGATABLE:
-                hit.negated = all(self._negated_han(han, start, covered) for start, _ in hit.spans)
-        return hits
-
-    def _find_latin(self, latin: str) -> list[_Hit]:
-        hits = _drop_shadowed([
-            _Hit(m.entry, False, spans)
-            for m in self.lexicon.latin
-            if m.entry.kind != "neg" and (spans := _spans(latin, m.needle, m.pattern))
-        ])
-        covered = _covered(hits)
-        for hit in hits:
-            if hit.entry.kind in NEGATABLE:
-                hit.negated = all(self._negated_latin(latin, start, covered) for start, _ in hit.spans)
+                hit.negated = all(negated(text, start, covered) for start, _ in hit.spans)
         return hits
 
     def _negated_han(self, han: str, pos: int, covered: set[int]) -> bool:
