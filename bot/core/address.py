@@ -114,33 +114,31 @@ def _strip_labels(text: str, labels: str) -> str:
     return re.sub(rf"(?:\s*(?:{labels}))+$", "", text).strip()
 
 
+def _bare_id(text: str, prefixes: str, labels: str) -> str | None:
+    """An answer without its leading word ("unit 2", "第2") and trailing labels ("2单元")."""
+    bare = re.sub(rf"^(?:{prefixes})\s*", "", _fold(text).strip())
+    bare = _strip_labels(bare, labels)
+    return _clean_id(bare) if bare else None
+
+
 def clean_building(text: str | None) -> str | None:
     """What a person typed for "which building?" -> the building's number or name."""
     if text is None or not text.strip():
         return None
-    found = find_address(text).building
-    if found:
-        return found
-    bare = _fold(text).strip()
-    bare = re.sub(r"^(?:building|bldg|block|blk|no\.?|#|第)\s*", "", bare)
-    bare = _strip_labels(bare, r"号楼|號樓|号|栋|棟|幢|座|楼")
-    return _clean_id(bare) if bare else None
+    return find_address(text).building or _bare_id(text, r"building|bldg|block|blk|no\.?|#|第",
+                                                   r"号楼|號樓|号|栋|棟|幢|座|楼")
 
 
 def clean_unit(text: str | None) -> str | None:
     if text is None or not text.strip():
         return None
-    bare = re.sub(r"^(?:unit|entrance|no\.?|#|第)\s*", "", _fold(text).strip())
-    bare = _strip_labels(bare, r"单元|單元|门|號|号")
-    return _clean_id(bare) if bare else None
+    return _bare_id(text, r"unit|entrance|no\.?|#|第", r"单元|單元|门|號|号")
 
 
 def clean_room(text: str | None) -> str | None:
     if text is None or not text.strip():
         return None
-    bare = re.sub(r"^(?:room|flat|apt|apartment|rm|no\.?|#)\s*", "", _fold(text).strip())
-    bare = _strip_labels(bare, r"室|号房|房间|房|户|號|号")
-    return _clean_id(bare) if bare else None
+    return _bare_id(text, r"room|flat|apt|apartment|rm|no\.?|#", r"室|号房|房间|房|户|號|号")
 
 
 _NAME_PREFIX = re.compile(
