@@ -171,7 +171,7 @@ async def misses_since(tx: Tx, resident_id: int, since_day: str) -> int:
 def _grid_filter(grids: list[str] | None) -> tuple[str, list[Any]]:
     if grids is None:
         return "", []
-    return f" AND r.grid IN ({', '.join('?' for _ in grids) or 'NULL'})", list(grids)
+    return f" AND r.grid IN ({marks(grids) or 'NULL'})", list(grids)
 
 
 async def desk_plans(tx: Tx, grids: list[str] | None) -> list[dict[str, Any]]:
@@ -201,10 +201,14 @@ async def desk_checkins(tx: Tx, since_day: str, grids: list[str] | None) -> list
     return [dict(row) for row in rows]
 
 
-async def day_slots(tx: Tx, resident_id: int, day: str) -> dict[str, str]:
-    """One resident's check-ins of one day: slot -> state."""
-    rows = await tx.all("SELECT slot, state FROM checkins WHERE resident_id = ? AND day = ?", (resident_id, day))
-    return {row["slot"]: row["state"] for row in rows}
+async def day_slots(tx: Tx, resident_ids: list[int], day: str) -> dict[int, dict[str, str]]:
+    """These residents' check-ins of one day, in one query: resident -> slot -> state."""
+    rows = await tx.all(f"SELECT resident_id, slot, state FROM checkins WHERE day = ? AND resident_id IN "
+                        f"({marks(resident_ids) or 'NULL'})", (day, *resident_ids))
+    slots: dict[int, dict[str, str]] = {}
+    for row in rows:
+        slots.setdefault(row["resident_id"], {})[row["slot"]] = row["state"]
+    return slots
 
 
 # -- the family's "all well today" ------------------------------------------------------------------

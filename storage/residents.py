@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from storage.db import Tx, set_clause
+from storage.db import Tx, marks, set_clause
 
 FIELDS = (
     "telegram_id", "name", "phone", "building", "unit", "room", "grid", "language", "lives_alone",
@@ -87,7 +87,7 @@ async def move_buildings(tx: Tx, buildings: list[str], grid: str, now: float) ->
     if not buildings:
         return 0
     cursor = await tx.execute(
-        f"UPDATE residents SET grid = ?, updated_at = ? WHERE building IN ({', '.join('?' for _ in buildings)}) "
+        f"UPDATE residents SET grid = ?, updated_at = ? WHERE building IN ({marks(buildings)}) "
         "AND coalesce(grid, '') <> ?",
         [grid, now, *buildings, grid],
     )

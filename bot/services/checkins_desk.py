@@ -153,11 +153,11 @@ class CheckinDesk(Service):
         while True:  # in pages, so that opt-ins not due yet never hide the ones further on
             async with self.db.transaction() as tx:
                 rows = await repo.allwell_waiting(tx, day.isoformat(), ALLWELL_PAGE, after)
+                slots = await repo.day_slots(tx, [row["resident_id"] for row in rows], day.isoformat())
                 for row in rows:
                     if row["created_at"] >= opted_before:
                         continue  # opted in today: yesterday's news is not theirs to get
-                    plan = self.checkins.plan_of(row)
-                    if not rules.all_well(plan, day, await repo.day_slots(tx, row["resident_id"], day.isoformat())):
+                    if not rules.all_well(self.checkins.plan_of(row), day, slots.get(row["resident_id"], {})):
                         continue
                     chat = row["telegram_id"]
                     await self.outbox.post(tx, chat, await self.lang_of(tx, chat), "allwell_today",

@@ -123,13 +123,12 @@ class Conversation:
 
     async def _ask_again(self, person: Person, chat_id: int, move: Move) -> None:
         """The question still waiting (if this message did not replace it) is asked again."""
-        now = await self.inbox.who(person.telegram_id, person.first_name)
-        if now.step != person.step or now.step_data != person.step_data or now.step in (
-                None, "relay", "rating", "fragment"):
+        step, step_data = await self.inbox.step_of(person.telegram_id)
+        if step != person.step or step_data != person.step_data or step in (None, "relay", "rating", "fragment"):
             return  # nothing waiting, a newer question, or buttons that are still there
         if move is Move.CONFIRM:
             return  # the rating question that follows is the newest question
-        if now.step in ("profile", "language"):
+        if step in ("profile", "language"):
             await self.registration.ask_again(person, chat_id)
         else:
             await self.threads.ask_again(person, chat_id)

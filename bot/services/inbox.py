@@ -6,13 +6,19 @@ from typing import Any
 
 from bot.services.base import Service
 from bot.services.people import Person
-from storage import inbox as inbox_repo, outbox as outbox_repo
+from storage import inbox as inbox_repo, outbox as outbox_repo, users as users_repo
 
 
 class Inbox(Service):
     async def who(self, telegram_id: int, first_name: str | None, language_code: str | None = None) -> Person:
         async with self.db.transaction() as tx:
             return await self.person(tx, telegram_id, first_name, language_code)
+
+    async def step_of(self, telegram_id: int) -> tuple[str | None, dict[str, Any]]:
+        """The question this person is being asked now (a read: no touch, no roles)."""
+        async with self.db.transaction() as tx:
+            user = await users_repo.get(tx, telegram_id)
+        return (user["step"], user["step_data"]) if user else (None, {})
 
     async def remember(self, update_id: int, chat_id: int | None, user_id: int | None, kind: str,
                        text: str | None) -> bool:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TextIO
 
 from bot.clock import Clock
@@ -70,11 +72,14 @@ class Vocabulary:
         self.renderer = renderer
         self.clock = clock
         self.shipped = default_engine()
-        self.engine = self.shipped
+        self._use(self.shipped)
         self._version = 0
 
-    def classify(self, text: str) -> Triage:
-        return self.engine.classify(text)
+    def _use(self, engine: Engine) -> None:
+        self.engine = engine
+        # A message is read by the conversation and again by the service it lands in (a ticket, an
+        # update, a check-in answer): the same words get one reading per vocabulary.
+        self.classify: Callable[[str], Triage] = lru_cache(maxsize=256)(engine.classify)
 
     async def refresh(self, tx: Tx) -> None:
         """Rebuild the engine if the committee's words changed (here or in another process)."""
@@ -83,7 +88,7 @@ class Vocabulary:
             return
         rows = await repo.keywords(tx)
         entries = [Entry(r["lang"], r["term"], "problem", r["urgency"], r["category"]) for r in rows]
-        self.engine = Engine(self.shipped.lexicon.with_entries(entries), self.shipped.model) if entries else self.shipped
+        self._use(Engine(self.shipped.lexicon.with_entries(entries), self.shipped.model) if entries else self.shipped)
         self._version = version
 
     def check_term(self, term: str, urgency: str) -> Triage | None:
