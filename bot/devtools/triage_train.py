@@ -21,13 +21,20 @@ DATA = Path(__file__).parent / "triage_data"
 # conversation_info.jsonl: greetings, names, addresses, thanks and cancels from the first conversation
 # set (tests/data/conversation_blind.jsonl), labelled info: what people say that is not a problem.
 TRAINING = ("dev.jsonl", "blind_a.jsonl", "blind_b.jsonl", "blind_c.jsonl", "blind_d.jsonl", "blind_e.jsonl",
-            "blind_f.jsonl", "blind_g.jsonl", "blind_h.jsonl", "blind_i.jsonl", "conversation_info.jsonl")
+            "blind_f.jsonl", "blind_g.jsonl", "blind_h.jsonl", "blind_i.jsonl", "blind_j.jsonl", "blind_k.jsonl", "blind_l.jsonl", "blind_m.jsonl",
+            "conversation_info.jsonl")
 OUT = Path(__file__).resolve().parents[1] / "core" / "triage" / "model.json"
-# Fixed, not tuned on any evaluation set: the most likely class raises to emergency; a fair chance asks.
-# Chosen from cross-validated figures on the training files, never on an unspent blind batch: at 0.5
-# the model alone is right 9 times in 10 when it says emergency (recall 0.57); between 0.3 and 0.5
-# the desk asks "is someone hurt or in danger right now?" instead of guessing.
-THRESHOLDS = {"raise_to_emergency": 0.5, "ask_from": 0.3, "raise_to_urgent": 0.6}
+# The bars at which the model acts (bot.core.triage.model.Model). Fixed, never tuned on an unspent
+# blind batch: chosen by leaving each spent batch out of training and scoring the engine with that
+# model on it (batch I, the one the lexicon had not been fixed from, is the honest one). Lowering the
+# bar to raise what the engine cannot read from 0.5 to 0.2, and to overrule a routine problem it knows
+# from 0.9 to 0.5, took I's emergency recall from 0.84 to 0.96 at a precision of 0.92 (from 0.93);
+# the other spent batches lost 0.03-0.06 precision and no recall. An urgent problem the engine knows
+# (a shaking lift; a dripping tap made urgent because "my 85 year old mother lives alone", words the
+# model has mostly seen in emergencies) needs 0.9, as does a routine one raised to urgent; a short
+# text (under 16 Chinese characters or 10 words: "I'm on my way") needs the bar of a known problem.
+THRESHOLDS = {"raise_to_emergency": 0.2, "ask_from": 0.1, "raise_to_urgent": 0.6, "overrule": 0.5,
+              "overrule_urgent": 0.9, "overrule_to_urgent": 0.9, "ask_when_named": 0.3}
 MIN_COUNT = 2   # an n-gram seen in one message only teaches that message, not the family
 C = 10.0        # inverse regularisation (cross-validated: 1, 3, 10, 30)
 KEEP = 0.005    # weights smaller than this are dropped from the shipped file

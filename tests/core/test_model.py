@@ -15,7 +15,8 @@ def _model(p_emergency_bias: float) -> Model:
     """A toy model whose opinion is set by its biases alone."""
     urgency = Head(("emergency", "info", "routine", "urgent"), (p_emergency_bias, 0.0, 0.0, 0.0), {})
     category = Head(("medical", "admin"), (1.0, 0.0), {})
-    return Model(urgency, category, raise_to_emergency=0.5, ask_from=0.3, raise_to_urgent=0.6)
+    return Model(urgency, category, raise_to_emergency=0.2, ask_from=0.1, raise_to_urgent=0.6, overrule=0.5,
+                 ask_when_named=0.3)
 
 
 LONG = "我家老人一直不太对劲，我也说不上来哪里不对"
@@ -37,11 +38,22 @@ def test_the_model_only_raises_and_never_lowers_a_red_flag():
 
 def test_a_verdict_on_recognised_words_needs_much_more_to_overrule():
     named = Triage("urgent", "lift", ("urgent/lift: lift+shaky",))
-    maybe = _model(1.6)  # P(emergency) about 0.7: enough for words the engine did not know, not to overrule
+    maybe = _model(0.5)  # P(emergency) about 0.45: enough for words the engine did not know, not to overrule
     assert second_opinion(named, maybe, LONG).urgency == "urgent"
     assert second_opinion(named, maybe, LONG).unsure
     unknown = Triage("routine", "admin", ("routine: nothing recognised, a person will read it",))
     assert second_opinion(unknown, maybe, LONG).urgency == "emergency"
+    fair = _model(1.6)  # about 0.62: enough to overrule a routine word, not an urgent problem it knows
+    routine = Triage("routine", "lift", ("routine/lift: lift+broken",))
+    assert second_opinion(routine, fair, LONG).urgency == "emergency"
+    assert second_opinion(named, fair, LONG).urgency == "urgent"
+    assert second_opinion(named, _model(4.0), LONG).urgency == "emergency"  # about 0.95
+
+
+def test_a_raise_past_a_routine_word_takes_the_model_s_category_when_it_is_sure():
+    washing = Triage("routine", "care", ("routine/care: 洗澡",))
+    raised = second_opinion(washing, _model(1.6), LONG)
+    assert raised.urgency == "emergency" and raised.category == "medical"
 
 
 def test_short_messages_are_left_to_the_engine():
@@ -83,3 +95,10 @@ def test_training_is_reproducible(tmp_path):
     model = load_model(first)
     assert model is not None
     assert model.opinion("my mother collapsed and is not breathing").urgency["emergency"] > 0.25
+
+
+def test_a_short_text_needs_the_bar_of_a_known_problem():
+    unknown = Triage("routine", "admin", ("routine: nothing recognised, a person will read it",))
+    fair = _model(0.5)  # about 0.35: raises a long text nobody could read, not five words
+    assert second_opinion(unknown, fair, "I am on my way now").urgency == "routine"
+    assert second_opinion(unknown, fair, LONG).urgency == "emergency"

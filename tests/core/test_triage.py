@@ -275,3 +275,30 @@ def test_dev_set_targets_hold_if_present() -> None:
     assert metrics["emergency_precision"] >= 0.80
     assert metrics["urgency_macro_f1"] >= 0.90
     assert metrics["category_accuracy"] >= 0.90
+
+
+# Families by structure (issue #11, round 8 on): a body part and how it feels, a sign and a sign,
+# whatever the sentence around them. Written here, not taken from any batch.
+@pytest.mark.parametrize("text", [
+    "my chest feels really tight and heavy since lunch",
+    "he says there's a crushing pressure behind his breastbone",
+    "胸口像被什么压着一样 喘不匀",
+    "左胳膊发麻 还一直出冷汗",
+    "her face went grey and she's in a cold sweat",
+    "燃气热水器洗澡 洗着洗着头晕 腿软",
+    "the alarm next to the hob won't stop beeping",
+    "my grandad slipped, says he's fine but can't get up",
+    "墙上的裂缝越来越宽 还咔咔地响 是不是要塌了",
+])
+def test_families_are_read_by_structure_not_by_sentence(text: str) -> None:
+    assert classify(text).urgency == "emergency", (text, classify(text))
+
+
+@pytest.mark.parametrize("text", [
+    "the hall light flickers, I think it's just the fitting",
+    "smoke alarm keeps chirping, needs a new battery",
+    "Omg nearly had a heart attack, a pigeon flew into my kitchen",
+    "neighbour's cigarette smoke drifts into my window every night",
+])
+def test_a_danger_word_inside_a_harmless_thing_is_not_a_red_flag(text: str) -> None:
+    assert classify(text).urgency in ("routine", "info"), (text, classify(text))

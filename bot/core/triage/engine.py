@@ -49,7 +49,7 @@ NEGATABLE = {"problem", "cue", "danger"}
 # Longest match: a longer term of these kinds hides a shorter problem, over or calm inside it
 # (a topic is never hidden: it names the thing, and its family feeds the combos).
 SHADOWING = {"problem", "over", "calm", "topic"}
-SHADOWED = {"problem", "over", "calm"}
+SHADOWED = {"problem", "over", "calm", "cue"}
 NOTHING_RECOGNISED = "routine: nothing recognised"
 DANGER_FLOOR = "urgent: unrecognised, danger words: "
 
@@ -155,11 +155,12 @@ class Engine:
 
     def _negated_han(self, han: str, pos: int, covered: set[int]) -> bool:
         """A negation in the three characters before, not itself part of a term (没人接, 起不来)."""
-        start = max(0, pos - 3)
+        # Words of doubt are taken out of a wider stretch first: 是不是要塌 is a doubt, not 不是.
+        start = max(0, pos - 6)
         window = "".join(ch if i + start not in covered else " " for i, ch in enumerate(han[start:pos]))
         for doubt in _DOUBT:
-            window = window.replace(doubt, " ")
-        return any(neg in window for neg in self._neg_han)
+            window = window.replace(doubt, " " * len(doubt))
+        return any(neg in window[-3:] for neg in self._neg_han)
 
     def _negated_latin(self, latin: str, pos: int, covered: set[int]) -> bool:
         """A negation among the three words before, not itself part of a term (isnt picking up)."""

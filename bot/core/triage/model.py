@@ -12,7 +12,7 @@ import json
 import math
 import re
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -72,31 +72,47 @@ class Head:
         return {c: e / total for c, e in zip(self.classes, exps)}
 
 
-@dataclass(frozen=True)
 class Opinion:
-    urgency: dict[str, float]       # probability of each urgency
-    category: str                   # the most likely category
-    category_p: float
+    """The model's reading of one text: the urgency at once, the category only when it is asked
+    for (it is needed only when the model raises a verdict, so most messages never pay for it)."""
+
+    def __init__(self, model: "Model", feats: dict[str, float]) -> None:
+        self.urgency = model.urgency.probabilities(feats)
+        self._model, self._feats = model, feats
 
     @property
     def at_least_urgent(self) -> float:
         return self.urgency.get("urgent", 0.0) + self.urgency.get("emergency", 0.0)
+
+    @cached_property
+    def _categories(self) -> dict[str, float]:
+        return self._model.category.probabilities(self._feats)
+
+    @property
+    def category(self) -> str:
+        return max(self._categories, key=self._categories.__getitem__)
+
+    @property
+    def category_p(self) -> float:
+        return self._categories[self.category]
 
 
 @dataclass(frozen=True)
 class Model:
     urgency: Head
     category: Head
-    raise_to_emergency: float       # P(emergency) from which the model raises a verdict to emergency
-    ask_from: float                 # P(emergency) from which the desk asks "is someone in danger?"
-    raise_to_urgent: float          # P(urgent or worse) from which routine/info becomes urgent
+    # The bars (probabilities) at which the model acts; see THRESHOLDS in triage_train for how they
+    # were chosen. Where the engine recognised the problem, or the text is short, it must be surer.
+    raise_to_emergency: float       # P(emergency) to raise what the engine could not read
+    ask_from: float                 # P(emergency) to ask "is someone hurt or in danger right now?"
+    raise_to_urgent: float          # P(urgent or worse) to raise routine/info to urgent
+    overrule: float = 0.5           # P(emergency) to raise a routine problem it knows, or a short text
+    overrule_urgent: float = 0.9    # P(emergency) to raise an urgent problem it knows
+    overrule_to_urgent: float = 0.9  # P(urgent or worse) to raise a routine problem it knows
+    ask_when_named: float = 0.3     # P(emergency) to ask about a problem it knows, or a short text
 
     def opinion(self, text: str) -> Opinion:
-        feats = features(text)
-        urgency = self.urgency.probabilities(feats)
-        categories = self.category.probabilities(feats)
-        best = max(categories, key=categories.__getitem__)
-        return Opinion(urgency, best, categories[best])
+        return Opinion(self, features(text))
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "Model":
@@ -104,23 +120,27 @@ class Model:
             return Head(tuple(raw["classes"]), tuple(raw["bias"]),
                         {name: tuple(row) for name, row in raw["weights"].items()})
 
-        t = data["thresholds"]
-        return cls(head(data["urgency"]), head(data["category"]), t["raise_to_emergency"], t["ask_from"],
-                   t["raise_to_urgent"])
+        return cls(head(data["urgency"]), head(data["category"]), **data["thresholds"])
 
 
 MODEL_FILE = "model.json"
-OVERRULE = 0.9  # the model's confidence needed to raise a verdict the engine reached on recognised words
+CATEGORY_SURE = 0.6  # the model's confidence in its category to rename a routine reading it raised
+SHORT = 2.0  # under 16 Chinese characters or 10 words: a few features ("I'm on my way"), a higher bar
 # Below this the model has too little to go on ("在吗", a name, "help"): the engine and the desk's
 # question decide alone.
 MIN_HAN, MIN_WORDS = 8, 5
 _CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
 
-def long_enough(text: str) -> bool:
+def length(text: str) -> float:
+    """How much the model has to go on, in units of the shortest text it may judge (1.0)."""
     han, latin = normalize(text[:2000])
     chinese = _CHINESE.findall(_PLACE.sub("", han))
-    return len(chinese) >= MIN_HAN or len(_PLACE.sub(" ", latin).split()) >= MIN_WORDS
+    return max(len(chinese) / MIN_HAN, len(_PLACE.sub(" ", latin).split()) / MIN_WORDS)
+
+
+def long_enough(text: str) -> bool:
+    return length(text) >= 1.0
 
 
 def load_model(path: Path | None = None) -> Model | None:
@@ -141,21 +161,31 @@ def default_model() -> Model | None:
 def second_opinion(verdict: "Triage", model: Model | None, text: str) -> "Triage":
     """The engine's verdict, raised where the model is confident it is worse, and marked
     `unsure` where the two disagree about danger. A red flag is never lowered."""
-    if model is None or verdict.urgency == "emergency" or not long_enough(text):
+    size = length(text) if model is not None and verdict.urgency != "emergency" else 0.0
+    if size < 1.0:
         return verdict
     opinion = model.opinion(text)
     p = opinion.urgency.get("emergency", 0.0)
-    # Where the engine recognised the problem, the model must be much surer to overrule it; a
-    # serious disagreement about danger becomes a question for the resident ("is someone in danger?").
+    # Where the engine recognised the problem, or the text is short, the model must be surer to
+    # overrule it; a disagreement about danger becomes a question ("is someone in danger?").
     named = verdict.names_a_problem or verdict.urgency == "info"  # info: the engine read a question or "it's over"
-    to_emergency = model.raise_to_emergency if not named else max(model.raise_to_emergency, OVERRULE)
-    to_urgent = model.raise_to_urgent if not named else max(model.raise_to_urgent, OVERRULE)
-    category = verdict.category if named else opinion.category
+    careful = named or size < SHORT
+    to_emergency = max(model.raise_to_emergency, model.overrule) if careful else model.raise_to_emergency
+    if verdict.urgency == "urgent" and verdict.names_a_problem:
+        to_emergency = max(to_emergency, model.overrule_urgent)
+    to_urgent = max(model.raise_to_urgent, model.overrule_to_urgent) if named else model.raise_to_urgent
+    ask = model.ask_when_named if careful else model.ask_from
     if p >= to_emergency:
+        category = verdict.category if named else opinion.category
+        # Raised past a routine reading ("washing" when he collapsed in the shower): the model's own
+        # category, when it is sure of it, names the danger better than the word that was routine.
+        if RANK[verdict.urgency] < RANK["urgent"] and opinion.category_p >= CATEGORY_SURE:
+            category = opinion.category
         return replace(verdict, urgency="emergency", category=category,
                        reasons=(f"emergency/{category}: model {p:.2f}",) + verdict.reasons, unsure=False)
-    unsure = verdict.unsure or p >= (model.ask_from if not named else model.raise_to_emergency)
+    unsure = verdict.unsure or p >= ask
     if RANK[verdict.urgency] < RANK["urgent"] and opinion.at_least_urgent >= to_urgent:
+        category = verdict.category if named else opinion.category
         return replace(verdict, urgency="urgent", category=category, unsure=unsure,
                        reasons=(f"urgent/{category}: model {opinion.at_least_urgent:.2f}",) + verdict.reasons)
     return replace(verdict, unsure=unsure) if unsure != verdict.unsure else verdict
