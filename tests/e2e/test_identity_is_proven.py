@@ -133,11 +133,15 @@ async def test_somebody_elses_contact_card_never_links_a_record(frontdesk, emula
     await tom.next_message("Saved")
     await tom.next_message("Your details")
     _reveals_nothing(tom)
-    assert "Li Xiuying" not in _said_to(tom) and "302" not in _said_to(tom)
+    assert "Li Xiuying" not in _said_to(tom) and "flat 302" not in _said_to(tom)
     assert (await _zhao(frontdesk))["telegram_id"] is None
     assert await frontdesk.value("SELECT telegram_id FROM residents WHERE name = 'Li Xiuying'") == 5001
     assert await frontdesk.value("SELECT count(*) FROM residents WHERE telegram_id = 5100") == 1
-    await emulator.wait_for(lambda: len(_link_requests(admin)) == 2, 5, "two link requests to the admins")
+    # each card went to the committee; the second number replaced the first claim
+    await emulator.wait_for(lambda: len([m for m in admin.messages() if "🔗" in m.text]) == 2, 5,
+                            "two link requests to the admins")
+    assert await frontdesk.rows("SELECT reason, status FROM link_requests ORDER BY id") == [
+        {"reason": "card", "status": "withdrawn"}, {"reason": "card", "status": "pending"}]
 
 
 async def test_the_committee_approves_a_link_request(frontdesk, emulator, admin, tmp_path):
@@ -153,9 +157,10 @@ async def test_the_committee_approves_a_link_request(frontdesk, emulator, admin,
     await zhao.next_message("#1")
     await emulator.wait_for(lambda: _link_requests(admin), 5, "the link request")
     (request,) = _link_requests(admin)
+    approve = request.button("linkok:")
 
     outsider = emulator.user(7001, "Zhang", "en")       # not an admin: the button is refused
-    query = outsider.press(request, request.button("linkok:"))
+    query = outsider.press(request, approve)
     assert (await outsider.answer_to(query)).get("show_alert")
     assert (await _zhao(frontdesk))["telegram_id"] is None
 
@@ -175,7 +180,7 @@ async def test_the_committee_approves_a_link_request(frontdesk, emulator, admin,
     profile = await zhao.next_message("Your details")
     assert "Zhao Jun" in profile.text and "+8613800002222" in profile.text
 
-    again = admin.press(request, request.button("linkok:"))      # decided once
+    again = admin.press(request, approve)                         # decided once
     assert (await admin.answer_to(again)).get("show_alert")
 
 
@@ -185,9 +190,10 @@ async def test_the_committee_rejects_a_link_request_by_command(frontdesk, emulat
     await _to_phone_question(tom)
     tom.send("13800002222")
     await _rest_of_registration(tom, "Tom Stranger")
+    await admin.next_message("🔗")                                    # the request itself
     admin.send("/links")
-    listing = await admin.next_message("Zhao Min")
-    assert "5100" in listing.text
+    listing = await admin.next_message("待处理的绑定申请")
+    assert "Zhao Min" in listing.text and "5100" in listing.text
     request_id = await frontdesk.value("SELECT id FROM link_requests")
     admin.send(f"/links reject {request_id}")
     await admin.next_message(f"#{request_id}")
@@ -218,7 +224,7 @@ async def test_a_phone_linked_to_another_account_is_refused_and_admins_are_told(
     await _rest_of_registration(eve, "Eve", asked=True)
     for user in (mallory, eve):
         said = _said_to(user)
-        assert "Li Xiuying" not in said and "302" not in said and "Li Ming" not in said
+        assert "Li Xiuying" not in said and "flat 302" not in said and "13900002222" not in said
     assert await frontdesk.value("SELECT telegram_id FROM residents WHERE name = 'Li Xiuying'") == 5001
     assert await frontdesk.value("SELECT phone FROM residents WHERE name = 'Li Xiuying'") == "+8613800001111"
     await emulator.wait_for(lambda: len(_link_requests(admin)) == 2, 5, "the admins told twice")
@@ -278,3 +284,25 @@ async def test_an_import_never_hands_a_record_to_whoever_typed_its_number(frontd
     assert zhao["telegram_id"] is None and zhao["phone"] == "+8613800002222" and zhao["room"] == "707"
     await emulator.wait_for(lambda: _link_requests(admin), 5, "the link request")
     assert ADMIN in {m.chat_id for m in _link_requests(admin)}
+
+
+async def test_a_new_number_withdraws_an_earlier_claim(frontdesk, emulator, admin, tmp_path):
+    """Typing Zhao's number, then one's own: the first claim is withdrawn, the profile shows the new one."""
+    await _import(frontdesk, tmp_path)
+    tom = emulator.user(5100, "Tom", "en")
+    await _to_phone_question(tom)
+    tom.send("13800002222")
+    await _rest_of_registration(tom, "Tom Stranger")
+    await emulator.wait_for(lambda: _link_requests(admin), 5, "the link request")
+    (request,) = _link_requests(admin)
+    tom.send("/profile")
+    profile = await tom.next_message("Your details")
+    tom.press(profile, "edit:phone")
+    await tom.next_message("phone")
+    tom.send("13800005555")
+    await tom.next_message("Saved")
+    shown = await tom.next_message("Your details")
+    assert "+8613800005555" in shown.text and "2222" not in shown.text
+    assert await frontdesk.value("SELECT status FROM link_requests") == "withdrawn"
+    await emulator.wait_for(lambda: "☑️" in request.text, 5, "the request to say withdrawn")
+    assert await frontdesk.value("SELECT phone FROM residents WHERE telegram_id = 5100") == "+8613800005555"
