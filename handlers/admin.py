@@ -31,7 +31,9 @@ SUBCOMMANDS: dict[str, tuple[str, ...]] = {
 }
 # /links approve|reject N: kept apart from SUBCOMMANDS, whose Chinese words are also unglued from names
 LINK_WORDS = {**{w: "approve" for w in ("approve", "ok", "yes", "同意", "批准", "通过", "绑定")},
-              **{w: "reject" for w in ("reject", "no", "decline", "拒绝", "不同意", "驳回")}}
+              **{w: "reject" for w in ("reject", "no", "decline", "拒绝", "不同意", "驳回")},
+              **{w: "merge" for w in ("merge", "合并")},
+              **{w: "keep" for w in ("keep", "保留", "不合并")}}
 _MEANING = {word: meaning for meaning, words in SUBCOMMANDS.items() for word in words}
 
 
@@ -148,8 +150,8 @@ async def keyword(s: "Services", person: "Person", chat_id: int, args: list[str]
 
 @admin_command
 async def links(s: "Services", person: "Person", chat_id: int, args: list[str]) -> None:
-    """/links | /links approve N | /links reject N (同意 | 拒绝): who asked for which record, and
-    the phone numbers the conversion could not settle."""
+    """/links | /links approve|reject N (同意 | 拒绝): who asked for which record; /links merge|keep N
+    (合并 | 保留): the phone numbers the conversion could not settle."""
     action = (LINK_WORDS.get(args[0].strip().lower()) or subcommand(args[0])) if args else "list"
     number = _ticket_number(args[1]) if len(args) == 2 else None
     if action == "list" and len(args) <= 1:
@@ -157,6 +159,8 @@ async def links(s: "Services", person: "Person", chat_id: int, args: list[str]) 
     elif action in ("approve", "reject") and number is not None:
         answer = await s.identity.decide(person, number, action == "approve")
         await s.inbox.reply(person, chat_id, answer.template or "toast_invalid", **(answer.context or {}))
+    elif action in ("merge", "keep") and number is not None:
+        await s.identity.settle_number(person, chat_id, number, action == "merge")
     else:
         await s.inbox.reply(person, chat_id, "usage_links")
 

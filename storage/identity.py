@@ -121,5 +121,14 @@ async def open_report(tx: Tx) -> list[dict[str, Any]]:
            LEFT JOIN volunteers v ON p.who = 'volunteer' AND v.id = p.row_id
            LEFT JOIN residents kr ON p.who = 'resident' AND kr.id = p.kept_id
            LEFT JOIN volunteers kv ON p.who = 'volunteer' AND kv.id = p.kept_id
-           WHERE coalesce(r.phone, v.phone) = p.stored ORDER BY p.id""")
+           WHERE coalesce(r.phone, v.phone) = p.stored AND p.settled_at IS NULL ORDER BY p.id""")
     return [dict(row) for row in rows]
+
+
+async def report_item(tx: Tx, item_id: int) -> dict[str, Any] | None:
+    """One open item of the report (see open_report), or None."""
+    return next((item for item in await open_report(tx) if item["id"] == item_id), None)
+
+
+async def settle_item(tx: Tx, item_id: int, by: int, now: float) -> None:
+    await tx.execute("UPDATE phone_report SET settled_by = ?, settled_at = ? WHERE id = ?", (by, now, item_id))

@@ -156,6 +156,34 @@ class Identity(Service):
                                   report=await repo.open_report(tx))
         self.outbox.kick()
 
+    async def settle_number(self, person: Person, chat_id: int, item_id: int, merge: bool) -> None:
+        """/links merge N: a clash's two resident rows are one person: the other row is merged into the
+        row kept (which keeps its values; the other fills its gaps, and its Telegram account follows
+        when the kept row has none). /links keep N: they stay two rows (a couple sharing a landline),
+        the other keeping its number as written; either way the item leaves the list."""
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            item = await repo.report_item(tx, item_id)
+            if item is None:
+                what = "unknown"
+            elif merge and (item["kind"] != "clash" or item["who"] != "resident"):
+                what = "cannot_merge"
+            else:
+                if merge:
+                    kept = await residents_repo.by_id(tx, item["kept_id"])
+                    other = await residents_repo.by_id(tx, item["row_id"])
+                    assert kept is not None and other is not None
+                    values = rules.merged(kept, other)
+                    if kept["telegram_id"] is None and other["telegram_id"] is not None:
+                        values.update(telegram_id=other["telegram_id"], language=other["language"],
+                                      registered_at=kept["registered_at"] or other["registered_at"])
+                    await residents_repo.merge_into(tx, other["id"], kept["id"])
+                    await residents_repo.update(tx, kept["id"], values, now)
+                await repo.settle_item(tx, item_id, person.telegram_id, now)
+                what = "merged" if merge else "kept"
+            await self.outbox.say(tx, chat_id, person.lang, "links_settled", what=what, id=item_id, item=item)
+        self.outbox.kick()
+
     # -- telling the admins ----------------------------------------------------------------------------
 
     async def announce(self, tx: Tx, telegram_id: int | None = None) -> None:

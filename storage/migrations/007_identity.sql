@@ -29,7 +29,7 @@ CREATE INDEX link_requests_asker ON link_requests(telegram_id, status);
 
 -- What converting the stored numbers to E.164 found: two rows that became one number (the one
 -- kept, the other left as it was), and numbers that are not valid. Shown by /links while the row
--- still holds the text found.
+-- still holds the text found and no admin settled it (/links merge N, /links keep N).
 CREATE TABLE phone_report (
     id          INTEGER PRIMARY KEY,
     kind        TEXT NOT NULL CHECK (kind IN ('clash', 'invalid')),
@@ -38,7 +38,9 @@ CREATE TABLE phone_report (
     stored      TEXT NOT NULL,                    -- the number as the row still holds it
     phone       TEXT,                             -- a clash: the E.164 number it would be
     kept_id     INTEGER,                          -- a clash: the row that has that number
-    found_at    REAL NOT NULL
+    found_at    REAL NOT NULL,
+    settled_by  INTEGER,
+    settled_at  REAL                              -- merged into the row kept, or kept apart on purpose
 );
 
 -- The numbers themselves are converted by the bot at start-up (bot/services/identity.py,

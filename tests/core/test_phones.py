@@ -31,6 +31,15 @@ def test_the_region_reads_a_number_without_its_country_code():
     assert is_region("CN") and is_region("HK") and not is_region("XX")
 
 
+def test_the_region_is_a_setting_checked_at_start():
+    from bot.config import ConfigError, load_settings
+
+    assert load_settings(telegram_bot_token="1:T", phone_region="hk").phone_region == "HK"
+    assert load_settings(telegram_bot_token="1:T").phone_region == "CN"
+    with pytest.raises(ConfigError, match="PHONE_REGION"):
+        load_settings(telegram_bot_token="1:T", phone_region="XX")
+
+
 def test_a_telegram_contact_is_international_even_without_its_plus():
     # a US number shared from Telegram looks like a Chinese mobile to the region-only reading
     assert normalize_phone("16502530000", "CN") == "+8616502530000"

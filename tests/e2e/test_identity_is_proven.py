@@ -113,6 +113,8 @@ async def test_a_typed_number_never_links_or_reveals_an_imported_record(frontdes
     linked = await zhao_user.next_message("找到您的登记信息")
     assert "Zhao Min" in linked.text
     assert (await _zhao(frontdesk))["telegram_id"] == 5004
+    assert await frontdesk.value("SELECT status FROM link_requests") == "superseded"   # Tom's claim is moot
+    await emulator.wait_for(lambda: "☑️" in request.text, 5, "the admins' copy to say it is settled")
 
 
 async def test_somebody_elses_contact_card_never_links_a_record(frontdesk, emulator, admin, tmp_path):
@@ -306,3 +308,25 @@ async def test_a_new_number_withdraws_an_earlier_claim(frontdesk, emulator, admi
     assert await frontdesk.value("SELECT status FROM link_requests") == "withdrawn"
     await emulator.wait_for(lambda: "☑️" in request.text, 5, "the request to say withdrawn")
     assert await frontdesk.value("SELECT phone FROM residents WHERE telegram_id = 5100") == "+8613800005555"
+
+
+async def test_proving_ones_number_later_links_the_record_without_the_committee(frontdesk, emulator, admin,
+                                                                                 tmp_path):
+    """Re-registration: Zhao typed her number (so she registered as new), then presses the button
+    from /profile: Telegram's proof links her record at once, her own one merged into it."""
+    await _import(frontdesk, tmp_path)
+    zhao = emulator.user(5004, "Zhao", "en")
+    await _to_phone_question(zhao)
+    zhao.send("13800002222")
+    await _rest_of_registration(zhao, "Min")
+    zhao.send("/profile")
+    profile = await zhao.next_message("Your details")
+    zhao.press(profile, "edit:phone")
+    await zhao.next_message("phone")
+    zhao.share_contact("8613800002222")              # as Telegram sends it: international, no "+"
+    linked = await zhao.next_message("We found your record")
+    assert "Zhao Min" in linked.text and "707" in linked.text
+    rows = await frontdesk.rows("SELECT * FROM residents")
+    assert len(rows) == 1 and rows[0]["telegram_id"] == 5004 and rows[0]["emergency_contact_name"] == "Zhao Jun"
+    assert rows[0]["phone_source"] == "import"
+    assert await frontdesk.value("SELECT status FROM link_requests") == "superseded"

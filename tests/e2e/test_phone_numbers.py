@@ -110,11 +110,28 @@ async def test_stored_numbers_are_migrated_and_clashes_are_shown_to_admins(emula
         assert "Wang Fang" in listing.text and "+861065123456" in listing.text
         assert "123456" in listing.text and "Zhou" in listing.text
         assert "Liu" in listing.text and "Zhang" in listing.text
+        # the two Wang Fang rows are one person: merged into the one linked to Telegram
+        wang = await desk.value("SELECT id FROM phone_report WHERE who = 'resident' AND kind = 'clash'")
+        admin.send(f"/links merge {wang}")
+        await admin.next_message(f"№{wang}")
+        rows = await desk.rows("SELECT * FROM residents WHERE name = 'Wang Fang'")
+        assert len(rows) == 1 and rows[0]["id"] == 2 and rows[0]["telegram_id"] == 5006
+        assert rows[0]["emergency_contact_phone"] == "+8613911112222"       # what only the other row knew
+        # two volunteers on one line stay apart on purpose
+        liu = await desk.value("SELECT id FROM phone_report WHERE who = 'volunteer'")
+        admin.send(f"/links merge {liu}")
+        await admin.next_message(f"№{liu}")
+        assert await desk.value("SELECT count(*) FROM volunteers") == 2
+        admin.send(f"/links keep {liu}")
+        await admin.next_message(f"№{liu}")
+        admin.send("/links")
+        left = await admin.next_message("要核对")
+        assert "Zhou" in left.text and "Wang Fang" not in left.text and "Liu" not in left.text
         # a restart does not convert or announce twice
         await desk.restart()
         await desk.drain()
-        assert await desk.value("SELECT phone FROM residents WHERE id = 1") == "01065123456"
-        assert await desk.value("SELECT count(*) FROM outbox WHERE text LIKE '%/links%' AND chat_id = ?",
+        assert await desk.value("SELECT phone FROM residents WHERE id = 2") == "+861065123456"
+        assert await desk.value("SELECT count(*) FROM outbox WHERE purpose = 'phone_report' AND chat_id = ?",
                                 (admin.id,)) == 1
     finally:
         await desk.stop()
