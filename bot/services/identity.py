@@ -59,9 +59,9 @@ async def convert_phones(db: Database, region: str, now: float) -> bool:
                 log.warning("phone numbers of %s: %d clashes and %d not valid, kept as they were (/links)",
                             table, len(plan.clashes), len(plan.invalid))
         for row in await repo.contact_phones(tx):
-            phone = normalize_phone(row["phone"], region)
-            if phone and phone != row["phone"]:
-                await repo.set_contact_phone(tx, row["id"], phone)
+            contact = normalize_phone(row["phone"], region)
+            if contact and contact != row["phone"]:
+                await repo.set_contact_phone(tx, row["id"], contact)
         await settings_repo.put(tx, MARK, f"converted:{changed}")
     return True
 

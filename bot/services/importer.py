@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 
 from bot.clock import Clock
 from bot.core import DEFAULT_REGION, checkins as checkin_rules, clean_building, clean_room, clean_unit, normalize_phone
-from bot.core.identity import IMPORTED, TYPED
+from bot.core import identity as identity_rules
 from bot.services.identity import convert_phones
 from bot.services.teams import assign_building, parse_grids
 from storage import Database, Tx, checkins as checkins_repo, identity as identity_repo, residents as residents_repo
@@ -512,7 +512,7 @@ async def _upsert_resident_row(tx: Tx, values: dict[str, Any], now: float,
                    if values["telegram_id"] is not None else None)
     by_phone = await residents_repo.by_phone(tx, values["phone"]) if values["phone"] else None
     claimant = None
-    if by_phone and by_phone["phone_source"] == TYPED and by_phone["telegram_id"] not in (None, values["telegram_id"]):
+    if by_phone and by_phone["phone_source"] == identity_rules.TYPED and by_phone["telegram_id"] not in (None, values["telegram_id"]):
         # typed in the bot, never proven: the row is its own record, and the typist's claim goes to
         # the committee (merging would show them this row's flat and family)
         claimant, by_phone = by_phone, None
@@ -530,7 +530,7 @@ async def _upsert_resident_row(tx: Tx, values: dict[str, Any], now: float,
     elif building and not values["grid"]:
         values["grid"] = await residents_repo.grid_of_building(tx, building)
     if values["phone"]:
-        values["phone_source"] = IMPORTED   # the committee's word
+        values["phone_source"] = identity_rules.IMPORTED   # the committee's word
     if existing:
         # An empty cell keeps what is on record: a re-import must not unlink a Telegram account
         # or forget a phone the resident gave the bot.

@@ -18,12 +18,13 @@ from typing import Any
 from bot.clock import Clock
 from bot.config import LANGUAGES, Settings
 from bot.core import clean_building, clean_name, clean_room, clean_unit, intent, normalize_phone, split_contact
-from bot.core.identity import Claim, Outcome
+from bot.core import identity as identity_rules
 from bot.delivery import Outbox, Renderer, buttons
 from bot.services.identity import Identity
 from bot.services.people import Person
 from storage import Database, Tx, residents as residents_repo, users as users_repo
 
+Claim, Outcome = identity_rules.Claim, identity_rules.Outcome
 FULL = ["phone", "name", "building", "unit", "room", "alone", "contact"]
 EDITS = {
     "name": ["name"],
