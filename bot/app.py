@@ -20,8 +20,8 @@ from bot.config import LANGUAGES, Settings
 from bot.core import FloodControl
 from bot.delivery import Outbox, Renderer
 from bot.services import (
-    Alerts, CheckinDesk, Checkins, Closing, Conversation, Corrections, Inbox, Intake, Kit, Registration, Teams, Threads, Views, Vocabulary,
-    Volunteering
+    Alerts, CheckinDesk, Checkins, Closing, Conversation, Corrections, Identity, Inbox, Intake, Kit, Registration, Teams, Threads, Views,
+    Vocabulary, Volunteering, convert_phones
 )
 from handlers import register_all
 from handlers.common import Context
@@ -53,10 +53,14 @@ class Services:
     conversation: Conversation
     checkins: Checkins
     checkin_desk: CheckinDesk
+    identity: Identity
 
     async def open(self, application: Application) -> None:
         """Start-up: the database, delivery, the scheduler tick and the command menu."""
         await self.db.open()
+        # migration 007's data step: stored phone numbers to E.164 (once); the admins hear what it found
+        await convert_phones(self.db, self.settings.phone_region, self.clock.now())
+        await self.identity.tick()
         self.outbox.start(application.bot)
         if application.job_queue is not None:
             # Timers are rows in the database; this tick only asks what is due now.
@@ -72,9 +76,11 @@ class Services:
     async def tick(self) -> None:
         """Everything that is due by the clock: unconfirmed resolved tickets closing, sentences
         typed in pieces that nobody finished, "is someone in danger?" left unanswered, and the
-        day's check-ins and their ladder, and the families' "all well today"."""
+        day's check-ins and their ladder, and the families' "all well today", and link requests
+        for the committee that no conversation sent."""
         for step in (self.closing.close_unconfirmed, self.intake.flush_fragments,
-                     self.corrections.danger_unanswered, self.checkins.tick, self.checkin_desk.tick):
+                     self.corrections.danger_unanswered, self.checkins.tick, self.checkin_desk.tick,
+                     self.identity.tick):
             try:
                 await step()
             except Exception:  # one broken step must not stop the others (check-ins, alarms)
@@ -104,7 +110,8 @@ def build_services(settings: Settings, clock: Clock | None = None, flood: FloodC
     alerts = Alerts(kit)
     inbox, intake = Inbox(kit), Intake(kit, alerts)
     threads, volunteering, closing = Threads(kit, alerts, intake), Volunteering(kit, alerts), Closing(kit, alerts)
-    registration = Registration(db, outbox, renderer, settings, clock)
+    identity = Identity(kit)
+    registration = Registration(db, outbox, renderer, settings, clock, identity)
     teams = Teams(db, outbox, clock)
     checkins = Checkins(kit, alerts, intake)
     # what one service tells the others, without knowing them
@@ -116,7 +123,7 @@ def build_services(settings: Settings, clock: Clock | None = None, flood: FloodC
         inbox=inbox, alerts=alerts, intake=intake, threads=threads, volunteering=volunteering, closing=closing,
         views=Views(kit), corrections=Corrections(kit, alerts), registration=registration, teams=teams,
         conversation=Conversation(inbox, intake, threads, closing, volunteering, registration, checkins),
-        checkins=checkins, checkin_desk=CheckinDesk(checkins),
+        checkins=checkins, checkin_desk=CheckinDesk(checkins), identity=identity,
     )
 
 

@@ -58,7 +58,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         db = await Database(settings.frontdesk_db).open()
         try:
             runner = import_residents if args.what == "residents" else import_volunteers
-            report = await runner(db, path, SystemClock())
+            report = await runner(db, path, SystemClock(), settings.phone_region)
         except FileError as exc:
             return failed(exc.reason, **exc.params)
         except OSError as exc:

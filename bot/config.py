@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     elderly_age: int = Field(default=70, ge=0)
     # check-ins: nobody is asked (or reminded) in these hours, on the committee's clock; "none" for never quiet
     checkin_quiet_hours: str = "22:00-07:00"
+    # how a phone number written without +country code is read (ISO 3166 region, e.g. CN, HK, GB)
+    phone_region: str = "CN"
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -57,6 +59,14 @@ class Settings(BaseSettings):
         from bot.core.checkins import Quiet
         Quiet.parse(value)  # raises ValueError with the expected form
         return value
+
+    @field_validator("phone_region")
+    @classmethod
+    def _check_region(cls, value: str) -> str:
+        from bot.core import is_region
+        if not is_region(value.strip().upper()):
+            raise ValueError(f"unknown region {value!r}: a two-letter country code such as CN, HK or GB")
+        return value.strip().upper()
 
     @field_validator("timezone")
     @classmethod

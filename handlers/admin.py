@@ -1,5 +1,5 @@
 """Admins: teams and invites, buildings and their grids, the admin group, the ticket list, a ticket's
-history, triage corrections and the committee's keywords. Sub-command words come in Chinese too
+history, triage corrections, the committee's keywords and the link requests (/links). Sub-command words come in Chinese too
 (`/team 一队 网格 G1,G2`, `/keyword 删除 化粪池`): see SUBCOMMANDS."""
 
 from __future__ import annotations
@@ -9,14 +9,15 @@ from collections.abc import Awaitable, Callable
 from functools import wraps
 from typing import TYPE_CHECKING
 
-from telegram.ext import Application, CommandHandler
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
+from bot.delivery import buttons
 from bot.services import parse_label
-from handlers.common import Handler, Incoming, message_handler
+from handlers.common import Handler, Incoming, Press, message_handler, press_handler
 
 if TYPE_CHECKING:
     from bot.app import Services
-    from bot.services import Person
+    from bot.services import Answer, Person
 
 AdminBody = Callable[["Services", "Person", int, list[str]], Awaitable[None]]
 
@@ -28,6 +29,11 @@ SUBCOMMANDS: dict[str, tuple[str, ...]] = {
     "remove": ("remove", "delete", "del", "rm", "删除", "移除", "删掉", "去掉"),
     "list": ("list", "ls", "列表", "列出", "查看", "全部"),
 }
+# /links approve|reject N: kept apart from SUBCOMMANDS, whose Chinese words are also unglued from names
+LINK_WORDS = {**{w: "approve" for w in ("approve", "ok", "yes", "同意", "批准", "通过", "绑定")},
+              **{w: "reject" for w in ("reject", "no", "decline", "拒绝", "不同意", "驳回")},
+              **{w: "merge" for w in ("merge", "合并")},
+              **{w: "keep" for w in ("keep", "保留", "不合并")}}
 _MEANING = {word: meaning for meaning, words in SUBCOMMANDS.items() for word in words}
 
 
@@ -142,6 +148,29 @@ async def keyword(s: "Services", person: "Person", chat_id: int, args: list[str]
         await s.inbox.reply(person, chat_id, "usage_keyword")
 
 
+@admin_command
+async def links(s: "Services", person: "Person", chat_id: int, args: list[str]) -> None:
+    """/links | /links approve|reject N (同意 | 拒绝): who asked for which record; /links merge|keep N
+    (合并 | 保留): the phone numbers the conversion could not settle."""
+    action = (LINK_WORDS.get(args[0].strip().lower()) or subcommand(args[0])) if args else "list"
+    number = _ticket_number(args[1]) if len(args) == 2 else None
+    if action == "list" and len(args) <= 1:
+        await s.identity.listing(person, chat_id)
+    elif action in ("approve", "reject") and number is not None:
+        answer = await s.identity.decide(person, number, action == "approve")
+        await s.inbox.reply(person, chat_id, answer.template or "toast_invalid", **(answer.context or {}))
+    elif action in ("merge", "keep") and number is not None:
+        await s.identity.settle_number(person, chat_id, number, action == "merge")
+    else:
+        await s.inbox.reply(person, chat_id, "usage_links")
+
+
+@press_handler
+async def on_link(s: "Services", person: "Person", press: Press) -> "Answer | None":
+    """Approve / Reject on a link request (the service checks that an admin pressed)."""
+    return await s.identity.decide(person, int(press.parts[1]), press.parts[0] == buttons.LINK_OK.name)
+
+
 @message_handler
 async def set_admin_group(s: "Services", person: "Person", msg: Incoming) -> None:
     await s.teams.set_admin_group(person, msg.chat_id, msg.message.chat.type)
@@ -156,3 +185,6 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("triage", triage))
     application.add_handler(CommandHandler("keyword", keyword))
     application.add_handler(CommandHandler("set_admin_group", set_admin_group))
+    # names, flats and phones: answered in the admin's private chat only
+    application.add_handler(CommandHandler("links", links, filters=filters.ChatType.PRIVATE))
+    application.add_handler(CallbackQueryHandler(on_link, pattern=buttons.any_of(buttons.LINK_OK, buttons.LINK_NO)))

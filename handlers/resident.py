@@ -72,8 +72,11 @@ async def on_contact(s: "Services", person: "Person", msg: Incoming) -> None:
     assert contact is not None
     queue = person.step_data.get("queue") or []
     asked = queue[0] if person.step == "profile" and queue else None
-    if asked == "phone" and contact.user_id == person.telegram_id:
-        await s.registration.answer(person, msg.chat_id, phone=contact.phone_number)
+    if asked == "phone":
+        # only the sender's own contact (the button) is Telegram's proof; a card from the address
+        # book is taken like a typed number
+        await s.registration.answer(person, msg.chat_id, phone=contact.phone_number,
+                                    proven=contact.user_id == person.telegram_id)
     elif asked == "contact":
         name = " ".join(filter(None, [contact.first_name, contact.last_name]))
         await s.registration.answer(person, msg.chat_id, text=f"{name} {contact.phone_number}")

@@ -9,7 +9,7 @@ from storage.db import Tx, marks, set_clause
 FIELDS = (
     "telegram_id", "name", "phone", "building", "unit", "room", "grid", "language", "lives_alone",
     "birth_year", "emergency_contact_name", "emergency_contact_phone", "emergency_contact_telegram_id",
-    "source", "registered_at",
+    "source", "registered_at", "phone_source",
 )
 
 
@@ -104,3 +104,12 @@ async def by_emergency_contact(tx: Tx, telegram_id: int) -> list[dict[str, Any]]
     """The residents whose family contact this Telegram user is."""
     rows = await tx.all("SELECT * FROM residents WHERE emergency_contact_telegram_id = ? ORDER BY id", (telegram_id,))
     return [dict(row) for row in rows]
+
+
+async def merge_into(tx: Tx, from_id: int, to_id: int) -> None:
+    """Everything that points at resident `from_id` points at `to_id` (where `to_id` has none of its
+    own: a plan, a day's check-in), then `from_id` is deleted with what is left of it."""
+    await tx.execute("UPDATE tickets SET resident_id = ? WHERE resident_id = ?", (to_id, from_id))
+    for table in ("checkin_plans", "checkins", "allwell", "checkin_requests", "link_requests"):
+        await tx.execute(f"UPDATE OR IGNORE {table} SET resident_id = ? WHERE resident_id = ?", (to_id, from_id))
+    await tx.execute("DELETE FROM residents WHERE id = ?", (from_id,))

@@ -66,3 +66,5 @@ CHECKIN_VISITED = Kind("ckvisit")                                 # ckvisit:<tic
 # server), and Approve / Decline on a resident's request for other check-in times
 ELDERLY_PAGE = Kind("elderly", (r"\d{1,4}", r"[^:]{1,32}"))      # elderly:<page>:<grid or *>
 CHECKIN_REQUEST_OK, CHECKIN_REQUEST_NO = Kind("ckreqok"), Kind("ckreqno")   # ckreqok:<request>
+# identity: Approve / Reject on a request to link a record to the account that asked for it
+LINK_OK, LINK_NO = Kind("linkok"), Kind("linkno")                                # linkok:<request>

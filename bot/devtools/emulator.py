@@ -131,6 +131,15 @@ class ChatUser:
             contact["user_id"] = self.id
         self.emulator.push({"message": self._message(contact=contact)}, f"{self.first_name}: [shares phone {phone}]")
 
+    def share_contact_of(self, phone: str, user_id: int | None, first_name: str) -> None:
+        """Share a contact card from the address book: somebody else's (Telegram sets user_id to
+        that person's id when they are on Telegram, and leaves it out when they are not)."""
+        contact: dict[str, Any] = {"phone_number": phone, "first_name": first_name}
+        if user_id is not None:
+            contact["user_id"] = user_id
+        self.emulator.push({"message": self._message(contact=contact)},
+                           f"{self.first_name}: [shares the contact of {first_name}, {phone}]")
+
     def send_media(self, kind: str, caption: str | None = None) -> None:
         content: dict[str, Any] = {kind: _media_object(kind, f"{kind}-{self.id}-{time.monotonic_ns()}")}
         if caption:

@@ -63,7 +63,7 @@ class Checkins(Service):
             found = await residents_repo.by_telegram_id(tx, int(who))
             if found:
                 return [found]
-        phone = normalize_phone(who) if any(c.isdigit() for c in who) else None
+        phone = normalize_phone(who, self.settings.phone_region) if any(c.isdigit() for c in who) else None
         if phone:
             found = await residents_repo.by_phone(tx, phone)
             return [found] if found else []

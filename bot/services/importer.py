@@ -10,6 +10,10 @@ then (for people without either) name and flat; an empty cell keeps what is on r
 one file, a second row with the same phone, Telegram id or (phoneless) person is reported as a
 duplicate of the first and skipped, never silently merged. A bad row is reported with its line
 number and a reason code (rendered for the clerk by templates/<lang>/import_report.j2); the rest load.
+
+Phone numbers are read by the book (libphonenumber, PHONE_REGION) into E.164. A number somebody only
+typed in the bot is not who a row is: the row becomes its own record (with the number) and the
+typist's claim waits for the committee as a link request (bot/services/identity.py).
 """
 
 from __future__ import annotations
@@ -24,9 +28,12 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from bot.clock import Clock
-from bot.core import checkins as checkin_rules, clean_building, clean_room, clean_unit, normalize_phone
+from bot.core import DEFAULT_REGION, checkins as checkin_rules, clean_building, clean_room, clean_unit, normalize_phone
+from bot.core import identity as identity_rules
+from bot.services.identity import convert_phones
 from bot.services.teams import assign_building, parse_grids
-from storage import Database, Tx, checkins as checkins_repo, residents as residents_repo, teams as teams_repo
+from storage import Database, Tx, checkins as checkins_repo, identity as identity_repo, residents as residents_repo
+from storage import teams as teams_repo
 
 log = logging.getLogger(__name__)
 
@@ -190,6 +197,7 @@ class Table:
     headers: list[str]                 # the file's header cells, as written
     ignored: list[str]                 # header cells that mean nothing we know
     rows: list[tuple[int, list[str]]]  # (line number, cells)
+    region: str = DEFAULT_REGION       # how a number without +country is read (PHONE_REGION)
 
     def value(self, cells: list[str], name: str) -> str:
         """The first non-empty cell of the columns that mean `name`."""
@@ -273,7 +281,7 @@ def _phone(table: Table, cells: list[str], name: str) -> str | None:
     if value.lower() in NO_PHONE:
         return None
     column = table.column(name)
-    phone = normalize_phone(_number_text(value, column))
+    phone = normalize_phone(_number_text(value, column), table.region)
     if phone is None:
         raise RowError("bad_phone", column=column, value=value)
     return phone
@@ -433,8 +441,10 @@ def _resident_keys(values: dict[str, Any]) -> list[tuple[str, Any]]:
     return keys
 
 
-async def import_residents(db: Database, path: Path, clock: Clock) -> Report:
+async def import_residents(db: Database, path: Path, clock: Clock, region: str = DEFAULT_REGION) -> Report:
     table = read_table(path, "residents")
+    table.region = region
+    await convert_phones(db, region, clock.now())   # numbers on record in the form this file's are read into
     report = Report("residents", table.encoding, ignored_columns=table.ignored)
     seen = _Seen()
     building_lines: dict[str, tuple[str, int]] = {}  # building -> (grid, first line that gave it)
@@ -453,8 +463,10 @@ async def import_residents(db: Database, path: Path, clock: Clock) -> Report:
                     report.warnings.append(Problem(line, "grid_conflict", {
                         "building": building, "grid": grid, "first_grid": first_grid, "first_line": first_line}))
                     values["grid"] = first_grid
+            notes: list[tuple[str, dict[str, Any]]] = []
             async with db.transaction() as tx:
-                created = await _upsert_resident(tx, values, clock.now())
+                created = await _upsert_resident(tx, values, clock.now(), notes)
+            report.warnings.extend(Problem(line, reason, params) for reason, params in notes)
             seen.add(keys, line, values)
             report.created += created
             report.updated += not created
@@ -468,12 +480,13 @@ async def import_residents(db: Database, path: Path, clock: Clock) -> Report:
     return report
 
 
-async def _upsert_resident(tx: Tx, values: dict[str, Any], now: float) -> bool:
+async def _upsert_resident(tx: Tx, values: dict[str, Any], now: float,
+                           notes: list[tuple[str, dict[str, Any]]] | None = None) -> bool:
     """The resident row, and their check-in plan when the row has check-in times (the tick works
     out when the first question is due)."""
     values = dict(values)
     times = values.pop("checkin_times", None)
-    created = await _upsert_resident_row(tx, values, now)
+    created = await _upsert_resident_row(tx, values, now, [] if notes is None else notes)
     if times:
         resident = await _find_resident(tx, values)
         if resident is not None:
@@ -493,10 +506,17 @@ async def _find_resident(tx: Tx, values: dict[str, Any]) -> dict[str, Any] | Non
     return await residents_repo.by_name_and_flat(tx, values["name"], values["building"], values["unit"], values["room"])
 
 
-async def _upsert_resident_row(tx: Tx, values: dict[str, Any], now: float) -> bool:
+async def _upsert_resident_row(tx: Tx, values: dict[str, Any], now: float,
+                               notes: list[tuple[str, dict[str, Any]]]) -> bool:
     by_telegram = (await residents_repo.by_telegram_id(tx, values["telegram_id"])
                    if values["telegram_id"] is not None else None)
     by_phone = await residents_repo.by_phone(tx, values["phone"]) if values["phone"] else None
+    claimant = None
+    if by_phone and by_phone["phone_source"] == identity_rules.TYPED and by_phone["telegram_id"] not in (None, values["telegram_id"]):
+        # typed in the bot, never proven: the row is its own record, and the typist's claim goes to
+        # the committee (merging would show them this row's flat and family)
+        claimant, by_phone = by_phone, None
+        await residents_repo.update(tx, claimant["id"], {"phone": None, "phone_source": None}, now)
     if by_telegram and by_phone and by_telegram["id"] != by_phone["id"]:
         raise RowError("phone_taken", value=values["phone"], other=by_phone["name"])
     existing = by_telegram or by_phone
@@ -509,14 +529,21 @@ async def _upsert_resident_row(tx: Tx, values: dict[str, Any], now: float) -> bo
             await assign_building(tx, building, values["grid"], now)
     elif building and not values["grid"]:
         values["grid"] = await residents_repo.grid_of_building(tx, building)
+    if values["phone"]:
+        values["phone_source"] = identity_rules.IMPORTED   # the committee's word
     if existing:
         # An empty cell keeps what is on record: a re-import must not unlink a Telegram account
         # or forget a phone the resident gave the bot.
         await residents_repo.update(tx, existing["id"], {k: v for k, v in values.items() if v is not None}, now)
-        return False
-    values = {**values, "lives_alone": values["lives_alone"] or 0, "source": "import"}
-    await residents_repo.create(tx, {k: v for k, v in values.items() if v is not None}, now)
-    return True
+        record_id = existing["id"]
+    else:
+        values = {**values, "lives_alone": values["lives_alone"] or 0, "source": "import"}
+        record_id = await residents_repo.create(tx, {k: v for k, v in values.items() if v is not None}, now)
+    if claimant is not None:
+        await identity_repo.ask(tx, claimant["telegram_id"], None, record_id, values["phone"], "import",
+                                (existing or {}).get("telegram_id"), now)
+        notes.append(("typed_claim", {"value": values["phone"], "telegram_id": claimant["telegram_id"]}))
+    return existing is None
 
 
 # -- volunteers --------------------------------------------------------------------------------
@@ -531,8 +558,10 @@ async def _known_volunteer(tx: Tx, values: dict[str, Any]) -> dict[str, Any] | N
     return by_telegram or by_phone
 
 
-async def import_volunteers(db: Database, path: Path, clock: Clock) -> Report:
+async def import_volunteers(db: Database, path: Path, clock: Clock, region: str = DEFAULT_REGION) -> Report:
     table = read_table(path, "volunteers")
+    table.region = region
+    await convert_phones(db, region, clock.now())
     report = Report("volunteers", table.encoding, ignored_columns=table.ignored)
     seen = _Seen()
     for line, cells in table.rows:

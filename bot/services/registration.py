@@ -3,6 +3,10 @@
 A conversation is a queue of steps (users.step and users.step_data["queue"]): the full
 registration asks every step, editing one field from /profile asks only its steps.
 A restart in the middle resumes at the same question.
+
+The phone number is where identity is decided (bot/services/identity.py): only the person's own
+contact, shared with the button, links a record the committee holds; a typed number (or somebody
+else's contact card) is taken like any number and never tells whether a record has it.
 """
 
 from __future__ import annotations
@@ -14,10 +18,13 @@ from typing import Any
 from bot.clock import Clock
 from bot.config import LANGUAGES, Settings
 from bot.core import clean_building, clean_name, clean_room, clean_unit, intent, normalize_phone, split_contact
+from bot.core import identity as identity_rules
 from bot.delivery import Outbox, Renderer, buttons
+from bot.services.identity import Identity
 from bot.services.people import Person
 from storage import Database, Tx, residents as residents_repo, users as users_repo
 
+Claim, Outcome = identity_rules.Claim, identity_rules.Outcome
 FULL = ["phone", "name", "building", "unit", "room", "alone", "contact"]
 EDITS = {
     "name": ["name"],
@@ -37,8 +44,10 @@ _PLAUSIBLE = re.compile(r"[0-9a-zA-Z零〇一二两三四五六七八九十]")
 
 
 class Registration:
-    def __init__(self, db: Database, outbox: Outbox, renderer: Renderer, settings: Settings, clock: Clock) -> None:
+    def __init__(self, db: Database, outbox: Outbox, renderer: Renderer, settings: Settings, clock: Clock,
+                 identity: Identity) -> None:
         self.db = db
+        self.identity = identity
         self.outbox = outbox
         self.renderer = renderer
         self.settings = settings
@@ -101,15 +110,19 @@ class Registration:
                 await self._show_profile(tx, person, chat_id, person.resident or {})
         self.outbox.kick()
 
-    async def answer(self, person: Person, chat_id: int, text: str | None = None, phone: str | None = None) -> None:
-        """The person's answer to the step they are on (typed text, a shared contact, or a button)."""
+    async def answer(self, person: Person, chat_id: int, text: str | None = None, phone: str | None = None,
+                     proven: bool = False) -> None:
+        """The person's answer to the step they are on (typed text, a shared contact, or a button).
+        `phone` is a shared contact's number; `proven` when Telegram says it is the sender's own."""
         data = dict(person.step_data)
         queue = list(data.get("queue") or [])
         if not queue:
             return
         step = queue[0]
         async with self.db.transaction() as tx:
-            problem = await self._take(tx, person, step, text, phone, data)
+            problem = await self._take(tx, person, step, text, phone, proven, data)
+            if note := data.pop("note", None):
+                await self.outbox.say(tx, chat_id, person.lang, note)
             if problem:
                 await self.outbox.say(tx, chat_id, person.lang, problem)
                 await self._ask(tx, person, chat_id, queue, data)
@@ -161,21 +174,28 @@ class Registration:
                             if step == "name" else None)
 
     async def _take(
-        self, tx: Tx, person: Person, step: str, text: str | None, phone: str | None, data: dict[str, Any]
+        self, tx: Tx, person: Person, step: str, text: str | None, phone: str | None, proven: bool,
+        data: dict[str, Any]
     ) -> str | None:
         """Validate one answer into `data`; the name of a template explaining a problem, or None."""
         value = (text or "").strip()
+        region = self.settings.phone_region
         if step == "phone":
-            number = normalize_phone(phone or value)
+            claim = Claim.TYPED if phone is None else Claim.PROVEN if proven else Claim.CARD
+            number = normalize_phone(phone or value, region, international=phone is not None)
             if number is None:
                 return "bad_phone"
-            record = await residents_repo.by_phone(tx, number)
-            if record and record["telegram_id"] not in (None, person.telegram_id):
-                return "phone_taken"
-            data["phone"] = number
-            if record and not data.get("edit") and not record["registered_at"]:
+            outcome = await self.identity.claim(tx, person, number, claim)
+            if outcome is Outcome.LINK:  # Telegram proved the number of a record nobody has: it is theirs
+                record = await residents_repo.by_phone(tx, number)
+                assert record is not None
                 await self._link(tx, person, person.telegram_id, record)
                 data["linked"] = True
+            elif outcome in (Outcome.STORE, Outcome.TAKE_BACK):
+                data["phone"], data["phone_source"] = number, ("contact" if claim is Claim.PROVEN else "typed")
+            elif outcome is Outcome.REFUSED:
+                data["note"] = "phone_refused"   # their own number, held by another account: admins told
+            # PENDING: the answer anybody gets; the committee decides, the profile shows the number meanwhile
             return None
         if step == "alone":
             said = intent.kinds_of(value)  # "是 一个人住", "yes I live alone", "不是"
@@ -188,10 +208,11 @@ class Registration:
                 return "bad_yes_no"
             return None
         if step == "contact":
-            if value.lower() in NO_CONTACT or (intent.kinds_of(value) & {"no", "unknown"} and not split_contact(value)[1]):
+            if value.lower() in NO_CONTACT or (intent.kinds_of(value) & {"no", "unknown"}
+                                               and not split_contact(value, region)[1]):
                 data["emergency_contact_name"] = data["emergency_contact_phone"] = None
                 return None
-            name, number = split_contact(value)
+            name, number = split_contact(value, region)
             if number is None:
                 return "bad_contact"
             data["emergency_contact_name"] = name[:MAX_FIELD] or None
@@ -209,13 +230,11 @@ class Registration:
         return None
 
     async def _link(self, tx: Tx, person: Person, chat_id: int, record: dict[str, Any]) -> None:
-        """An imported resident introduced themselves: attach this Telegram account to the record."""
-        now = self.clock.now()
-        await residents_repo.update(tx, record["id"], {
-            "telegram_id": person.telegram_id, "registered_at": now, "language": person.lang,
-        }, now)
-        await users_repo.set_step(tx, person.telegram_id, None, {}, now)
-        fresh = await residents_repo.by_id(tx, record["id"])
+        """A resident the committee knows proved who they are (their Telegram id is on the record, or
+        Telegram confirmed the record's number is theirs): the record becomes this account's."""
+        fresh = await self.identity.link(tx, record["id"], person.telegram_id, person.lang)
+        person.resident = fresh
+        await users_repo.set_step(tx, person.telegram_id, None, {}, self.clock.now())
         await self.outbox.say(tx, chat_id, person.lang, "linked", resident=fresh, keyboard=self.renderer.remove_keyboard())
 
     async def _save(self, tx: Tx, person: Person, chat_id: int, data: dict[str, Any]) -> None:
@@ -224,8 +243,14 @@ class Registration:
         if "building" in fields:
             fields["grid"] = await residents_repo.grid_of_building(tx, fields["building"]) or self.settings.default_grid
         existing = await residents_repo.by_telegram_id(tx, person.telegram_id)
-        if existing is None and fields.get("phone"):
-            existing = await residents_repo.by_phone(tx, fields["phone"])
+        if fields.get("phone"):
+            # free when it was given, but the questions take a while: somebody else's by now is a claim
+            holder = await residents_repo.by_phone(tx, fields["phone"])
+            if holder and holder["id"] != (existing or {}).get("id"):
+                await self.identity.claim(tx, person, fields.pop("phone"), Claim.TYPED)
+                fields.pop("phone_source", None)
+            elif holder and fields.get("phone_source") == "typed":
+                fields.pop("phone_source", None)   # their own number typed again: it keeps its proof
         fields.update({"telegram_id": person.telegram_id, "language": person.lang})
         if existing:
             if not existing["registered_at"]:
@@ -236,12 +261,15 @@ class Registration:
             fields["registered_at"] = now
             resident_id = await residents_repo.create(tx, fields, now)
         resident = await residents_repo.by_id(tx, resident_id) or {}
+        person.resident = resident
+        await self.identity.announce(tx, person.telegram_id)   # their link requests, with their answers
         template = "profile_updated" if data.get("edit") else "registered"
         await self.outbox.say(tx, chat_id, person.lang, template, resident=resident, keyboard=self.renderer.remove_keyboard())
         if template == "profile_updated":
             await self._show_profile(tx, person, chat_id, resident)
 
     async def _show_profile(self, tx: Tx, person: Person, chat_id: int, resident: dict[str, Any]) -> None:
+        resident = await self.identity.shown_phone(tx, person, resident)
         await self.outbox.say(tx, chat_id, person.lang, "profile", resident=resident, buttons=[
             [("edit_name", buttons.EDIT.data("name")), ("edit_address", buttons.EDIT.data("address"))],
             [("edit_phone", buttons.EDIT.data("phone")), ("edit_alone", buttons.EDIT.data("alone"))],

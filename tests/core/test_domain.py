@@ -43,11 +43,11 @@ def test_on_duty_skips_unreachable_and_excluded():
 
 
 def test_phones():
-    assert normalize_phone("+86 138-0000-1111") == "13800001111"
-    assert normalize_phone("0086 13800001111") == "13800001111"
+    assert normalize_phone("+86 138-0000-1111") == "+8613800001111"       # E.164 (tests/core/test_phones.py)
+    assert normalize_phone("0086 13800001111") == "+8613800001111"
     assert normalize_phone("12") is None and normalize_phone("") is None
-    assert split_contact("Li Ming 139 0000 2222") == ("Li Ming", "13900002222")
-    assert split_contact("李明，13900002222") == ("李明", "13900002222")
+    assert split_contact("Li Ming 139 0000 2222") == ("Li Ming", "+8613900002222")
+    assert split_contact("李明，13900002222") == ("李明", "+8613900002222")
     assert split_contact("just a name")[1] is None
 
 

@@ -14,8 +14,8 @@ async def test_registration_new_resident(frontdesk, emulator, admin):
     assert len(rows) == 1
     row = rows[0]
     assert (row["name"], row["building"], row["unit"], row["room"]) == ("Li Xiuying", "5", "2", "302")
-    assert row["phone"] == "13800001111" and row["lives_alone"] == 1
-    assert row["emergency_contact_name"] == "Li Ming" and row["emergency_contact_phone"] == "13900002222"
+    assert row["phone"] == "+8613800001111" and row["lives_alone"] == 1
+    assert row["emergency_contact_name"] == "Li Ming" and row["emergency_contact_phone"] == "+8613900002222"
     assert row["language"] == "en" and row["grid"] == "G1" and row["registered_at"] is not None
     resident.send("/start")
     assert "Hello" in (await resident.next_message()).text  # remembered, not asked again

@@ -45,9 +45,9 @@ async def test_a_chinese_roster_loads_in_every_encoding_excel_saves(db, tmp_path
     rows = await _rows(db, "SELECT * FROM residents ORDER BY id")
     wang, li, zhang = rows
     assert (wang["name"], wang["phone"], wang["building"], wang["unit"], wang["room"]) == (
-        "王秀兰", "13800001111", "5", "2", "302")
+        "王秀兰", "+8613800001111", "5", "2", "302")
     assert (wang["lives_alone"], wang["birth_year"], wang["emergency_contact_name"],
-            wang["emergency_contact_phone"], wang["grid"]) == (1, 1938, "王强", "13900001111", "G1")
+            wang["emergency_contact_phone"], wang["grid"]) == (1, 1938, "王强", "+8613900001111", "G1")
     assert (li["name"], li["phone"], li["telegram_id"], li["lives_alone"], li["room"]) == ("李建国", None, None, 0, "101")
     assert (zhang["phone"], zhang["building"], zhang["lives_alone"], zhang["grid"]) == (None, "7", 1, "G2")
     buildings = await _rows(db, "SELECT name, grid FROM buildings ORDER BY name")
@@ -151,7 +151,7 @@ async def test_excel_number_damage_and_bad_values_are_named(db, tmp_path):
     assert [(e.line, e.reason) for e in report.errors] == [
         (2, "scientific"), (4, "bad_year"), (5, "required"), (6, "bad_phone"), (7, "bad_building")]
     assert report.created == 1
-    assert (await _rows(db, "SELECT phone, birth_year FROM residents"))[0] == {"phone": "13800000002",
+    assert (await _rows(db, "SELECT phone, birth_year FROM residents"))[0] == {"phone": "+8613800000002",
                                                                              "birth_year": 1938}
 
 
