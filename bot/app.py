@@ -72,9 +72,11 @@ class Services:
     async def tick(self) -> None:
         """Everything that is due by the clock: unconfirmed resolved tickets closing, sentences
         typed in pieces that nobody finished, "is someone in danger?" left unanswered, and the
-        day's check-ins and their ladder, and the families' "all well today"."""
+        day's check-ins and their ladder, the families' "all well today", and the raw texts past
+        their retention."""
         for step in (self.closing.close_unconfirmed, self.intake.flush_fragments,
-                     self.corrections.danger_unanswered, self.checkins.tick, self.checkin_desk.tick):
+                     self.corrections.danger_unanswered, self.checkins.tick, self.checkin_desk.tick,
+                     self.inbox.prune):
             try:
                 await step()
             except Exception:  # one broken step must not stop the others (check-ins, alarms)

@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     elderly_age: int = Field(default=70, ge=0)
     # check-ins: nobody is asked (or reminded) in these hours, on the committee's clock; "none" for never quiet
     checkin_quiet_hours: str = "22:00-07:00"
+    # the raw text of every incoming message is kept this long (tickets keep their own text)
+    inbox_retention_days: float = Field(default=90.0, gt=0)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import os
 import sqlite3
+import stat
 from collections.abc import AsyncIterator, Iterable, Iterator
 from importlib import resources
 from importlib.abc import Traversable
 from typing import Any
 
 import aiosqlite
+
+log = logging.getLogger(__name__)
 
 Row = aiosqlite.Row
 BUSY_TIMEOUT_MS = 5000
@@ -64,6 +69,7 @@ class Database:
         self._lock = asyncio.Lock()
 
     async def open(self) -> "Database":
+        keep_private(self.path)
         conn = await aiosqlite.connect(self.path, isolation_level=None)
         try:
             conn.row_factory = aiosqlite.Row
@@ -121,6 +127,21 @@ class Database:
             await conn.execute("ROLLBACK")
             raise
         await conn.execute("COMMIT")
+
+
+def keep_private(path: str) -> None:
+    """Residents' phones and addresses are in this file: readable by the bot's own user only.
+    A new file is created 0600 before SQLite opens it (SQLite gives the -wal and -shm files the
+    mode of the database file); files an older version left open to everyone lose those bits."""
+    if path == ":memory:" or path.startswith("file:"):
+        return
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))  # an existing file keeps its mode here
+    for each in (path, path + "-wal", path + "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            mode = stat.S_IMODE(os.stat(each).st_mode)
+            if mode & 0o007:
+                os.chmod(each, mode & ~0o007)
+                log.warning("%s was open to every user of this machine (%o): now %o", each, mode, mode & ~0o007)
 
 
 async def _wal(conn: aiosqlite.Connection) -> None:
