@@ -20,7 +20,7 @@ import inspect
 import logging
 import os
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime
 from typing import IO, Any
 
@@ -123,7 +123,8 @@ Delivered = Callable[[list[int]], Awaitable[bool]]
 
 
 class TokenGuard:
-    """python-telegram-bot's polling error callback (a plain function: it must not raise)."""
+    """What a failed getUpdates means. `on_polling_error` is called by the error handler (where
+    python-telegram-bot sends polling errors); it is a plain function and must not raise."""
 
     def __init__(self, clock: Clock, grace_seconds: float, tell_admins: TellAdmins, delivered: Delivered) -> None:
         self.clock = clock
@@ -132,7 +133,7 @@ class TokenGuard:
         self.delivered = delivered
         self.stop: Callable[[], Any] | None = None   # set by whoever runs the main loop
         self.gave_up = False
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
 
     def on_polling_error(self, error: TelegramError) -> None:
         if not isinstance(error, Conflict):
@@ -143,7 +144,8 @@ class TokenGuard:
         verdict = self.watch.seen(self.clock.now())
         minutes = self.watch.grace / 60
         if verdict == "goes_on":
-            log.warning("another instance is using this token: still, for %.0f s", self.clock.now() - (self.watch.first or 0))
+            log.warning("another instance is using this token: still, for %.0f s",
+                        self.clock.now() - (self.watch.first or 0))
             return
         if verdict == "started":
             log.error("another instance is using this token (Telegram: %s). This copy (%s) stops if it goes on "
@@ -155,8 +157,8 @@ class TokenGuard:
                      minutes, _me())
         self._spawn(self._give_up(first=self.watch.first == self.watch.last, minutes=minutes))
 
-    def _spawn(self, coroutine: Awaitable[None]) -> None:
-        task = asyncio.get_running_loop().create_task(coroutine)  # type: ignore[arg-type]
+    def _spawn(self, coroutine: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

@@ -36,7 +36,7 @@ async def stale_button(s: "Services", person: "Person", press: Press) -> Answer:
 
 
 async def on_error(update: object, context: Context) -> None:
-    if update is None and isinstance(context.error, TelegramError):
+    if update is None and context.job is None and isinstance(context.error, TelegramError):
         # getUpdates failed (python-telegram-bot routes it here): a 409 means another copy polls
         # with our token, and the guard decides what to do about it
         context.services.guard.on_polling_error(context.error)

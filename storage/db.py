@@ -135,7 +135,7 @@ def keep_private(path: str) -> None:
     mode of the database file); files an older version left open to everyone lose those bits."""
     if path == ":memory:" or path.startswith("file:"):
         return
-    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))  # an existing file keeps its mode here
+    os.close(os.open(path, os.O_RDONLY | os.O_CREAT, 0o600))  # an existing file keeps its mode here
     for each in (path, path + "-wal", path + "-shm"):
         with contextlib.suppress(FileNotFoundError):
             mode = stat.S_IMODE(os.stat(each).st_mode)
