@@ -13,15 +13,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from telegram import BotCommand
+from telegram.error import InvalidToken
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 from bot.clock import Clock, SystemClock
 from bot.config import LANGUAGES, Settings
 from bot.core import FloodControl
 from bot.delivery import Outbox, Renderer
+from bot.instance import DatabaseLock, TokenGuard
+from bot.redact import hide
 from bot.services import (
-    Alerts, CheckinDesk, Checkins, Closing, Conversation, Corrections, Identity, Inbox, Intake, Kit, Registration, Teams, Threads, Views,
-    Vocabulary, Volunteering, convert_phones
+    AdminNotices, Alerts, CheckinDesk, Checkins, Closing, Conversation, Corrections, Identity, Inbox, Intake, Kit, Registration, Teams,
+    Threads, Views, Vocabulary, Volunteering, convert_phones
 )
 from handlers import register_all
 from handlers.common import Context
@@ -30,6 +33,7 @@ from storage import Database
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 60.0  # how often the scheduler asks the services what is due by the clock
+TOKEN_REJECTED = "Telegram rejected the bot token: check TELEGRAM_BOT_TOKEN against what @BotFather gave you"
 
 
 @dataclass
@@ -54,9 +58,13 @@ class Services:
     checkins: Checkins
     checkin_desk: CheckinDesk
     identity: Identity
+    lock: DatabaseLock           # one bot per database (bot/instance.py)
+    guard: TokenGuard            # ... and per token: 409 Conflict from getUpdates
 
     async def open(self, application: Application) -> None:
-        """Start-up: the database, delivery, the scheduler tick and the command menu."""
+        """Start-up: the database's lock (a second copy stops here, with AlreadyRunning), the
+        database, delivery, the scheduler tick and the command menu."""
+        self.lock.acquire()
         await self.db.open()
         # migration 007's data step: stored phone numbers to E.164 (once); the admins hear what it found
         await convert_phones(self.db, self.settings.phone_region, self.clock.now())
@@ -76,11 +84,11 @@ class Services:
     async def tick(self) -> None:
         """Everything that is due by the clock: unconfirmed resolved tickets closing, sentences
         typed in pieces that nobody finished, "is someone in danger?" left unanswered, and the
-        day's check-ins and their ladder, and the families' "all well today", and link requests
-        for the committee that no conversation sent."""
+        day's check-ins and their ladder, the families' "all well today", link requests for the
+        committee that no conversation sent, and the raw texts past their retention."""
         for step in (self.closing.close_unconfirmed, self.intake.flush_fragments,
                      self.corrections.danger_unanswered, self.checkins.tick, self.checkin_desk.tick,
-                     self.identity.tick):
+                     self.identity.tick, self.inbox.prune):
             try:
                 await step()
             except Exception:  # one broken step must not stop the others (check-ins, alarms)
@@ -90,8 +98,11 @@ class Services:
         await self.tick()
 
     async def close(self, application: Application | None = None) -> None:
-        await self.outbox.stop()
-        await self.db.close()
+        try:
+            await self.outbox.stop()
+            await self.db.close()
+        finally:
+            self.lock.release()
 
 
 def file_url(base_url: str) -> str:
@@ -114,6 +125,7 @@ def build_services(settings: Settings, clock: Clock | None = None, flood: FloodC
     registration = Registration(db, outbox, renderer, settings, clock, identity)
     teams = Teams(db, outbox, clock)
     checkins = Checkins(kit, alerts, intake)
+    notices = AdminNotices(kit)
     # what one service tells the others, without knowing them
     outbox.on_undeliverable = undeliverable_hooks(alerts.undeliverable, checkins.undeliverable)
     registration.on_registered = intake.adopt
@@ -124,6 +136,8 @@ def build_services(settings: Settings, clock: Clock | None = None, flood: FloodC
         views=Views(kit), corrections=Corrections(kit, alerts), registration=registration, teams=teams,
         conversation=Conversation(inbox, intake, threads, closing, volunteering, registration, checkins),
         checkins=checkins, checkin_desk=CheckinDesk(checkins), identity=identity,
+        lock=DatabaseLock(settings.frontdesk_db),
+        guard=TokenGuard(clock, settings.conflict_grace_minutes * 60, notices.tell, notices.delivered),
     )
 
 
@@ -138,9 +152,11 @@ def undeliverable_hooks(*hooks: Callable[[dict[str, Any], str], Awaitable[None]]
 
 def build_application(services: Services) -> Application:
     settings = services.settings
+    token = settings.telegram_bot_token.get_secret_value()
+    hide(token)  # from every log record from now on: it is in every request's URL
     application = (
         ApplicationBuilder()
-        .token(settings.telegram_bot_token)
+        .token(token)
         .base_url(settings.telegram_api_base_url)
         .base_file_url(file_url(settings.telegram_api_base_url))
         .context_types(ContextTypes(context=Context))
@@ -149,18 +165,42 @@ def build_application(services: Services) -> Application:
         .build()
     )
     application.bot_data["services"] = services
+    services.guard.stop = application.stop_running  # run_polling's way out (`frontdesk run`)
     register_all(application)
     return application
 
 
 async def start(application: Application, poll_timeout: float = 10.0) -> None:
     """Start without run_polling (tests and the demo drive the loop themselves)."""
-    await application.initialize()
+    services: Services = application.bot_data["services"]
+    services.guard.stop = lambda: _halt(application)
+    try:
+        await application.initialize()
+    except InvalidToken:
+        raise InvalidToken(TOKEN_REJECTED) from None  # python-telegram-bot's own message quotes the token
     assert application.post_init is not None
-    await application.post_init(application)
+    try:
+        await application.post_init(application)
+    except BaseException:
+        await services.close()
+        await application.shutdown()
+        raise
     await application.start()
     assert application.updater is not None
-    await application.updater.start_polling(poll_interval=0.0, timeout=poll_timeout)
+    # polling errors go to the error handlers, as run_polling sends them (a 409: services.guard)
+    await application.updater.start_polling(
+        poll_interval=0.0, timeout=poll_timeout,
+        error_callback=lambda error: application.create_task(application.process_error(update=None, error=error)))
+
+
+async def _halt(application: Application) -> None:
+    """The token guard gave up: stop polling and handling, as run_polling's way out does
+    (the owner of the loop still calls stop() to close the rest)."""
+    assert application.updater is not None
+    if application.updater.running:
+        await application.updater.stop()
+    if application.running:
+        await application.stop()
 
 
 async def stop(application: Application) -> None:

@@ -12,6 +12,9 @@ from pathlib import Path
 from bot.config import ConfigError, load_settings
 
 EXIT_CONFIG = 2
+EXIT_ANOTHER_INSTANCE = 3  # another process holds the database, or another copy polls with the token
+
+log = logging.getLogger("frontdesk")
 
 
 def _settings(**overrides: object):  # type: ignore[no-untyped-def]
@@ -23,10 +26,30 @@ def _settings(**overrides: object):  # type: ignore[no-untyped-def]
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from bot.app import build_application, build_services
+    from telegram.error import InvalidToken
 
-    application = build_application(build_services(_settings()))  # the services start in its post_init
-    application.run_polling(allowed_updates=["message", "edited_message", "callback_query"])
+    from bot.app import TOKEN_REJECTED, build_application, build_services
+    from bot.instance import AlreadyRunning
+
+    services = build_services(_settings())
+    try:
+        services.lock.acquire()  # before anything talks to Telegram or the database
+    except AlreadyRunning as exc:
+        print(f"frontdesk: {exc}", file=sys.stderr)
+        return EXIT_ANOTHER_INSTANCE
+    application = build_application(services)  # the services start in its post_init
+    try:
+        # polling errors reach handlers/errors.on_error, which hands a 409 to services.guard
+        application.run_polling(allowed_updates=["message", "edited_message", "callback_query"])
+    except InvalidToken:  # its message quotes the token: say it in our words
+        print(f"frontdesk: {TOKEN_REJECTED}", file=sys.stderr)
+        return EXIT_CONFIG
+    finally:
+        services.lock.release()
+    if services.guard.gave_up:
+        print("frontdesk: stopped: another instance is using this token (409 Conflict); the admins were told",
+              file=sys.stderr)
+        return EXIT_ANOTHER_INSTANCE
     return 0
 
 
@@ -140,7 +163,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.command == "run" else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except Exception:  # through the log, which keeps the token out of a traceback
+        log.critical("frontdesk %s stopped by an error", args.command, exc_info=True)
+        return 1
 
 
 if __name__ == "__main__":

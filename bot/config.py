@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 LANGUAGES = ("zh", "en")
@@ -14,7 +14,8 @@ LANGUAGES = ("zh", "en")
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
-    telegram_bot_token: str = Field(min_length=1)
+    # a secret: shown as ********** in any repr; the one reader is bot.app.build_application
+    telegram_bot_token: SecretStr
     telegram_api_base_url: str = "https://api.telegram.org/bot"
     frontdesk_db: str = "./frontdesk.db"
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
@@ -35,6 +36,17 @@ class Settings(BaseSettings):
     checkin_quiet_hours: str = "22:00-07:00"
     # how a phone number written without +country code is read (ISO 3166 region, e.g. CN, HK, GB)
     phone_region: str = "CN"
+    # the raw text of every incoming message is kept this long (tickets keep their own text)
+    inbox_retention_days: float = Field(default=90.0, gt=0)
+    # another copy polling with our token (409 Conflict) for this long: this copy stops (0: at once)
+    conflict_grace_minutes: float = Field(default=5.0, ge=0)
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _check_token(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().strip():
+            raise ValueError("is empty: put the token @BotFather gave you")
+        return value
 
     @field_validator("admin_ids", mode="before")
     @classmethod

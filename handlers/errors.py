@@ -6,6 +6,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.services import Answer
@@ -35,6 +36,11 @@ async def stale_button(s: "Services", person: "Person", press: Press) -> Answer:
 
 
 async def on_error(update: object, context: Context) -> None:
+    if update is None and context.job is None and isinstance(context.error, TelegramError):
+        # getUpdates failed (python-telegram-bot routes it here): a 409 means another copy polls
+        # with our token, and the guard decides what to do about it
+        context.services.guard.on_polling_error(context.error)
+        return
     log.error("error while handling an update", exc_info=context.error)
     if not isinstance(update, Update) or update.effective_user is None:
         return

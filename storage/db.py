@@ -9,13 +9,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterable
+import logging
+import os
+import sqlite3
+import stat
+from collections.abc import AsyncIterator, Iterable, Iterator
 from importlib import resources
+from importlib.abc import Traversable
 from typing import Any
 
 import aiosqlite
 
+log = logging.getLogger(__name__)
+
 Row = aiosqlite.Row
+BUSY_TIMEOUT_MS = 5000
 
 
 def set_clause(values: dict[str, Any]) -> tuple[str, list[Any]]:
@@ -61,14 +69,22 @@ class Database:
         self._lock = asyncio.Lock()
 
     async def open(self) -> "Database":
+        keep_private(self.path)
         conn = await aiosqlite.connect(self.path, isolation_level=None)
-        conn.row_factory = aiosqlite.Row
-        await conn.execute("PRAGMA journal_mode=WAL")
-        await conn.execute("PRAGMA foreign_keys=ON")
-        await conn.execute("PRAGMA busy_timeout=5000")
-        await conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn = conn
-        await self._migrate()
+        try:
+            conn.row_factory = aiosqlite.Row
+            # the busy timeout first: a second process opening a new file at the same moment
+            # waits for the first one's migrations instead of failing
+            await conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            await _wal(conn)
+            await conn.execute("PRAGMA foreign_keys=ON")
+            await conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn = conn
+            await self._migrate()
+        except BaseException:
+            self._conn = None
+            await conn.close()  # its thread would otherwise keep the process alive
+            raise
         return self
 
     async def close(self) -> None:
@@ -89,22 +105,77 @@ class Database:
             await self._conn.execute("COMMIT")
 
     async def _migrate(self) -> None:
-        """Apply storage/migrations/NNN_*.sql in order, each once."""
+        """Apply storage/migrations/NNN_*.sql in order, each once. The write lock is taken before
+        the applied versions are read, so two processes opening a new file at once cannot both
+        apply the same script: the second waits, then finds nothing left to do."""
         assert self._conn is not None
-        await self._conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)"
-        )
-        async with self._conn.execute("SELECT version FROM schema_migrations") as cursor:
-            done = {row[0] for row in await cursor.fetchall()}
-        scripts = sorted(
-            (int(entry.name.split("_", 1)[0]), entry)
-            for entry in resources.files("storage.migrations").iterdir()
-            if entry.name.endswith(".sql")
-        )
-        for version, entry in scripts:
-            if version in done:
-                continue
-            script = entry.read_text(encoding="utf-8")
-            await self._conn.executescript(
-                f"BEGIN;\n{script}\nINSERT INTO schema_migrations VALUES ({version}, '{entry.name}');\nCOMMIT;"
+        conn = self._conn
+        await conn.execute("BEGIN IMMEDIATE")
+        try:
+            await conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)"
             )
+            async with conn.execute("SELECT version FROM schema_migrations") as cursor:
+                done = {row[0] for row in await cursor.fetchall()}
+            for version, entry in migrations():
+                if version in done:
+                    continue
+                for statement in statements(entry.read_text(encoding="utf-8")):
+                    await conn.execute(statement)
+                await conn.execute("INSERT INTO schema_migrations VALUES (?, ?)", (version, entry.name))
+        except BaseException:
+            await conn.execute("ROLLBACK")
+            raise
+        await conn.execute("COMMIT")
+
+
+def keep_private(path: str) -> None:
+    """Residents' phones and addresses are in this file: readable by the bot's own user only.
+    A new file is created 0600 before SQLite opens it (SQLite gives the -wal and -shm files the
+    mode of the database file); files an older version left open to everyone lose those bits."""
+    if path == ":memory:" or path.startswith("file:"):
+        return
+    os.close(os.open(path, os.O_RDONLY | os.O_CREAT, 0o600))  # an existing file keeps its mode here
+    for each in (path, path + "-wal", path + "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            mode = stat.S_IMODE(os.stat(each).st_mode)
+            if mode & 0o007:
+                os.chmod(each, mode & ~0o007)
+                log.warning("%s was open to every user of this machine (%o): now %o", each, mode, mode & ~0o007)
+
+
+async def _wal(conn: aiosqlite.Connection) -> None:
+    """Switch the file to WAL. SQLite answers "locked" at once, without the busy timeout, while
+    another connection is switching the same new file: wait for it as the timeout would."""
+    for _ in range(BUSY_TIMEOUT_MS // 50):
+        try:
+            await conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+            await asyncio.sleep(0.05)
+    await conn.execute("PRAGMA journal_mode=WAL")
+
+
+def migrations() -> list[tuple[int, Traversable]]:
+    """The numbered scripts of storage/migrations, in order."""
+    return sorted(
+        ((int(entry.name.split("_", 1)[0]), entry)
+         for entry in resources.files("storage.migrations").iterdir() if entry.name.endswith(".sql")),
+        key=lambda pair: pair[0],
+    )
+
+
+def statements(script: str) -> Iterator[str]:
+    """A script's statements one at a time (executescript would COMMIT the transaction the runner
+    holds). SQLite's own parser says where a statement ends, so a ';' in a string or a trigger body
+    does not split it."""
+    start = 0
+    for end, char in enumerate(script):
+        if char == ";" and sqlite3.complete_statement(script[start:end + 1]):
+            yield script[start:end + 1]
+            start = end + 1
+    rest = "\n".join(line for line in script[start:].splitlines() if not line.strip().startswith("--"))
+    if rest.strip():
+        raise ValueError(f"a migration ends without ';': {rest.strip()[:60]!r}")

@@ -15,3 +15,15 @@ async def remember(
         (update_id, chat_id, user_id, kind, text, now),
     )
     return cursor.rowcount == 1
+
+
+async def forget_texts(tx: Tx, before: float, limit: int) -> int:
+    """Blank the raw text of updates received before `before`, oldest first, at most `limit` of
+    them; the row stays (its update_id still recognises a replay). Returns how many."""
+    cursor = await tx.execute(
+        """UPDATE inbox SET text = NULL WHERE update_id IN (
+               SELECT update_id FROM inbox WHERE text IS NOT NULL AND received_at < ?
+               ORDER BY received_at LIMIT ?)""",
+        (before, limit),
+    )
+    return cursor.rowcount

@@ -4,9 +4,11 @@ inbox (who is writing, the plain reply), conversation (what a text means here an
 (requests become placed tickets), threads (updates, cancel, thanks on an open request), alerts
 (who hears about a ticket: the alert round and the NOTICES table), volunteering, closing (the
 resident closes the loop), checkins (plans, the day's questions and their alarms), checkins_desk (/elderly, /allwell, a resident's request for other times), views, corrections, identity (which
-account is which record: proof, link requests, phone numbers), registration, teams, vocabulary, importer.
+account is which record: proof, link requests, phone numbers), registration, teams, vocabulary, importer,
+admin_notices (about the bot itself).
 """
 
+from bot.services.admin_notices import AdminNotices
 from bot.services.alerts import NOTICES, Alerts
 from bot.services.base import Answer
 from bot.services.checkins import Checkins
@@ -28,7 +30,8 @@ from bot.services.vocabulary import Vocabulary, export_corrections, parse_label,
 from bot.services.volunteering import Volunteering
 
 __all__ = [
-    "ADMIN_GROUP", "NOTICES", "Alerts", "Answer", "CheckinDesk", "Checkins", "Closing", "Conversation", "Corrections", "FileError", "Identity", "Inbox",
+    "ADMIN_GROUP", "NOTICES", "AdminNotices", "Alerts", "Answer", "CheckinDesk", "Checkins", "Closing", "Conversation", "Corrections", "FileError",
+    "Identity", "Inbox",
     "Intake", "Kit", "Person", "Registration", "Teams", "Threads", "Views", "Vocabulary", "Volunteering",
     "convert_phones", "export_corrections", "first_name_of", "import_residents", "import_volunteers", "load_person", "parse_grids",
     "parse_label", "term_language",

@@ -8,6 +8,9 @@ from bot.services.base import Service
 from bot.services.people import Person
 from storage import inbox as inbox_repo, outbox as outbox_repo, users as users_repo
 
+DAY = 86400.0
+PRUNE_BATCH = 5000  # rows blanked per tick
+
 
 class Inbox(Service):
     async def who(self, telegram_id: int, first_name: str | None, language_code: str | None = None) -> Person:
@@ -27,6 +30,13 @@ class Inbox(Service):
             if chat_id is not None:
                 await outbox_repo.mark_reachable(tx, chat_id)  # they wrote to us: they have not blocked us
             return await inbox_repo.remember(tx, update_id, chat_id, user_id, kind, text, self.clock.now())
+
+    async def prune(self) -> None:
+        """What people wrote is kept INBOX_RETENTION_DAYS, then only that an update came (by the
+        scheduler tick, a batch at a time so a first run on an old database holds no long lock)."""
+        before = self.clock.now() - self.settings.inbox_retention_days * DAY
+        async with self.db.transaction() as tx:
+            await inbox_repo.forget_texts(tx, before, PRUNE_BATCH)
 
     async def reply(self, person: Person, chat_id: int, template: str, **context: Any) -> None:
         """A plain answer in the conversation, in the person's language."""
