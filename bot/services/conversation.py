@@ -43,6 +43,10 @@ class Conversation:
         if self.checkins is not None and await self.checkins.text_answer(person, chat_id, text):
             return Move.ANSWER
         # --
+        if intent.is_blank(text):  # spaces, zero-width characters: nothing to act on, nothing to add
+            await self.inbox.reply(person, chat_id, "blank_message")
+            await self._ask_again(person, chat_id, Move.BLANK)
+            return Move.BLANK
         piece = None
         if person.step == "fragment":  # the rest of a sentence typed in pieces
             piece = text

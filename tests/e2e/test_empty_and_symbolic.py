@@ -59,13 +59,14 @@ async def test_a_blank_message_is_not_an_answer_to_a_question(frontdesk, emulato
     for _ in range(3):
         await resident.next_message(None)
     resident.share_contact("13800001111")
-    await resident.next_message("名字")
+    await resident.next_message("称呼")
     resident.send("\u3164")                                                    # looks empty: not a name
     await resident.next_message(ASK["zh"])
-    await resident.next_message("名字")                                        # the question again
+    await resident.next_message("称呼")                                        # the question again
     resident.send("李秀英")
     await resident.next_message("楼")
-    assert await frontdesk.value("SELECT name FROM residents WHERE telegram_id = ?", (resident.id,)) == "李秀英"
+    answers = await frontdesk.value("SELECT step_data FROM users WHERE telegram_id = ?", (resident.id,))
+    assert '"name": "李秀英"' in answers and "\u3164" not in answers and "\\u3164" not in answers
 
 
 @pytest.mark.parametrize("cry", ["🆘", "SOS", "sos!!", "救命", "救命啊", "🆘🆘🆘", "S.O.S"])
