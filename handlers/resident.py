@@ -88,7 +88,7 @@ on_sticker = answer_with("sticker_reply")
 @message_handler
 async def on_edited(s: "Services", person: "Person", msg: Incoming) -> None:
     text = (msg.message.text or msg.message.caption or "")[:MAX_TEXT]
-    await s.intake.edited(person, msg.chat_id, msg.message.message_id, text)
+    await s.conversation.edited(person, msg.chat_id, msg.message.message_id, text, update_id=msg.update_id)
 
 
 @message_handler

@@ -158,8 +158,9 @@ class Alerts(Service):
                 )
 
     async def updates(self, tx: Tx, ticket_id: int, last: int = 3) -> list[str]:
-        """What the resident added since (the newest few): alerts and details show them."""
-        return [e["detail"] for e in await repo.events(tx, ticket_id) if e["kind"] == "update" and e["detail"]][-last:]
+        """What the resident added or corrected since (the newest few): alerts and details show them."""
+        return [e["detail"] for e in await repo.events(tx, ticket_id)
+                if e["kind"] in ("update", "edited") and e["detail"]][-last:]
 
     def vulnerable(self, resident: dict[str, Any] | None) -> bool:
         """Lives alone, or old enough by the committee's records: alerts say so (never the age)."""

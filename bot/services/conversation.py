@@ -69,7 +69,7 @@ class Conversation:
             if intent.is_fragment(intent.read(piece, await self.intake.verdict(piece))):
                 move = Move.FRAGMENT  # still pieces: "我家" "厨房" "那个管子" ...
         if move is Move.ANSWER:
-            await self._answer(person, chat_id, text, said, ticket)
+            await self._answer(person, chat_id, text, said, ticket, message_id)
             return move
         threads, reply = self.threads, self.inbox.reply
         if move is Move.NEW:
@@ -77,7 +77,7 @@ class Conversation:
         elif move is Move.RELAY:
             await self.volunteering.offer_relay(person, chat_id, text, held)
         elif ticket is not None and move is Move.UPDATE:
-            await threads.add_update(person, chat_id, ticket["id"], text)
+            await threads.add_update(person, chat_id, ticket["id"], text, message_id=message_id)
         elif ticket is not None and move is Move.ASK_CANCEL:
             await threads.ask_cancel(person, chat_id, ticket["id"], text)
         elif ticket is not None and move in (Move.CONFIRM, Move.NOT_FIXED):
@@ -96,19 +96,35 @@ class Conversation:
         await self._ask_again(person, chat_id, move)
         return move
 
+    async def edited(self, person: Person, chat_id: int, message_id: int, text: str, *,
+                     update_id: int | None = None) -> None:
+        """An edited message. One that made an unfinished ticket, or was added to one, is triaged
+        again (see Threads.edited). One that belongs to no open ticket (a greeting, an answer, a
+        closed request) is read like a new message when the new words name a problem, so an
+        emergency written into an old message is never lost; otherwise the person is asked to
+        write anew (we do not go back over what an answer already set)."""
+        if intent.is_blank(text):
+            await self.inbox.reply(person, chat_id, "blank_message")
+        elif not await self.threads.edited(person, chat_id, message_id, text):
+            verdict = await self.intake.verdict(text)
+            if verdict.names_a_problem or verdict.urgency in ("emergency", "urgent"):
+                await self.text(person, chat_id, text, update_id=update_id, message_id=message_id)
+            else:
+                await self.inbox.reply(person, chat_id, "edit_not_read")
+
     async def _say_refusal(self, person: Person, chat_id: int, answer: Answer) -> None:
         """A move refused because the ticket changed meanwhile: said as a message, never silence."""
         if answer.alert and answer.template:
             await self.inbox.reply(person, chat_id, answer.template, **(answer.context or {}))
 
     async def _answer(self, person: Person, chat_id: int, text: str, said: intent.Said,
-                      ticket: dict | None) -> None:
+                      ticket: dict | None, message_id: int | None) -> None:
         """The answer to the question the bot was waiting on."""
         step = person.step
         if step == "ticket_address":
             await self.intake.add_address(person, chat_id, text)
             if said.named and ticket is not None:  # "5号楼2单元301，水还在漏": the address and more
-                await self.threads.add_update(person, chat_id, ticket["id"], text)
+                await self.threads.add_update(person, chat_id, ticket["id"], text, message_id=message_id)
         elif step == "rating":
             stars = intent.stars_of(text)
             assert stars is not None
@@ -117,7 +133,8 @@ class Conversation:
         elif step == "rating_comment":
             await self.closing.comment(person, text)
         elif step == "describe":
-            await self.threads.describe(person, chat_id, int(person.step_data.get("ticket_id", 0)), text)
+            await self.threads.describe(person, chat_id, int(person.step_data.get("ticket_id", 0)), text,
+                                        message_id=message_id)
         elif step == "language":
             lang = intent.language_of(text)
             assert lang is not None
