@@ -20,8 +20,8 @@ from bot.config import LANGUAGES, Settings
 from bot.core import FloodControl
 from bot.delivery import Outbox, Renderer
 from bot.services import (
-    Alerts, CheckinDesk, Checkins, Closing, Conversation, Corrections, Inbox, Intake, Kit, Registration, Teams, Threads, Views, Vocabulary,
-    Volunteering
+    Alerts, CheckinDesk, Checkins, Closing, Conversation, Corrections, Inbox, Intake, Kit, Registration, Teams, Threads,
+    Throttle, Views, Vocabulary, Volunteering
 )
 from handlers import register_all
 from handlers.common import Context
@@ -53,6 +53,7 @@ class Services:
     conversation: Conversation
     checkins: Checkins
     checkin_desk: CheckinDesk
+    throttle: Throttle
 
     async def open(self, application: Application) -> None:
         """Start-up: the database, delivery, the scheduler tick and the command menu."""
@@ -102,8 +103,8 @@ def build_services(settings: Settings, clock: Clock | None = None, flood: FloodC
     vocabulary = Vocabulary(db, outbox, renderer, clock)
     kit = Kit(db, outbox, settings, clock, vocabulary)
     alerts = Alerts(kit)
-    inbox, intake = Inbox(kit), Intake(kit, alerts)
-    threads, volunteering, closing = Threads(kit, alerts, intake), Volunteering(kit, alerts), Closing(kit, alerts)
+    inbox, intake, throttle = Inbox(kit), Intake(kit, alerts), Throttle(kit, alerts)
+    threads, volunteering, closing = Threads(kit, alerts, intake, throttle), Volunteering(kit, alerts), Closing(kit, alerts)
     registration = Registration(db, outbox, renderer, settings, clock)
     teams = Teams(db, outbox, clock)
     checkins = Checkins(kit, alerts, intake)
@@ -115,8 +116,8 @@ def build_services(settings: Settings, clock: Clock | None = None, flood: FloodC
         settings=settings, clock=clock, db=db, renderer=renderer, outbox=outbox, vocabulary=vocabulary,
         inbox=inbox, alerts=alerts, intake=intake, threads=threads, volunteering=volunteering, closing=closing,
         views=Views(kit), corrections=Corrections(kit, alerts), registration=registration, teams=teams,
-        conversation=Conversation(inbox, intake, threads, closing, volunteering, registration, checkins),
-        checkins=checkins, checkin_desk=CheckinDesk(checkins),
+        conversation=Conversation(inbox, intake, threads, closing, volunteering, registration, checkins, throttle),
+        checkins=checkins, checkin_desk=CheckinDesk(checkins), throttle=throttle,
     )
 
 

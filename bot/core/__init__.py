@@ -2,10 +2,10 @@
 
 triage (words to urgency and category), intent (what a message means for the conversation),
 address (places and names in people's words), lifecycle (the ticket state machine), roster
-(who is on duty), ratelimit (Telegram's flood limits), phones.
+(who is on duty), ratelimit (Telegram's flood limits), phones, throttle (one person's flood).
 """
 
-from bot.core import checkins, intent, lifecycle
+from bot.core import checkins, intent, lifecycle, throttle
 from bot.core.address import Address, clean_building, clean_name, clean_room, clean_unit, find_address, names_a_place
 from bot.core.phones import normalize_phone, split_contact
 from bot.core.ratelimit import FloodControl, Limits, SlidingWindow
@@ -19,5 +19,5 @@ __all__ = [
     "Limits", "Member", "checkins",
     "SlidingWindow", "Triage", "can_act_for_grid", "classify", "clean_building", "clean_name", "clean_room",
     "clean_unit", "default_engine", "detect_language", "find_address", "intent", "lifecycle", "load_lexicon",
-    "names_a_place", "normalize_phone", "on_duty", "split_contact",
+    "names_a_place", "normalize_phone", "on_duty", "split_contact", "throttle",
 ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from bot.core import intent
+from bot.core import intent, lifecycle, throttle
 from bot.services.base import Answer
 from bot.services.checkins import Checkins
 from bot.services.closing import Closing
@@ -21,9 +21,16 @@ from bot.services.intake import Intake
 from bot.services.people import Person
 from bot.services.registration import Registration
 from bot.services.threads import Threads
+from bot.services.throttle import Throttle
 from bot.services.volunteering import Volunteering
 
 Move, OpenTicket = intent.Move, intent.OpenTicket
+
+# In a burst (see Throttle) these say nothing that needs an answer of its own: the words join an
+# open request, and the person is told once to wait. Answers to a question, the volunteer's relay,
+# closing the loop and every red flag are never held back.
+HELD_IN_A_BURST = frozenset({Move.NEW, Move.UPDATE, Move.ASK_CANCEL, Move.THANKS, Move.GREETING, Move.NOTHING,
+                             Move.NOTHING_OPEN, Move.REASK})
 
 
 @dataclass(frozen=True)
@@ -35,6 +42,7 @@ class Conversation:
     volunteering: Volunteering
     registration: Registration
     checkins: Checkins | None = None
+    throttle: Throttle | None = None
 
     async def text(self, person: Person, chat_id: int, text: str, *, update_id: int | None = None,
                    message_id: int | None = None) -> Move:
@@ -71,6 +79,12 @@ class Conversation:
         if move is Move.ANSWER:
             await self._answer(person, chat_id, text, said, ticket, message_id)
             return move
+        if self.throttle is not None and move is not Move.RELAY and not said.red_flag:
+            flow = await self.throttle.note(chat_id)
+            if await self._hold(person, chat_id, text, move, ticket, tickets, flow, update_id, message_id):
+                if not flow.burst:
+                    await self._ask_again(person, chat_id, move)
+                return move
         threads, reply = self.threads, self.inbox.reply
         if move is Move.NEW:
             await self.intake.report(person, chat_id, text, update_id=update_id, message_id=message_id)
@@ -95,6 +109,35 @@ class Conversation:
             await self.intake.hold_fragment(person, chat_id, text)
         await self._ask_again(person, chat_id, move)
         return move
+
+    async def _hold(self, person: Person, chat_id: int, text: str, move: Move, ticket: dict | None,
+                    tickets: list[dict], flow: throttle.Flow, update_id: int | None, message_id: int | None) -> bool:
+        """One person's flood: True when the throttle took this message. In a burst, a message that
+        needs no answer of its own joins the request it is about (a new problem: the newest one
+        still waiting for help) and the person is told once to wait; the first problem of a burst,
+        with nothing open, is still a request. Past the hourly cap a new problem joins that
+        request too, or is one if there is none; the admins hear of the flood once an hour."""
+        held_by = self.throttle
+        assert held_by is not None
+        if move is Move.NEW:
+            waiting = [t for t in tickets if t["status"] in (lifecycle.OPEN, lifecycle.CLAIMED)]
+            ticket = ticket if ticket in waiting else (waiting[0] if waiting else None)
+        if flow.burst and move in HELD_IN_A_BURST and not (move is Move.NEW and ticket is None):
+            if ticket is not None:
+                await self.threads.add_update(person, chat_id, ticket["id"], text, message_id=message_id, quiet=True)
+            await held_by.held(person, chat_id, flow, ticket["id"] if ticket else None,
+                               capped=move is Move.NEW and flow.capped)
+            return True
+        if move is not Move.NEW or not flow.capped:
+            return False
+        if ticket is None:  # nothing to join: a problem must still reach a person
+            made = await self.intake.report(person, chat_id, text, update_id=update_id, message_id=message_id)
+            await held_by.over_cap(person, chat_id, flow, made)
+        else:
+            raised = await self.threads.add_update(person, chat_id, ticket["id"], text, message_id=message_id,
+                                                   quiet=True)
+            await held_by.held(person, chat_id, flow, ticket["id"], capped=True, said=raised)
+        return True
 
     async def edited(self, person: Person, chat_id: int, message_id: int, text: str, *,
                      update_id: int | None = None) -> None:

@@ -12,14 +12,16 @@ from bot.services.base import Answer, Service, Ticket
 from bot.services.intake import Intake
 from bot.services.kit import Kit
 from bot.services.people import Person
+from bot.services.throttle import Throttle
 from storage import tickets as repo, users as users_repo
 
 
 class Threads(Service):
-    def __init__(self, kit: Kit, alerts: Alerts, intake: Intake) -> None:
+    def __init__(self, kit: Kit, alerts: Alerts, intake: Intake, throttle: Throttle | None = None) -> None:
         super().__init__(kit)
         self.alerts = alerts
         self.intake = intake
+        self.throttle = throttle
 
     async def open_requests(self, person: Person, chat_id: int) -> tuple[list[Ticket], list[Ticket]]:
         """The sender's open requests (newest first), and the tickets they hold as a volunteer."""
@@ -29,40 +31,42 @@ class Threads(Service):
         return tickets, held
 
     async def add_update(self, person: Person, chat_id: int, ticket_id: int, text: str, *,
-                         message_id: int | None = None, quiet: bool = False) -> None:
+                         message_id: int | None = None, quiet: bool = False) -> bool:
         """More words about the open request: noted on it, shown in /ticket, passed to the
         volunteer who holds it. Words that make it more urgent raise it (and alert again if
-        nobody has it yet; an emergency tells the resident to call now). `quiet` (a burst, see
-        Throttle): only noted, unless the words raise it."""
+        nobody has it yet; an emergency tells the resident to call now). `quiet` (held back by
+        the throttle): only noted, unless the words raise it. True when they raised it."""
         now = self.clock.now()
         verdict = await self.intake.verdict(text)
         async with self.db.transaction() as tx:
             ticket = await repo.get(tx, ticket_id)
             if ticket is None or ticket["reporter_chat_id"] != chat_id:
-                return
+                return False
             event_id = await repo.add_event(tx, ticket_id, "update", now, person.telegram_id, person.display_name,
                                             text[:1000])
             if message_id is not None:  # so an edit of these words finds the ticket
                 await repo.link_message(tx, chat_id, message_id, ticket_id)
             raised = RANK[verdict.urgency] > RANK[ticket["urgency"]]
             if quiet and not raised:
-                return
+                return False
             if raised:
                 await repo.update(tx, ticket_id, {"urgency": verdict.urgency}, now)
                 await repo.add_event(tx, ticket_id, "raised", now, None, None,
                                      f"{ticket['urgency']}/{ticket['category']} -> {verdict.urgency}/{ticket['category']}")
                 ticket = await repo.get(tx, ticket_id)
                 assert ticket is not None
-            # Taking words as an update is a guess: one press makes them a request of their own.
+            # Taking words as an update is a guess: one press makes them a request of their own
+            # (not when the throttle held them back: that press would open the ticket it withheld).
             await self.outbox.post(tx, chat_id, ticket["lang"], "update_noted",
                                    lane=Lane.EMERGENCY if ticket["urgency"] == "emergency" else Lane.REPLY,
                                    purpose="reply", ticket_id=ticket_id, ticket=ticket, raised=raised,
                                    numbers=self.numbers(ticket["category"]),
-                                   buttons=[[("as_new", buttons.AS_NEW.data(event_id))]])
+                                   buttons=None if quiet else [[("as_new", buttons.AS_NEW.data(event_id))]])
             await self.alerts.tell(tx, "update", ticket, text=text)
             if raised and ticket["status"] == lifecycle.OPEN:
                 await self.alerts.alert(tx, ticket)
         self.outbox.kick()
+        return raised
 
     async def edited(self, person: Person, chat_id: int, message_id: int, text: str) -> bool:
         """An edit of a message that made an unfinished ticket, or was added to one, is read again:
@@ -115,6 +119,8 @@ class Threads(Service):
             found = await repo.event(tx, event_id)
             if found is None or found["kind"] != "update" or found["actor_id"] != person.telegram_id:
                 return Answer("toast_stale_button", alert=True)
+            if self.throttle is not None and await self.throttle.capped(tx, chat_id):
+                return Answer("toast_capped", {"cap": self.throttle.policy.tickets_per_hour}, alert=True)
             await repo.mark_event(tx, event_id, "update_moved")
             if message_id is not None:
                 await self.outbox.edit(tx, chat_id, person.lang, "update_moved", lane=Lane.REPLY, purpose="reply",

@@ -5,6 +5,8 @@ cry alone (🆘, SOS, 救命) is an emergency: the emergency answer with the num
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from tests.conftest import make_team, staffed_grid
@@ -14,9 +16,11 @@ from tests.conftest import make_team, staffed_grid
 BLANKS = ["   ", "\u200b\u200b", "\u3000", "\u3164", "\u2800", "\u200b \u200d\ufeff\u2060"]
 ASK = {"en": "write what you need", "zh": "写下您需要"}
 
+BYSTANDERS = itertools.count(5900)
+
 
 async def _settled(frontdesk, emulator) -> None:
-    bystander = emulator.user(5999, "Bystander", "en")
+    bystander = emulator.user(next(BYSTANDERS), "Bystander", "en")  # a new one each time: its answer is new
     bystander.send_media("sticker")
     await bystander.next_message("in words")
     await frontdesk.drain()

@@ -10,16 +10,19 @@ import itertools
 
 from tests.conftest import register, staffed_grid
 
-# seven problems of seven kinds: each would be a request of its own
-PROBLEMS = ["The lift is broken", "No water in the kitchen", "The corridor light is out", "Rats in the bin area",
-            "My neighbour plays loud music", "The heating is off", "My electricity is off"]
+# seven problems of seven kinds, each a request of its own if it came alone (the urgent ones first,
+# so that none joins a less urgent request and raises it: a raise is always answered)
+PROBLEMS = ["No water in the kitchen", "The heating is off", "My electricity is off", "The lift is broken",
+            "The corridor light is out", "Rats in the bin area", "My neighbour plays loud music"]
 WAIT = "no need to send them again"
+
+BYSTANDERS = itertools.count(5900)
 
 
 async def settled(frontdesk, emulator) -> None:
     """Every update sent so far has been handled (the bot handles updates in order: a bystander's
     sticker answered means all before it were), and everything queued has been sent."""
-    bystander = emulator.user(5999, "Bystander", "en")
+    bystander = emulator.user(next(BYSTANDERS), "Bystander", "en")  # a new one each time: its answer is new
     bystander.send_media("sticker")
     await bystander.next_message("in words")
     await frontdesk.drain()
@@ -45,11 +48,13 @@ async def test_a_burst_from_one_person_becomes_one_ticket_and_one_wait(frontdesk
     assert [e["detail"] for e in joined] == flood[4:]                       # every word kept, in order
     assert {e["ticket_id"] for e in joined if e["detail"] in PROBLEMS[4:]} == {4}
     alerts = [t for t in texts(zhang)[before_zhang:] if "New request" in t]
-    assert len(alerts) == 4                                                 # not a round per message
+    assert len(alerts) == 4                                                 # a round per ticket, not per message
     answers = texts(resident)[before_resident:]
     assert sum(WAIT in t for t in answers) == 1                             # told once, not per message
     assert len(answers) == 4 + 1                                            # four acknowledgements and the wait
     assert "#4" in next(t for t in answers if WAIT in t)
+    notices = [t for t in texts(admin) if "消息过多" in t]                  # 40 in a row: the admins hear of it once
+    assert len(notices) == 1 and "Li Xiuying" in notices[0]
     assert await frontdesk.value("SELECT count(*) FROM inbox WHERE chat_id = ?", (resident.id,)) >= 40
 
 
@@ -132,8 +137,8 @@ async def test_an_emergency_of_another_kind_in_a_flood_is_a_new_emergency(frontd
     await settled(frontdesk, emulator)
     tickets = await frontdesk.value("SELECT count(*) FROM tickets")
     resident.send("There is a smell of gas in the stairwell")
-    ack = await resident.next_message("119")
-    assert ack.text.startswith("🚨") and f"#{tickets + 1}" in ack.text
+    ack = await resident.next_message("🚨")
+    assert "119" in ack.text and f"#{tickets + 1}" in ack.text
     await zhang.next_message("EMERGENCY")
     assert await frontdesk.value("SELECT urgency FROM tickets WHERE id = ?", (tickets + 1,)) == "emergency"
 
@@ -152,3 +157,31 @@ async def test_a_registered_persons_ordinary_conversation_is_not_a_burst(frontde
     await other.next_message("#2")
     await settled(frontdesk, emulator)
     assert not any(WAIT in t for t in texts(resident) + texts(other))
+
+
+async def test_words_in_a_burst_that_make_a_request_more_urgent_are_answered_and_alerted(frontdesk, emulator, admin):
+    zhang, resident = await staffed_grid(emulator, admin)
+    resident.send("The lift is broken")
+    await resident.next_message("#1")
+    for text in ("It is the east lift", "I live on the 9th floor", "Please hurry", "Hello?", "Anyone?"):
+        resident.send(text)
+    await resident.next_message(WAIT)
+    resident.send("The heating is off")                                     # a new problem, held in the burst...
+    raised = await resident.next_message("more serious")                    # ...but it raises #1: that is said
+    assert "#1" in raised.text and not raised.buttons                       # (no "new request" button: it is held)
+    alert = await zhang.next_message("(alert 2)")
+    assert "urgent" in alert.text and "The heating is off" in alert.text
+    assert await frontdesk.value("SELECT count(*) FROM tickets") == 1
+
+
+async def test_past_the_cap_the_new_request_button_opens_nothing(frontdesk, emulator, admin):
+    zhang, resident = await staffed_grid(emulator, admin)
+    for index, text in enumerate(PROBLEMS[:5]):
+        resident.send(text)
+        await resident.next_message(f"#{index + 1}")
+        frontdesk.clock.advance(120)
+    resident.send("It has been like this since Monday")
+    noted = await resident.next_message("Added to request #5")
+    answer = await resident.answer_to(resident.press(noted, noted.button("asnew:")))
+    assert "last hour" in answer["text"] and answer["show_alert"]
+    assert await frontdesk.value("SELECT count(*) FROM tickets") == 5
