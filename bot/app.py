@@ -24,7 +24,7 @@ from bot.instance import DatabaseLock, TokenGuard
 from bot.redact import hide
 from bot.services import (
     AdminNotices, Alerts, CheckinDesk, Checkins, Closing, Conversation, Corrections, Identity, Inbox, Intake, Kit, Registration, Teams,
-    Threads, Views, Vocabulary, Volunteering, convert_phones
+    Threads, Throttle, Views, Vocabulary, Volunteering, convert_phones
 )
 from handlers import register_all
 from handlers.common import Context
@@ -60,6 +60,7 @@ class Services:
     identity: Identity
     lock: DatabaseLock           # one bot per database (bot/instance.py)
     guard: TokenGuard            # ... and per token: 409 Conflict from getUpdates
+    throttle: Throttle
 
     async def open(self, application: Application) -> None:
         """Start-up: the database's lock (a second copy stops here, with AlreadyRunning), the
@@ -119,8 +120,8 @@ def build_services(settings: Settings, clock: Clock | None = None, flood: FloodC
     vocabulary = Vocabulary(db, outbox, renderer, clock)
     kit = Kit(db, outbox, settings, clock, vocabulary)
     alerts = Alerts(kit)
-    inbox, intake = Inbox(kit), Intake(kit, alerts)
-    threads, volunteering, closing = Threads(kit, alerts, intake), Volunteering(kit, alerts), Closing(kit, alerts)
+    inbox, intake, throttle = Inbox(kit), Intake(kit, alerts), Throttle(kit, alerts)
+    threads, volunteering, closing = Threads(kit, alerts, intake, throttle), Volunteering(kit, alerts), Closing(kit, alerts)
     identity = Identity(kit)
     registration = Registration(db, outbox, renderer, settings, clock, identity)
     teams = Teams(db, outbox, clock)
@@ -134,8 +135,8 @@ def build_services(settings: Settings, clock: Clock | None = None, flood: FloodC
         settings=settings, clock=clock, db=db, renderer=renderer, outbox=outbox, vocabulary=vocabulary,
         inbox=inbox, alerts=alerts, intake=intake, threads=threads, volunteering=volunteering, closing=closing,
         views=Views(kit), corrections=Corrections(kit, alerts), registration=registration, teams=teams,
-        conversation=Conversation(inbox, intake, threads, closing, volunteering, registration, checkins),
-        checkins=checkins, checkin_desk=CheckinDesk(checkins), identity=identity,
+        conversation=Conversation(inbox, intake, threads, closing, volunteering, registration, checkins, throttle),
+        checkins=checkins, checkin_desk=CheckinDesk(checkins), identity=identity, throttle=throttle,
         lock=DatabaseLock(settings.frontdesk_db),
         guard=TokenGuard(clock, settings.conflict_grace_minutes * 60, notices.tell, notices.delivered),
     )

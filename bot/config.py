@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     elderly_age: int = Field(default=70, ge=0)
     # check-ins: nobody is asked (or reminded) in these hours, on the committee's clock; "none" for never quiet
     checkin_quiet_hours: str = "22:00-07:00"
+    # new requests one person may open in an hour; past it their messages join their open request
+    # and the admins hear of the flood (emergencies are never held back)
+    tickets_per_hour: int = Field(default=5, ge=1)
     # how a phone number written without +country code is read (ISO 3166 region, e.g. CN, HK, GB)
     phone_region: str = "CN"
     # the raw text of every incoming message is kept this long (tickets keep their own text)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from telegram import Message
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from bot.core import intent
 from bot.delivery import buttons
 from handlers.common import Incoming, Press, answer_with, message_handler, press_handler
 
@@ -49,7 +50,7 @@ async def on_media(s: "Services", person: "Person", msg: Incoming) -> None:
     await s.checkins.sign_of_life(person, kind)  # a resident whose check-in waits is there
     if kind == "document":
         await s.intake.document(person, msg.chat_id)
-    elif msg.message.caption:
+    elif msg.message.caption and not intent.is_blank(msg.message.caption):  # a blank caption is no words
         await s.intake.report(person, msg.chat_id, msg.message.caption[:MAX_TEXT], update_id=msg.update_id,
                               message_id=msg.message.message_id, attachment=media)
     elif kind in ("voice", "photo", "video"):
@@ -90,7 +91,7 @@ on_sticker = answer_with("sticker_reply")
 @message_handler
 async def on_edited(s: "Services", person: "Person", msg: Incoming) -> None:
     text = (msg.message.text or msg.message.caption or "")[:MAX_TEXT]
-    await s.intake.edited(person, msg.chat_id, msg.message.message_id, text)
+    await s.conversation.edited(person, msg.chat_id, msg.message.message_id, text, update_id=msg.update_id)
 
 
 @message_handler

@@ -180,3 +180,31 @@ async def by_source_message(tx: Tx, chat_id: int, message_id: int) -> dict[str, 
         "SELECT * FROM tickets WHERE reporter_chat_id = ? AND source_message_id = ?", (chat_id, message_id)
     )
     return dict(row) if row else None
+
+
+async def link_message(tx: Tx, chat_id: int, message_id: int, ticket_id: int) -> None:
+    """A message added to a ticket (an update): an edit of it finds the ticket."""
+    await tx.execute(
+        """INSERT INTO ticket_messages (chat_id, message_id, ticket_id) VALUES (?, ?, ?)
+           ON CONFLICT(chat_id, message_id) DO UPDATE SET ticket_id = excluded.ticket_id""",
+        (chat_id, message_id, ticket_id),
+    )
+
+
+async def by_message(tx: Tx, chat_id: int, message_id: int) -> dict[str, Any] | None:
+    """The ticket a message of this chat made, or was added to."""
+    found = await by_source_message(tx, chat_id, message_id)
+    if found is not None:
+        return await get(tx, found["id"])
+    ticket_id = await tx.value("SELECT ticket_id FROM ticket_messages WHERE chat_id = ? AND message_id = ?",
+                               (chat_id, message_id))
+    return None if ticket_id is None else await get(tx, ticket_id)
+
+
+async def count_made_since(tx: Tx, chat_id: int, since: float) -> int:
+    """Tickets this person opened since `since` (the ones the bot opened about them, from a missed
+    check-in, are not theirs)."""
+    return int(await tx.value(
+        "SELECT count(*) FROM tickets WHERE reporter_chat_id = ? AND created_at > ? AND source != 'checkin'",
+        (chat_id, since),
+    ))

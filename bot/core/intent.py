@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -42,6 +43,7 @@ class Move(enum.Enum):
     REASK = "reask"              # not an answer and not a problem: ask the question again
     FRAGMENT = "fragment"        # "我家", "厨房": the start of a sentence; wait for the rest
     NOTHING = "nothing"          # only emoji or punctuation: a kind word, no ticket
+    BLANK = "blank"              # nothing visible at all (spaces, zero-width): "please write what you need"
 
 
 @dataclass(frozen=True)
@@ -236,6 +238,18 @@ FRAGMENT_MAX = 60  # pieces joined up to this length; past it, what we have is a
 
 def is_empty(text: str) -> bool:
     return bool(_ONLY_PUNCTUATION.match(text))
+
+
+# Characters that show nothing: the fillers people paste to send a message that looks empty
+# (Hangul fillers, the braille blank); with spaces, format characters (zero-width space and
+# joiners, BOM, word joiner), controls and marks with nothing to sit on.
+_FILLERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+_INVISIBLE = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf", "Mn", "Me"})
+
+
+def is_blank(text: str) -> bool:
+    """Nothing to read at all: "please write what you need", never a ticket or an answer."""
+    return all(ch in _FILLERS or ch.isspace() or unicodedata.category(ch) in _INVISIBLE for ch in text)
 
 
 def is_fragment(said: Said) -> bool:

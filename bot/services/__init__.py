@@ -2,7 +2,7 @@
 
 inbox (who is writing, the plain reply), conversation (what a text means here and now), intake
 (requests become placed tickets), threads (updates, cancel, thanks on an open request), alerts
-(who hears about a ticket: the alert round and the NOTICES table), volunteering, closing (the
+(who hears about a ticket: the alert round and the NOTICES table), throttle (one person's flood), volunteering, closing (the
 resident closes the loop), checkins (plans, the day's questions and their alarms), checkins_desk (/elderly, /allwell, a resident's request for other times), views, corrections, identity (which
 account is which record: proof, link requests, phone numbers), registration, teams, vocabulary, importer,
 admin_notices (about the bot itself).
@@ -25,6 +25,7 @@ from bot.services.people import Person, first_name_of, load_person
 from bot.services.registration import Registration
 from bot.services.teams import ADMIN_GROUP, Teams, parse_grids
 from bot.services.threads import Threads
+from bot.services.throttle import Throttle
 from bot.services.views import Views
 from bot.services.vocabulary import Vocabulary, export_corrections, parse_label, term_language
 from bot.services.volunteering import Volunteering
@@ -32,7 +33,7 @@ from bot.services.volunteering import Volunteering
 __all__ = [
     "ADMIN_GROUP", "NOTICES", "AdminNotices", "Alerts", "Answer", "CheckinDesk", "Checkins", "Closing", "Conversation", "Corrections", "FileError",
     "Identity", "Inbox",
-    "Intake", "Kit", "Person", "Registration", "Teams", "Threads", "Views", "Vocabulary", "Volunteering",
+    "Intake", "Kit", "Person", "Registration", "Teams", "Threads", "Throttle", "Views", "Vocabulary", "Volunteering",
     "convert_phones", "export_corrections", "first_name_of", "import_residents", "import_volunteers", "load_person", "parse_grids",
     "parse_label", "term_language",
 ]

@@ -145,6 +145,14 @@ class Alerts(Service):
                                         ticket_id=ticket["id"], caption=f"#{ticket['id']}",
                                         dedupe=f"alert_media:{item['id']}:{round_}:{key}")
 
+    async def admins(self, tx: Tx) -> list[tuple[int, str | None]]:
+        """Where the committee hears of something: the admin group (in the committee's language),
+        or each admin in their own language while no group is set."""
+        group = await settings_repo.get(tx, ADMIN_GROUP)
+        if group:
+            return [(int(group), self.settings.default_language)]
+        return [(admin_id, await self.lang_of(tx, admin_id)) for admin_id in sorted(self.settings.admin_ids)]
+
     async def close(self, tx: Tx, ticket: Ticket, template: str, **context: Any) -> None:
         """Every alert of the ticket still out there now says what happened (no buttons)."""
         for row in await outbox_repo.for_ticket(tx, ticket["id"], "alert"):
@@ -158,8 +166,9 @@ class Alerts(Service):
                 )
 
     async def updates(self, tx: Tx, ticket_id: int, last: int = 3) -> list[str]:
-        """What the resident added since (the newest few): alerts and details show them."""
-        return [e["detail"] for e in await repo.events(tx, ticket_id) if e["kind"] == "update" and e["detail"]][-last:]
+        """What the resident added or corrected since (the newest few): alerts and details show them."""
+        return [e["detail"] for e in await repo.events(tx, ticket_id)
+                if e["kind"] in ("update", "edited") and e["detail"]][-last:]
 
     def vulnerable(self, resident: dict[str, Any] | None) -> bool:
         """Lives alone, or old enough by the committee's records: alerts say so (never the age)."""

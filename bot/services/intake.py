@@ -215,21 +215,6 @@ class Intake(Service):
         return await self.report(person, chat_id, label, update_id=update_id, message_id=message_id,
                                  attachment=(kind, file_id), source=kind)
 
-    async def edited(self, person: Person, chat_id: int, message_id: int, text: str) -> None:
-        """An edit of a message that made a ticket is a correction to that ticket."""
-        now = self.clock.now()
-        async with self.db.transaction() as tx:
-            found = await repo.by_source_message(tx, chat_id, message_id)
-            ticket = await repo.get(tx, found["id"]) if found else None
-            if ticket is None:
-                await self.outbox.say(tx, chat_id, person.lang, "edit_not_read")
-            else:
-                await repo.add_event(tx, ticket["id"], "edited", now, person.telegram_id, person.display_name,
-                                     text[:1000])
-                await self.outbox.say(tx, chat_id, person.lang, "edit_noted", ticket_id=ticket["id"], ticket=ticket)
-                await self.alerts.tell(tx, "edited", ticket, text=text)
-        self.outbox.kick()
-
     async def document(self, person: Person, chat_id: int) -> None:
         """A file is never a request: we cannot open it (spreadsheets are imported by staff)."""
         async with self.db.transaction() as tx:

@@ -122,3 +122,14 @@ def _score(path: Path) -> tuple[int, int]:
 def test_labelled_conversation_sets(name, floor):
     right, total = _score(DATA / name)
     assert right / total >= floor, f"{right}/{total}"
+
+
+@pytest.mark.parametrize("text,blank", [
+    ("   ", True), ("\u200b\u200b", True), ("\u3000", True), ("\u3164", True), ("\u2800", True),
+    ("\ufeff\u2060\u200d", True), ("\u0301", True), ("", True),
+    (".", False), ("🆘", False), ("😊", False), ("a", False), ("é", False), ("好", False),
+])
+def test_blank_is_nothing_visible(text, blank):
+    """Issue #15: a message that shows nothing is blank; a dot or an emoji is something said."""
+    from bot.core.intent import is_blank
+    assert is_blank(text) is blank

@@ -302,3 +302,15 @@ def test_families_are_read_by_structure_not_by_sentence(text: str) -> None:
 ])
 def test_a_danger_word_inside_a_harmless_thing_is_not_a_red_flag(text: str) -> None:
     assert classify(text).urgency in ("routine", "info"), (text, classify(text))
+
+
+@pytest.mark.parametrize("cry", ["🆘", "🆘🆘🆘", "SOS", "sos!!", "S.O.S", "s o s", "救命", "救命啊"])
+def test_a_cry_alone_is_an_emergency(cry):
+    """Issue #15: the SOS sign and SOS spelt letter by letter are the word SOS."""
+    verdict = classify(cry)
+    assert (verdict.urgency, verdict.category) == ("emergency", "medical")
+
+
+@pytest.mark.parametrize("text", ["It's on sale", "bus os", "the dogs on the stairs"])
+def test_sos_is_not_found_in_ordinary_words(text):
+    assert classify(text).urgency != "emergency"

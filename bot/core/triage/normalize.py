@@ -20,6 +20,10 @@ _CONTRACTIONS = [
     (re.compile(r"\bi'?m\b"), "i am"),
     (re.compile(r"\b(he|she|it|that|there)'?s\b"), r"\1 is"),
 ]
+# A cry written as a sign is the word: the SOS emoji (it has no compatibility decomposition, so
+# NFKC keeps it) and S.O.S / S O S spelt out letter by letter (issue #15: "🆘" alone was routine).
+_SOS_SIGN = "\U0001F198"
+_SOS_SPELT = re.compile(r"(?<![a-z])s[.\s]+o[.\s]+s(?![a-z])")
 
 
 def han_ratio(text: str) -> float:
@@ -37,6 +41,7 @@ def normalize(text: str) -> tuple[str, str]:
     Both forms come from the same text, so a mixed message is searched in both.
     """
     text = unicodedata.normalize("NFKC", text).lower().replace("\u2019", "'")
+    text = _SOS_SPELT.sub(" sos ", text.replace(_SOS_SIGN, " sos "))
     text = _T2S.convert(text)
     latin = text
     for pattern, replacement in _CONTRACTIONS:
