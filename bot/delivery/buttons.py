@@ -66,3 +66,5 @@ CHECKIN_VISITED = Kind("ckvisit")                                 # ckvisit:<tic
 # server), and Approve / Decline on a resident's request for other check-in times
 ELDERLY_PAGE = Kind("elderly", (r"\d{1,4}", r"[^:]{1,32}"))      # elderly:<page>:<grid or *>
 CHECKIN_REQUEST_OK, CHECKIN_REQUEST_NO = Kind("ckreqok"), Kind("ckreqno")   # ckreqok:<request>
+# ⬅️ ➡️ under any list a person browses (Outbox.paged): page:<listing>:<page>:<its argument, often empty>
+PAGE = Kind("page", (r"[a-z]{1,12}", r"\d{1,4}", r"[\w*-]{0,20}"))

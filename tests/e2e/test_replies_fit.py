@@ -108,7 +108,7 @@ async def test_claim_details_with_a_long_name_and_text_arrive_whole(frontdesk, e
                                                  [d for _, d in m.buttons]), None), 5, "Resolved / Release")
     details = [m.text for m in zhang.messages() if m.message_id >= alert.message_id + 1]
     assert all(len(text) <= 4096 for text in details)
-    assert any("13800001111" in text for text in details) and "Release" in [label for label, _ in last.buttons]
+    assert any("13800001111" in text for text in details) and any("Release" in label for label, _ in last.buttons)
 
 
 async def test_team_and_building_lists_come_in_pages(frontdesk, emulator, admin):

@@ -69,3 +69,15 @@ async def test_markup_in_peoples_words_is_shown_as_written(frontdesk, emulator, 
     alert = await zhang.next_message("#1")
     assert any(words in quote for quote in alert.quotes)
     assert not [e for e in alert.entities if e["type"] in ("bold", "text_link")]
+
+
+async def test_a_plain_text_queued_by_an_older_version_still_arrives_as_written(frontdesk, emulator):
+    """Messages are HTML now; a row queued as plain text before the upgrade is not lost for it."""
+    from storage import outbox as outbox_repo
+
+    resident = emulator.user(5001, "Li", "en")
+    async with frontdesk.db.transaction() as tx:
+        await outbox_repo.enqueue(tx, chat_id=5001, text="Mind the <loose stairs> & the rail", priority=2,
+                                  purpose="reply", now=frontdesk.clock.now())
+    frontdesk.services.outbox.kick()
+    assert (await resident.next_message("stairs")).text == "Mind the <loose stairs> & the rail"
