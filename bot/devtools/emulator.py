@@ -2,8 +2,11 @@
 
 It implements the methods frontdesk uses (getUpdates with long polling, sendMessage,
 editMessageText, answerCallbackQuery, media sends, ...) and plays the people on the other
-side: `emulator.user(...)` sends texts, presses buttons and shares contacts. It can inject
-faults (429 with retry_after, 5xx, a user who blocked the bot) and keeps a transcript.
+side: `emulator.user(...)` sends texts, presses buttons, shares contacts and opens t.me links.
+It reads parse_mode HTML as Telegram does (the visible text and its entities; an unknown or
+unclosed tag is refused; the 4,096 limit counts the visible text), so a test sees what a person
+would (`Sent.text`, `Sent.quotes`, `Sent.own_lines`). It can inject faults (429 with retry_after,
+5xx, a user who blocked the bot or never opened a private chat) and keeps a transcript.
 Used by `frontdesk demo`, the end-to-end tests and the benchmarks; never by production.
 """
 
@@ -60,6 +63,15 @@ class Sent:
     def quotes(self) -> list[str]:
         """What the message shows as quoted blocks: people's words, set apart from the bot's."""
         return [self.text[slice(*self._span(e))] for e in self.entities if "blockquote" in e["type"]]
+
+    @property
+    def shown(self) -> str:
+        """The text as the transcript shows it: quoted blocks marked with │ at each line."""
+        text = self.text
+        for entity in sorted((e for e in self.entities if "blockquote" in e["type"]), key=lambda e: -e["offset"]):
+            start, end = self._span(entity)
+            text = text[:start] + "\n".join("│ " + line for line in text[start:end].split("\n")) + text[end:]
+        return text
 
     @property
     def own_lines(self) -> list[str]:
@@ -417,7 +429,7 @@ class Emulator:
         if sent.reply_markup and "inline_keyboard" not in sent.reply_markup:
             sent.reply_markup = None  # reply keyboards live under the text field, not on the message
         self.chat(chat_id).append(sent)
-        shown = text if kind == "text" else f"[{kind}] {text}"
+        shown = sent.shown if kind == "text" else f"[{kind}] {sent.shown}"
         buttons = "  " + " ".join(f"[{label}]" for label, _ in sent.buttons) if sent.buttons else ""
         self._say(f"  bot -> {chat_id}: {shown}{buttons}")
         await self._notify()
@@ -440,7 +452,7 @@ class Emulator:
         sent.edits.append(sent.text)
         sent.text, sent.entities, sent.reply_markup = text, entities, markup
         sent.raw, sent.parse_mode = raw, params.get("parse_mode")
-        self._say(f"  bot edits {sent.chat_id}#{sent.message_id}: {text}")
+        self._say(f"  bot edits {sent.chat_id}#{sent.message_id}: {sent.shown}")
         await self._notify()
         return sent.as_dict(self.bot_user)
 
