@@ -22,6 +22,7 @@ LIMIT = 4096
 
 _TAG = re.compile(r"<(/?)([a-zA-Z][\w-]*)[^>]*>")
 _ATOM = re.compile(r"<[^>]*>|&#?\w+;|.", re.S)           # a tag, an entity, or one character
+_LINE = re.compile(r"[^\n]*\n|[^\n]+")                 # a line with its line break (only \n breaks one)
 _EMPTY_PAIR = re.compile(r"<([a-zA-Z][\w-]*)(?:\s[^>]*)?>(\s*)</\1>")
 # where a line too long for one message is best cut: after a space or a sentence's punctuation
 _GOOD_CUT = set(" \t，。！？；、,.!?;:：")
@@ -96,7 +97,7 @@ def split(text: str, limit: int = LIMIT) -> list[str]:
             parts.append(part)
         prefix, body = _opening(stack), ""
 
-    for line in text.splitlines(keepends=True):
+    for line in _LINE.findall(text):
         overhead = size(_opening(stack)) + size(_closing(stack))
         for piece in _pieces(line, limit - 2 * overhead - 64):
             then = _after(stack, piece)

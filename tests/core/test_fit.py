@@ -99,3 +99,21 @@ def test_an_item_too_long_for_any_page_gets_a_page_of_its_own():
 @pytest.mark.parametrize("count", [0, 1])
 def test_an_empty_or_single_list_is_one_page(count):
     assert paginate(count, lambda start, end: True, most=10) == [(0, count)]
+
+
+def test_any_mix_of_lines_quotes_and_entities_splits_into_valid_parts_that_lose_nothing():
+    import random
+
+    rng = random.Random(15)
+    pieces = ["水管漏水，", "brown water ", "&amp;", "&lt;b&gt;", "🚨", " ", "\n", "Address: 5-2-302\n"]
+    for _ in range(200):
+        blocks = []
+        for _ in range(rng.randint(1, 12)):
+            words = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 400))).strip("\n") or "x"
+            blocks.append(f"<blockquote>{words}</blockquote>" if rng.random() < 0.5 else words)
+        text = "\n".join(blocks)
+        limit = rng.choice([300, 1000, LIMIT])
+        parts = split(text, limit)
+        assert all(size(p) <= limit and _valid(p) for p in parts), text
+        squeeze = lambda s: "".join(s.split())  # noqa: E731  (cuts may drop a line break or a space)
+        assert squeeze("".join(visible(p) for p in parts)) == squeeze(visible(text))
