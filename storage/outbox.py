@@ -110,3 +110,21 @@ async def by_dedupe_prefix(tx: Tx, prefix: str) -> list[dict[str, Any]]:
     rows = await tx.all("SELECT * FROM outbox WHERE dedupe_key LIKE ? ESCAPE '\\' ORDER BY id",
                         (prefix.replace("%", "").replace("_", r"\_") + "%",))
     return [dict(row) for row in rows]
+
+
+async def add_followup(tx: Tx, after_id: int, outcome: str, *, chat_id: int, text: str, priority: int,
+                       purpose: str) -> None:
+    """Queue `text` to `chat_id` only once message `after_id` has ended as `outcome` (sent, undelivered)."""
+    await tx.execute(
+        "INSERT INTO outbox_followups (after_id, outcome, chat_id, text, priority, purpose) VALUES (?, ?, ?, ?, ?, ?)",
+        (after_id, outcome, chat_id, text, priority, purpose),
+    )
+
+
+async def release_followups(tx: Tx, after_id: int, outcome: str, now: float) -> None:
+    """Message `after_id` has ended: what waited for this outcome is queued, the rest dropped."""
+    for row in await tx.all("SELECT * FROM outbox_followups WHERE after_id = ? AND outcome = ? ORDER BY id",
+                            (after_id, outcome)):
+        await enqueue(tx, chat_id=row["chat_id"], text=row["text"], priority=row["priority"], purpose=row["purpose"],
+                      now=now)
+    await tx.execute("DELETE FROM outbox_followups WHERE after_id = ?", (after_id,))

@@ -398,13 +398,6 @@ def by_risk(people: list[Standing]) -> list[Standing]:
                                          s.name, s.resident_id))
 
 
-def page_of(items: list[Standing], page: int, size: int = PAGE_SIZE) -> tuple[list[Standing], int, int]:
-    """(the items of page `page` (0-based, clamped), that page, how many pages)."""
-    pages = max(1, -(-len(items) // size))
-    page = min(max(page, 0), pages - 1)
-    return items[page * size:(page + 1) * size], page, pages
-
-
 # -- the family's "all well today" -------------------------------------------------------------------
 
 def last_slot_key(plan: Plan, day: date) -> str | None:

@@ -1,8 +1,9 @@
 """Delivery: the only way a message leaves the bot. The outbox engine (priority lanes, flood
-limits, retries), rendering (templates per language, keyboards) and the one codec for button data."""
+limits, retries), rendering (templates per language, keyboards), fitting long replies into
+messages (fit), t.me links (links) and the one codec for button data."""
 
-from bot.delivery import buttons
+from bot.delivery import buttons, fit, links
 from bot.delivery.outbox import Lane, Outbox, backoff
 from bot.delivery.render import Button, Renderer, event_parts, reason_parts
 
-__all__ = ["Button", "Lane", "Outbox", "Renderer", "backoff", "buttons", "event_parts", "reason_parts"]
+__all__ = ["Button", "Lane", "Outbox", "Renderer", "backoff", "buttons", "event_parts", "fit", "links", "reason_parts"]

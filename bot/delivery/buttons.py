@@ -68,3 +68,5 @@ ELDERLY_PAGE = Kind("elderly", (r"\d{1,4}", r"[^:]{1,32}"))      # elderly:<page
 CHECKIN_REQUEST_OK, CHECKIN_REQUEST_NO = Kind("ckreqok"), Kind("ckreqno")   # ckreqok:<request>
 # identity: Approve / Reject on a request to link a record to the account that asked for it
 LINK_OK, LINK_NO = Kind("linkok"), Kind("linkno")                                # linkok:<request>
+# ⬅️ ➡️ under any list a person browses (Outbox.paged): page:<listing>:<page>:<its argument, often empty>
+PAGE = Kind("page", (r"[a-z]{1,12}", r"\d{1,4}", r"[\w*-]{0,20}"))

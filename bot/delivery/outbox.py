@@ -6,6 +6,10 @@ due, most urgent lane first, within Telegram's flood limits: a 429 cools only th
 network error or 5xx retries with backoff, a 403 marks the chat unreachable and tells the
 sender's logic. One message per chat is in flight at a time, so a chat reads its messages
 in the order they were queued within a lane.
+
+Texts are Telegram HTML (bot/delivery/render.py) and always fit: a long one is queued as several
+messages, a list is shown a page at a time with ⬅️ ➡️, an edit is cut short (bot/delivery/fit.py).
+A sensitive answer asked for in a group goes to the asker's private chat (`privately`).
 """
 
 from __future__ import annotations
@@ -14,16 +18,18 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from enum import IntEnum
 from typing import Any
 
 from telegram import Bot, InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove
+from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.clock import Clock
 from bot.core import FloodControl
+from bot.delivery import buttons as button_data, fit, links
 from bot.delivery.render import Button, Renderer
 from storage import Database, Tx, outbox as repo
 
@@ -51,6 +57,7 @@ def backoff(attempts: int) -> float:
 
 
 OnUndeliverable = Callable[[dict[str, Any], str], Awaitable[None]]
+Queue = Callable[[int], Awaitable["int | None"]]   # queue an answer in a chat; its last row's id
 
 
 class Outbox:
@@ -78,13 +85,30 @@ class Outbox:
         keyboard: dict[str, Any] | None = None, **context: Any,
     ) -> int | None:
         """Render a template and queue it; `buttons` make an inline keyboard, `keyboard` is
-        any other reply_markup (e.g. the share-my-phone button)."""
-        text = self.renderer.text(lang, template, **context)
+        any other reply_markup (e.g. the share-my-phone button). A text too long for one message
+        is queued as several, cut at line breaks; the buttons go on the last part, whose row id is
+        returned (so an edit of "the message" edits the part with the buttons)."""
+        text = self.renderer.html(lang, template, **context)
         markup = self.renderer.inline(lang, buttons) if buttons else keyboard
-        return await repo.enqueue(
-            tx, chat_id=chat_id, text=text, reply_markup=markup, priority=int(lane), purpose=purpose,
-            ticket_id=ticket_id, dedupe_key=dedupe, now=self.clock.now(),
-        )
+        return await self._queue(tx, chat_id, text, markup, lane=lane, purpose=purpose, ticket_id=ticket_id,
+                                 dedupe=dedupe)
+
+    async def _queue(
+        self, tx: Tx, chat_id: int, text: str, markup: dict[str, Any] | None, *, lane: Lane, purpose: str,
+        ticket_id: int | None = None, dedupe: str | None = None,
+    ) -> int | None:
+        parts = fit.split(text)
+        last = None
+        for number, part in enumerate(parts, 1):
+            final = number == len(parts)
+            last = await repo.enqueue(
+                tx, chat_id=chat_id, text=part, reply_markup=markup if final else None, priority=int(lane),
+                purpose=purpose if final else "part", ticket_id=ticket_id, dedupe_key=dedupe if number == 1 else None,
+                now=self.clock.now(),
+            )
+            if last is None:  # queued before under this dedupe key
+                return None
+        return last
 
     async def say(self, tx: Tx, chat_id: int, lang: str | None, template: str, **context: Any) -> int | None:
         """An answer in the conversation: the reply lane, in the reader's language. Every service's
@@ -96,7 +120,9 @@ class Outbox:
         ref_id: int | None = None, message_id: int | None = None, buttons: list[list[Button]] | None = None,
         ticket_id: int | None = None, **context: Any,
     ) -> int | None:
-        text = self.renderer.text(lang, template, **context)
+        """Change a message the bot sent; an edit cannot become two messages, so a text too long
+        is cut short at a line break."""
+        text = fit.truncate(self.renderer.html(lang, template, **context))
         markup = self.renderer.inline(lang, buttons) if buttons else None
         return await repo.enqueue(
             tx, chat_id=chat_id, text=text, reply_markup=markup, method="edit", ref_id=ref_id,
@@ -112,6 +138,57 @@ class Outbox:
             tx, chat_id=chat_id, text=caption, method=kind, file_id=file_id, priority=int(lane),
             purpose=purpose, ticket_id=ticket_id, dedupe_key=dedupe, now=self.clock.now(),
         )
+
+    async def paged(
+        self, tx: Tx, chat_id: int, lang: str | None, template: str, items: Sequence[Any], *, listing: str,
+        name: str = "items", page: int = 0, message_id: int | None = None, most: int = 10, arg: str = "",
+        purpose: str = "reply", **context: Any,
+    ) -> int | None:
+        """A list a person browses, one page at a time with ⬅️ ➡️ (button data PAGE: the listing,
+        the page, `arg`). A page holds at most `most` items and as many as fit one message. The
+        template gets the page's items as `name`, and `first` (the index of the first of them),
+        `total`, `page` (0-based) and `pages`. With `message_id` the page replaces that message
+        (a press on ⬅️ ➡️); otherwise it is a new message."""
+        def render(start: int, end: int, page: int, pages: int) -> str:
+            return self.renderer.html(lang, template, **{name: items[start:end]}, first=start, total=len(items),
+                                      page=page, pages=pages, **context)
+
+        bounds = fit.paginate(len(items), lambda start, end: fit.size(render(start, end, 999, 999)) <= fit.LIMIT,
+                              most)
+        page = min(max(page, 0), len(bounds) - 1)
+        text = render(*bounds[page], page, len(bounds))
+        nav: list[Button] = []
+        if page > 0:
+            nav.append(("page_prev", button_data.PAGE.data(listing, page - 1, arg)))
+        if page < len(bounds) - 1:
+            nav.append(("page_next", button_data.PAGE.data(listing, page + 1, arg)))
+        markup = self.renderer.inline(lang, [nav]) if nav else None
+        if message_id is None:
+            return await self._queue(tx, chat_id, text, markup, lane=Lane.REPLY, purpose=purpose)
+        return await repo.enqueue(
+            tx, chat_id=chat_id, text=fit.truncate(text), reply_markup=markup, method="edit",
+            target_message_id=message_id, priority=int(Lane.REPLY), purpose=purpose, now=self.clock.now(),
+        )
+
+    async def privately(self, tx: Tx, asked_in: int, user_id: int, lang: str | None, queue: Queue,
+                        name: str | None = None) -> None:
+        """A sensitive answer (phones, addresses, invite codes): `queue` puts it in a chat, and that
+        chat is always the asker's private one. Asked in a group, the group hears only once the
+        answer is delivered ("I sent it to you privately"), or, when Telegram refuses it (the asker
+        never opened a private chat with the bot, or blocked it), that they must open one first;
+        never the answer itself."""
+        last = await queue(user_id)
+        if asked_in == user_id or last is None:  # a private chat's id is the user's id
+            return
+        for outcome, template in (("sent", "sent_privately"), ("undelivered", "open_private_chat")):
+            text = self.renderer.html(lang, template, who=name, link=links.chat_link(self.bot_username))
+            await repo.add_followup(tx, last, outcome, chat_id=asked_in, text=text, priority=int(Lane.REPLY),
+                                    purpose="reply")
+
+    @property
+    def bot_username(self) -> str | None:
+        """The bot's @username, for t.me links: known once the Application has started."""
+        return self.bot.username if self.bot is not None else None
 
     def kick(self) -> None:
         """Something was queued: look now rather than at the next poll."""
@@ -219,7 +296,8 @@ class Outbox:
         markup = _markup(json.loads(row["reply_markup"])) if row["reply_markup"] else None
         method = row["method"]
         if method == "send":
-            message = await self.bot.send_message(row["chat_id"], row["text"], reply_markup=markup)
+            message = await self._html(row, lambda mode: self.bot.send_message(  # type: ignore[union-attr]
+                row["chat_id"], row["text"], parse_mode=mode, reply_markup=markup))
             return message.message_id
         if method == "edit":
             target = row["target_message_id"]
@@ -229,7 +307,8 @@ class Outbox:
                 target = ref["message_id"] if ref else None
             if target is None:
                 raise BadRequest("message to edit was never sent")
-            await self.bot.edit_message_text(row["text"], chat_id=row["chat_id"], message_id=target, reply_markup=markup)
+            await self._html(row, lambda mode: self.bot.edit_message_text(  # type: ignore[union-attr]
+                row["text"], chat_id=row["chat_id"], message_id=target, parse_mode=mode, reply_markup=markup))
             return target
         sender = {
             "photo": self.bot.send_photo, "voice": self.bot.send_voice,
@@ -238,9 +317,22 @@ class Outbox:
         message = await sender(row["chat_id"], row["file_id"], caption=row["text"])
         return message.message_id
 
+    @staticmethod
+    async def _html(row: dict[str, Any], call: Callable[[str | None], Awaitable[Any]]) -> Any:
+        """Send as HTML; a text Telegram cannot read as HTML (queued as plain text by an older
+        version, or a template's broken tag) goes as written rather than not at all."""
+        try:
+            return await call(ParseMode.HTML)
+        except BadRequest as exc:
+            if "can't parse entities" not in exc.message.lower():
+                raise
+            log.warning("outbox row %s is not valid HTML (%s): sent as plain text", row["id"], exc.message)
+            return await call(None)
+
     async def _sent(self, row: dict[str, Any], message_id: int | None) -> None:
         async with self.db.transaction() as tx:
             await repo.mark_sent(tx, row["id"], message_id, self.clock.now())
+            await repo.release_followups(tx, row["id"], "sent", self.clock.now())
 
     async def _reschedule(self, row: dict[str, Any], seconds: float, error: str, count: bool = True) -> None:
         log.warning("outbox row %s to %s delayed %.1fs: %s", row["id"], row["chat_id"], seconds, error)
@@ -251,6 +343,7 @@ class Outbox:
         log.warning("outbox row %s to %s %s: %s", row["id"], row["chat_id"], status, error)
         async with self.db.transaction() as tx:
             await repo.mark_final(tx, row["id"], status, error)
+            await repo.release_followups(tx, row["id"], "undelivered", self.clock.now())
             if status == "unreachable":
                 await repo.mark_unreachable(tx, row["chat_id"], error, self.clock.now())
         if self.on_undeliverable is not None:

@@ -2,6 +2,12 @@
 
 templates/<lang>/<name>.j2 is one message; templates/<lang>/buttons.j2 holds the button
 labels as `{% set name = "..." %}` lines, so a committee rewords both without code.
+
+Messages are Telegram HTML (`Renderer.html`): every value a template shows is escaped, so
+nothing a person typed can become markup, and is one line (line breaks and control characters
+collapsed), so a name can never start a line of its own that reads like the bot's. People's
+words that keep their lines are shown with the `quote` filter: escaped, in a <blockquote>, set
+apart from the bot's own lines. Toasts and the command line get plain text (`Renderer.text`).
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.filters import do_join
+from markupsafe import Markup
 
 from bot.config import LANGUAGES
 from bot.core import CATEGORIES, URGENCIES
@@ -24,9 +32,49 @@ Button = tuple[str, str]          # (label key in buttons.j2, callback data)
 Keyboard = dict[str, Any]          # Bot API JSON for reply_markup
 
 
+# Control characters, line and paragraph separators, and the bidirectional overrides that can
+# make text read in another order than it was written.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
 def _shorten(text: str | None, limit: int = MAX_QUOTE) -> str:
+    if isinstance(text, Markup):  # already escaped (a macro's output): cut what it shows, never an entity
+        return Markup.escape(_shorten(text.unescape(), limit))
     text = (text or "").strip()
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def one_line(value: Any) -> Any:
+    """A value as templates show it: text on one line, control characters gone. Markup (a
+    quote, a macro's output) is left as it is."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return _CONTROL.sub(" ", value)
+    return value
+
+
+def _lines_kept(text: str) -> str:
+    """People's words with their line breaks, and nothing else that controls the display."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return "\n".join(" ".join(_CONTROL.sub(" ", line).split()) for line in text.split("\n")).strip()
+
+
+def quote(text: str | None, limit: int = MAX_QUOTE) -> Markup:
+    """People's words (a request, an update, a volunteer's message) as a quoted block: escaped,
+    shortened, their own line breaks kept inside the quote. Empty words make no block."""
+    words = _lines_kept(_shorten(text.unescape() if isinstance(text, Markup) else text, limit))
+    return Markup("<blockquote>{}</blockquote>").format(words) if words else Markup("")
+
+
+def _plain_quote(text: str | None, limit: int = MAX_QUOTE) -> str:
+    words = _lines_kept(_shorten(text, limit))
+    return f'"{words}"' if words else ""
+
+
+@jinja2.pass_eval_context
+def _join(eval_ctx: Any, value: Any, d: str = "", attribute: Any = None) -> str:
+    """jinja's join, each item one line first (a list of names)."""
+    items = [one_line(item) for item in value] if attribute is None else value
+    return do_join(eval_ctx, items, d, attribute)
 
 
 # The codes the program writes, read back so a template can name their parts in the reader's
@@ -99,23 +147,35 @@ class Renderer:
     def __init__(self, default_language: str = "zh", folder: Path | None = None) -> None:
         self.default_language = default_language
         root = folder or Path(str(resources.files("templates")))
-        self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(str(root)),
-            undefined=jinja2.StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            autoescape=False,  # plain text messages: no parse mode, nothing to escape
-        )
-        self.env.filters["shorten"] = _shorten
-        self.env.filters["reason_parts"] = reason_parts
-        self.env.filters["event_parts"] = event_parts
+
+        def environment(html: bool) -> jinja2.Environment:
+            env = jinja2.Environment(
+                loader=jinja2.FileSystemLoader(str(root)),
+                undefined=jinja2.StrictUndefined,
+                trim_blocks=True,
+                lstrip_blocks=True,
+                autoescape=html,
+                finalize=one_line,
+            )
+            env.filters.update(shorten=_shorten, reason_parts=reason_parts, event_parts=event_parts, join=_join,
+                               quote=quote if html else _plain_quote)
+            return env
+
+        self.env = environment(html=False)       # toasts, the command line, texts stored on tickets
+        self.html_env = environment(html=True)   # messages: Telegram HTML
 
     def lang(self, lang: str | None) -> str:
         return lang if lang in LANGUAGES else self.default_language
 
     def text(self, lang: str | None, name: str, **context: Any) -> str:
+        """Plain text: a toast, a line for the command line, words stored on a ticket."""
         template = self.env.get_template(f"{self.lang(lang)}/{name}.j2")
         return template.render(**context).strip()
+
+    def html(self, lang: str | None, name: str, **context: Any) -> Markup:
+        """A message in Telegram HTML: every value escaped and on one line, people's words quoted."""
+        template = self.html_env.get_template(f"{self.lang(lang)}/{name}.j2")
+        return Markup(template.render(**context).strip())
 
     @lru_cache(maxsize=8)
     def _labels(self, lang: str) -> Any:

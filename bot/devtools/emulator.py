@@ -2,8 +2,11 @@
 
 It implements the methods frontdesk uses (getUpdates with long polling, sendMessage,
 editMessageText, answerCallbackQuery, media sends, ...) and plays the people on the other
-side: `emulator.user(...)` sends texts, presses buttons and shares contacts. It can inject
-faults (429 with retry_after, 5xx, a user who blocked the bot) and keeps a transcript.
+side: `emulator.user(...)` sends texts, presses buttons, shares contacts and opens t.me links.
+It reads parse_mode HTML as Telegram does (the visible text and its entities; an unknown or
+unclosed tag is refused; the 4,096 limit counts the visible text), so a test sees what a person
+would (`Sent.text`, `Sent.quotes`, `Sent.own_lines`). It can inject faults (429 with retry_after,
+5xx, a user who blocked the bot or never opened a private chat) and keeps a transcript.
 Used by `frontdesk demo`, the end-to-end tests and the benchmarks; never by production.
 """
 
@@ -15,7 +18,9 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from typing import Any
+from urllib.parse import parse_qs, urlparse
 
 from aiohttp import web
 
@@ -24,6 +29,12 @@ JSON_FIELDS = {"reply_markup", "allowed_updates", "commands", "entities", "scope
                "reply_parameters", "caption_entities"}
 INT_FIELDS = {"chat_id", "message_id", "offset", "limit", "timeout", "user_id", "from_chat_id"}
 MEDIA = {"sendPhoto": "photo", "sendVoice": "voice", "sendVideo": "video", "sendDocument": "document"}
+NO_PRIVATE_CHAT = "Forbidden: bot can't initiate conversation with a user"
+# The tags of Telegram's HTML parse mode and the entity each one makes.
+HTML_TAGS = {"b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "underline", "ins": "underline",
+             "s": "strikethrough", "strike": "strikethrough", "del": "strikethrough", "span": "spoiler",
+             "tg-spoiler": "spoiler", "a": "text_link", "code": "code", "pre": "pre", "blockquote": "blockquote",
+             "tg-emoji": "custom_emoji"}
 
 
 @dataclass
@@ -37,6 +48,39 @@ class Sent:
     sent_at: float
     kind: str = "text"
     edits: list[str] = field(default_factory=list)
+    entities: list[dict[str, Any]] = field(default_factory=list)   # Telegram's, offsets in UTF-16 units
+    raw: str | None = None          # the text as the bot sent it (HTML when parse_mode was HTML)
+    parse_mode: str | None = None
+
+    def _span(self, entity: dict[str, Any]) -> tuple[int, int]:
+        """An entity's offsets as indices of `text` (Telegram counts UTF-16 code units)."""
+        units = self.text.encode("utf-16-le")
+        start = len(units[: 2 * entity["offset"]].decode("utf-16-le"))
+        end = start + len(units[2 * entity["offset"]: 2 * (entity["offset"] + entity["length"])].decode("utf-16-le"))
+        return start, end
+
+    @property
+    def quotes(self) -> list[str]:
+        """What the message shows as quoted blocks: people's words, set apart from the bot's."""
+        return [self.text[slice(*self._span(e))] for e in self.entities if "blockquote" in e["type"]]
+
+    @property
+    def shown(self) -> str:
+        """The text as the transcript shows it: quoted blocks marked with │ at each line."""
+        text = self.text
+        for entity in sorted((e for e in self.entities if "blockquote" in e["type"]), key=lambda e: -e["offset"]):
+            start, end = self._span(entity)
+            text = text[:start] + "\n".join("│ " + line for line in text[start:end].split("\n")) + text[end:]
+        return text
+
+    @property
+    def own_lines(self) -> list[str]:
+        """The lines a person reads as the bot's own: the text outside every quoted block."""
+        text = self.text
+        for entity in sorted((e for e in self.entities if "blockquote" in e["type"]), key=lambda e: -e["offset"]):
+            start, end = self._span(entity)
+            text = text[:start] + "\n" + text[end:]
+        return [line for line in text.split("\n") if line.strip()]
 
     @property
     def buttons(self) -> list[tuple[str, str]]:
@@ -58,10 +102,14 @@ class Sent:
                                    "from": bot_user}
         if self.kind == "text":
             message["text"] = self.text
+            if self.entities:
+                message["entities"] = self.entities
         else:
             message[self.kind] = _media_object(self.kind, "sent")
             if self.text:
                 message["caption"] = self.text
+                if self.entities:
+                    message["caption_entities"] = self.entities
         if self.reply_markup:
             message["reply_markup"] = self.reply_markup
         return message
@@ -111,6 +159,8 @@ class ChatUser:
 
     def _message(self, chat_id: int | None = None, **content: Any) -> dict[str, Any]:
         chat_id = chat_id or self.id
+        if chat_id == self.id:
+            self.emulator.never_started.discard(self.id)  # writing to the bot opens the private chat
         chat = ({"id": chat_id, "type": "private", "first_name": self.first_name} if chat_id > 0
                 else {"id": chat_id, "type": "group", "title": "group"})
         return {"message_id": self.emulator.next_message_id(chat_id), "date": int(time.time()), "chat": chat,
@@ -124,6 +174,15 @@ class ChatUser:
         message = self._message(chat_id, **content)
         self.emulator.push({"message": message}, f"{self.first_name}: {text}")
         return message
+
+    def open_link(self, url: str) -> dict[str, Any]:
+        """Tap a t.me/<bot>?start=<payload> link: Telegram opens the private chat and sends /start <payload>."""
+        parsed = urlparse(url)
+        bot = parsed.path.strip("/")
+        if parsed.netloc != "t.me" or bot != self.emulator.bot_user["username"]:
+            raise AssertionError(f"{url!r} is not a link to this bot")
+        payload = parse_qs(parsed.query).get("start", [""])[0]
+        return self.send(f"/start {payload}".strip())
 
     def share_contact(self, phone: str, own: bool = True) -> None:
         contact = {"phone_number": phone, "first_name": self.first_name}
@@ -202,6 +261,7 @@ class Emulator:
         self.calls: list[tuple[float, str, int | None]] = []   # (monotonic time, method, chat)
         self.faults: list[Fault] = []
         self.blocked: set[int] = set()
+        self.never_started: set[int] = set()   # users who never opened a private chat with the bot
         self.enforce_limits = False     # benchmarks: answer 429 past Telegram's limits, and count them
         self.throttled = 0
         self._recent: list[float] = []
@@ -323,6 +383,8 @@ class Emulator:
     def _fault(self, method: str, chat_id: int | None) -> Fault | None:
         if chat_id is not None and chat_id in self.blocked and method not in ("getUpdates",):
             return Fault(method, 403, "Forbidden: bot was blocked by the user")
+        if chat_id is not None and chat_id in self.never_started and method not in ("getUpdates",):
+            return Fault(method, 403, NO_PRIVATE_CHAT)
         for fault in self.faults:
             if fault.method == method and fault.chat_id in (None, chat_id) and fault.times > 0:
                 fault.times -= 1
@@ -364,20 +426,19 @@ class Emulator:
         return batch
 
     async def _api_sendMessage(self, params: dict[str, Any]) -> Any:
-        text = str(params.get("text") or "")
-        if not text.strip():
-            raise _ApiError(400, "Bad Request: message text is empty")
-        if len(text) > 4096:
-            raise _ApiError(400, "Bad Request: message is too long")
-        return await self._add(params, text, "text")
+        return await self._add(params, str(params.get("text") or ""), "text")
 
-    async def _add(self, params: dict[str, Any], text: str, kind: str) -> Any:
+    async def _add(self, params: dict[str, Any], raw: str, kind: str) -> Any:
         chat_id = int(params["chat_id"])
-        sent = Sent(chat_id, self.next_message_id(chat_id), text, params.get("reply_markup"), time.time(), kind)
+        text, entities = _parse(raw, params.get("parse_mode"), 4096 if kind == "text" else 1024)
+        if kind == "text" and not text.strip():
+            raise _ApiError(400, "Bad Request: message text is empty")
+        sent = Sent(chat_id, self.next_message_id(chat_id), text, params.get("reply_markup"), time.time(), kind,
+                    entities=entities, raw=raw, parse_mode=params.get("parse_mode"))
         if sent.reply_markup and "inline_keyboard" not in sent.reply_markup:
             sent.reply_markup = None  # reply keyboards live under the text field, not on the message
         self.chat(chat_id).append(sent)
-        shown = text if kind == "text" else f"[{kind}] {text}"
+        shown = sent.shown if kind == "text" else f"[{kind}] {sent.shown}"
         buttons = "  " + " ".join(f"[{label}]" for label, _ in sent.buttons) if sent.buttons else ""
         self._say(f"  bot -> {chat_id}: {shown}{buttons}")
         await self._notify()
@@ -392,13 +453,15 @@ class Emulator:
 
     async def _api_editMessageText(self, params: dict[str, Any]) -> Any:
         sent = self._find(params)
-        text = str(params.get("text") or "")
+        raw = str(params.get("text") or "")
+        text, entities = _parse(raw, params.get("parse_mode"), 4096)
         markup = params.get("reply_markup")
-        if text == sent.text and markup == sent.reply_markup:
+        if text == sent.text and entities == sent.entities and markup == sent.reply_markup:
             raise _ApiError(400, "Bad Request: message is not modified")
         sent.edits.append(sent.text)
-        sent.text, sent.reply_markup = text, markup
-        self._say(f"  bot edits {sent.chat_id}#{sent.message_id}: {text}")
+        sent.text, sent.entities, sent.reply_markup = text, entities, markup
+        sent.raw, sent.parse_mode = raw, params.get("parse_mode")
+        self._say(f"  bot edits {sent.chat_id}#{sent.message_id}: {sent.shown}")
         await self._notify()
         return sent.as_dict(self.bot_user)
 
@@ -427,6 +490,73 @@ class Emulator:
 
     async def _api_sendDocument(self, params: dict[str, Any]) -> Any:
         return await self._add(params, str(params.get("caption") or ""), "document")
+
+
+def _utf16(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+class _Html(HTMLParser):
+    """Telegram's HTML parse mode: the visible text and its entities; an unknown tag, a tag left
+    open or closed out of turn, or a quote inside a quote is refused as Telegram refuses it."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.at = 0
+        self.open: list[tuple[str, int, dict[str, str | None]]] = []
+        self.entities: list[dict[str, Any]] = []
+
+    @staticmethod
+    def refuse(why: str) -> _ApiError:
+        return _ApiError(400, f"Bad Request: can't parse entities: {why}")
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in HTML_TAGS:
+            raise self.refuse(f'Unsupported start tag "{tag}"')
+        if tag == "blockquote" and any(name == "blockquote" for name, _, _ in self.open):
+            raise self.refuse("Can't nest blockquote entities")
+        self.open.append((tag, self.at, dict(attrs)))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        raise self.refuse(f'Unsupported start tag "{tag}"')
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.open or self.open[-1][0] != tag:
+            raise self.refuse(f'Unmatched end tag "{tag}"')
+        _, start, attrs = self.open.pop()
+        if self.at > start:
+            kind = HTML_TAGS[tag]
+            if tag == "blockquote" and "expandable" in attrs:
+                kind = "expandable_blockquote"
+            entity: dict[str, Any] = {"type": kind, "offset": start, "length": self.at - start}
+            if tag == "a":
+                entity["url"] = attrs.get("href") or ""
+            self.entities.append(entity)
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+        self.at += _utf16(data)
+
+
+def _parse(raw: str, parse_mode: Any, limit: int) -> tuple[str, list[dict[str, Any]]]:
+    """What the reader sees (text and entities) of a text sent with `parse_mode`; Telegram's
+    length limit counts the visible text, in UTF-16 code units."""
+    if parse_mode in (None, ""):
+        text, entities = raw, []
+    elif str(parse_mode).upper() == "HTML":
+        parser = _Html()
+        parser.feed(raw)
+        parser.close()
+        if parser.open:
+            raise _Html.refuse(f'Can\'t find end tag corresponding to start tag "{parser.open[-1][0]}"')
+        text, entities = "".join(parser.parts), sorted(parser.entities, key=lambda e: e["offset"])
+    else:
+        raise _ApiError(400, f"Bad Request: unsupported parse_mode {parse_mode}")
+    if _utf16(text) > limit:
+        raise _ApiError(400, "Bad Request: message is too long" if limit == 4096 else
+                        "Bad Request: message caption is too long")
+    return text, entities
 
 
 class _ApiError(Exception):

@@ -28,6 +28,8 @@ from storage import (
 BATCH = 500            # plans looked at per transaction while a wave is generated
 CATCH_UP = 12 * 3600   # a question that was due this long ago (the bot was down) is still asked
 STILL_OPEN = (lifecycle.OPEN, lifecycle.CLAIMED)
+MISSING_LIMIT = 2000    # residents /checkin missing can page through
+MISSING_PER_PAGE = 20
 
 Resident = dict[str, Any]
 
@@ -71,11 +73,16 @@ class Checkins(Service):
 
     async def _one(self, tx: Tx, person: Person, chat_id: int, who: str) -> Resident | None:
         found = await self.find(tx, who)
-        if len(found) != 1:
-            await self.outbox.say(tx, chat_id, person.lang, "checkin_admin",
-                                  what="unknown" if not found else "ambiguous", who=who, found=found)
-            return None
-        return found[0]
+        if not found:
+            await self.outbox.say(tx, chat_id, person.lang, "checkin_admin", what="unknown", who=who)
+        elif len(found) > 1:  # the ones it could be, with their flats: privately
+
+            async def candidates(chat: int) -> int | None:
+                return await self.outbox.say(tx, chat, person.lang, "checkin_admin", what="ambiguous", who=who,
+                                             found=found)
+
+            await self.outbox.privately(tx, chat_id, person.telegram_id, person.lang, candidates, person.first_name)
+        return found[0] if len(found) == 1 else None
 
     async def _view(self, tx: Tx, resident: Resident) -> dict[str, Any]:
         plan = await repo.plan(tx, resident["id"])
@@ -162,13 +169,19 @@ class Checkins(Service):
                                           **await self._view(tx, resident))
         self.outbox.kick()
 
-    async def missing(self, person: Person, chat_id: int) -> None:
-        """Residents who live alone and are ELDERLY_AGE or older, with no plan."""
+    async def missing(self, person: Person, chat_id: int, page: int = 0, message_id: int | None = None) -> None:
+        """Residents who live alone and are ELDERLY_AGE or older, with no plan: a list with their
+        phones, so it goes to the admin's private chat, a page at a time."""
         async with self.db.transaction() as tx:
             born_by = self._today().year - self.settings.elderly_age
-            found = await repo.residents_without_plan(tx, born_by)
-            await self.outbox.say(tx, chat_id, person.lang, "checkin_admin", what="missing", found=found,
-                                  age=self.settings.elderly_age)
+            found = await repo.residents_without_plan(tx, born_by, MISSING_LIMIT)
+
+            async def listing(chat: int) -> int | None:
+                return await self.outbox.paged(tx, chat, person.lang, "checkin_admin", found, listing="missing",
+                                               name="found", page=page, message_id=message_id, most=MISSING_PER_PAGE,
+                                               what="missing", age=self.settings.elderly_age)
+
+            await self.outbox.privately(tx, chat_id, person.telegram_id, person.lang, listing, person.first_name)
         self.outbox.kick()
 
     async def away(self, person: Person, chat_id: int, who: str | None, until: str, reason: str | None) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from bot.clock import local_time
 from bot.core import checkins as rules
-from bot.delivery import Button, Lane, buttons
+from bot.delivery import Button, Lane, buttons, fit
 from bot.services.base import Answer, Service
 from bot.services.checkins import Checkins
 from bot.services.people import Person
@@ -66,20 +66,26 @@ class CheckinDesk(Service):
 
     async def _page(self, tx: Tx, person: Person, grid: str | None, grids: list[str] | None,
                     page: int) -> tuple[str, list[list[Button]]]:
+        """One page of the list: at most PAGE_SIZE people, and as many as fit one message."""
         people = await self._standings(tx, grids)
-        items, page, pages = rules.page_of(people, page)
+
+        def render(start: int, end: int, page: int, pages: int) -> str:
+            return self.outbox.renderer.html(
+                person.lang, "elderly", what="list", grids=grids, total=len(people), page=page, pages=pages,
+                start=start, window=WINDOW_DAYS,
+                people=[{**s.__dict__, "last": local_time(s.last_answer, self.tz) if s.last_answer else None}
+                        for s in people[start:end]])
+
+        bounds = fit.paginate(len(people), lambda start, end: fit.size(render(start, end, 999, 999)) <= fit.LIMIT,
+                              rules.PAGE_SIZE)
+        page = min(max(page, 0), len(bounds) - 1)
         key = grid or ALL
         row: list[Button] = []
         if page > 0:
             row.append(("elderly_prev", buttons.ELDERLY_PAGE.data(page - 1, key)))
-        if page < pages - 1:
+        if page < len(bounds) - 1:
             row.append(("elderly_next", buttons.ELDERLY_PAGE.data(page + 1, key)))
-        text = self.outbox.renderer.text(
-            person.lang, "elderly", what="list", grids=grids, total=len(people), page=page, pages=pages,
-            start=page * rules.PAGE_SIZE,
-            people=[{**s.__dict__, "last": local_time(s.last_answer, self.tz) if s.last_answer else None}
-                    for s in items], window=WINDOW_DAYS)
-        return text, [row] if row else []
+        return render(*bounds[page], page, len(bounds)), [row] if row else []
 
     async def elderly(self, person: Person, chat_id: int, grid: str | None) -> None:
         """/elderly [GRID]: everyone on a plan, most at risk first, in pages of 20."""

@@ -9,11 +9,12 @@ from typing import Any
 
 from bot.clock import Clock
 from bot.core import clean_building
-from bot.delivery import Outbox
+from bot.delivery import Outbox, links
 from bot.services.people import Person
 from storage import Database, Tx, residents as residents_repo, settings as settings_repo, teams as repo
 
 INVITE_DAYS = 7
+PER_PAGE = 30  # teams or buildings on a page of their list
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: codes are read aloud
 _GRID = re.compile(r"^[\w\-]{1,20}$")
 ADMIN_GROUP = "admin_group_chat_id"
@@ -73,6 +74,8 @@ class Teams:
 
 
     async def invite(self, person: Person, chat_id: int, team_name: str) -> None:
+        """/invite TEAM: a code and its t.me link, sent to the admin privately (whoever has the code
+        joins the team and gets its alerts, so it is never shown in a group)."""
         now = self.clock.now()
         async with self.db.transaction() as tx:
             if not person.is_admin:
@@ -81,8 +84,14 @@ class Teams:
                 team = await repo.ensure_team(tx, team_name[:60], now)
                 code = "".join(secrets.choice(_ALPHABET) for _ in range(8))
                 await repo.create_invite(tx, code, team["id"], person.telegram_id, now, now + INVITE_DAYS * 86400)
-                await self.outbox.say(tx, chat_id, person.lang, "invite_made", team=team, code=code, days=INVITE_DAYS,
-                                grids=await repo.grids_of(tx, team["id"]))
+                grids = await repo.grids_of(tx, team["id"])
+
+                async def invite_made(chat: int) -> int | None:
+                    return await self.outbox.say(tx, chat, person.lang, "invite_made", team=team, code=code,
+                                                 link=links.invite_link(self.outbox.bot_username, code),
+                                                 days=INVITE_DAYS, grids=grids)
+
+                await self.outbox.privately(tx, chat_id, person.telegram_id, person.lang, invite_made, person.first_name)
         self.outbox.kick()
 
     async def set_grids(self, person: Person, chat_id: int, team_name: str, grids_text: str) -> None:
@@ -100,21 +109,24 @@ class Teams:
                     await self.outbox.say(tx, chat_id, person.lang, "team_grids_set", team=team, grids=grids)
         self.outbox.kick()
 
-    async def list_teams(self, person: Person, chat_id: int) -> None:
+    async def list_teams(self, person: Person, chat_id: int, page: int = 0, message_id: int | None = None) -> None:
         async with self.db.transaction() as tx:
             if not person.is_admin:
                 await self.outbox.say(tx, chat_id, person.lang, "admin_only")
             else:
-                await self.outbox.say(tx, chat_id, person.lang, "team_list", teams=await repo.all_teams(tx))
+                await self.outbox.paged(tx, chat_id, person.lang, "team_list", await repo.all_teams(tx), listing="teams",
+                                        name="teams", page=page, message_id=message_id, most=PER_PAGE)
         self.outbox.kick()
 
-    async def list_buildings(self, person: Person, chat_id: int, default_grid: str) -> None:
+    async def list_buildings(self, person: Person, chat_id: int, default_grid: str, page: int = 0,
+                             message_id: int | None = None) -> None:
         async with self.db.transaction() as tx:
             if not person.is_admin:
                 await self.outbox.say(tx, chat_id, person.lang, "admin_only")
             else:
-                await self.outbox.say(tx, chat_id, person.lang, "building_list", buildings=await building_overview(tx),
-                                default_grid=default_grid)
+                await self.outbox.paged(tx, chat_id, person.lang, "building_list", await building_overview(tx),
+                                        listing="buildings", name="buildings", page=page, message_id=message_id,
+                                        most=PER_PAGE, default_grid=default_grid)
         self.outbox.kick()
 
     async def set_building(self, person: Person, chat_id: int, buildings_text: str, grid_text: str) -> None:

@@ -1,38 +1,53 @@
 """What people look up: a resident's open requests, a volunteer's tickets, the admins' list and
-a ticket's full history."""
+a ticket's full history. Lists come a page at a time (Outbox.paged: ⬅️ ➡️ show the page again,
+checked again for the person who pressed); a ticket's details (phones, addresses) go to the
+admin's private chat when asked for in a group."""
 
 from __future__ import annotations
 
 import json
 
 from bot.clock import local_time
-from bot.services.base import Service
+from bot.services.base import Answer, Service
 from bot.services.people import Person
 from storage import residents as residents_repo, tickets as repo
 
+PER_PAGE = 10        # tickets on a page of a list (fewer when their words are long)
+LIST_LIMIT = 2000    # open tickets an admin can page through
+
 
 class Views(Service):
-    async def status(self, person: Person, chat_id: int) -> None:
+    async def status(self, person: Person, chat_id: int, page: int = 0, message_id: int | None = None) -> None:
+        """/status: the person's own open requests (a page press shows the presser's own)."""
         async with self.db.transaction() as tx:
-            await self.outbox.say(tx, chat_id, person.lang, "status", tickets=await repo.open_for_reporter(tx, chat_id))
+            await self.outbox.paged(tx, chat_id, person.lang, "status", await repo.open_for_reporter(tx, person.telegram_id),
+                                    listing="status", name="tickets", page=page, message_id=message_id, most=PER_PAGE)
         self.outbox.kick()
 
-    async def my_tickets(self, person: Person, chat_id: int) -> None:
+    async def my_tickets(self, person: Person, chat_id: int, page: int = 0, message_id: int | None = None) -> None:
         async with self.db.transaction() as tx:
             if not person.volunteer:
                 await self.outbox.say(tx, chat_id, person.lang, "not_volunteer")
             else:
-                await self.outbox.say(tx, chat_id, person.lang, "mytickets",
-                                      tickets=await repo.held_by(tx, person.volunteer["id"]))
+                await self.outbox.paged(tx, chat_id, person.lang, "mytickets",
+                                        await repo.held_by(tx, person.volunteer["id"]), listing="mine", name="tickets",
+                                        page=page, message_id=message_id, most=PER_PAGE)
         self.outbox.kick()
 
-    async def ticket_list(self, person: Person, chat_id: int) -> None:
+    async def ticket_list(self, person: Person, chat_id: int, page: int = 0,
+                          message_id: int | None = None) -> Answer | None:
+        if not person.is_admin:
+            return Answer("toast_admins_only", alert=True)
         async with self.db.transaction() as tx:
-            await self.outbox.say(tx, chat_id, person.lang, "admin_tickets", tickets=await repo.open_tickets(tx, 30),
-                                  total=await repo.count_open(tx))
+            await self.outbox.paged(tx, chat_id, person.lang, "admin_tickets", await repo.open_tickets(tx, LIST_LIMIT),
+                                    listing="tickets", name="tickets", page=page, message_id=message_id,
+                                    most=PER_PAGE)
         self.outbox.kick()
+        return None
 
     async def ticket_detail(self, person: Person, chat_id: int, ticket_id: int) -> None:
+        """/ticket N: the details, triage reasons and whole history, in as many messages as it takes;
+        privately (it has the resident's phone and flat)."""
         async with self.db.transaction() as tx:
             ticket = await repo.get(tx, ticket_id)
             if ticket is None:
@@ -41,10 +56,14 @@ class Views(Service):
                 events = await repo.events(tx, ticket_id)
                 resident = await residents_repo.by_id(tx, ticket["resident_id"]) if ticket["resident_id"] else None
                 tz = self.settings.timezone
-                await self.outbox.say(
-                    tx, chat_id, person.lang, "admin_ticket", ticket=ticket, resident=resident,
-                    reasons=json.loads(ticket["triage_reasons"]),
-                    events=[{**e, "when": local_time(e["at"], tz)} for e in events],
-                    created=local_time(ticket["created_at"], tz),
-                )
+
+                async def details(chat: int) -> int | None:
+                    return await self.outbox.say(
+                        tx, chat, person.lang, "admin_ticket", ticket=ticket, resident=resident,
+                        reasons=json.loads(ticket["triage_reasons"]),
+                        events=[{**e, "when": local_time(e["at"], tz)} for e in events],
+                        created=local_time(ticket["created_at"], tz),
+                    )
+
+                await self.outbox.privately(tx, chat_id, person.telegram_id, person.lang, details, person.first_name)
         self.outbox.kick()

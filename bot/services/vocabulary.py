@@ -22,6 +22,7 @@ from bot.services.people import Person
 from storage import Database, Tx, triage as repo
 
 MAX_TERM = 30
+PER_PAGE = 50  # keywords on a page of /keyword list
 _HAN = re.compile(r"[\u3400-\u9fff]")
 _LATIN = re.compile(r"[a-z]")
 
@@ -127,10 +128,12 @@ class Vocabulary:
             await self.outbox.say(tx, chat_id, person.lang, "keyword_removed" if removed else "keyword_unknown", term=term)
         self.outbox.kick()
 
-    async def show(self, person: Person, chat_id: int) -> None:
+    async def show(self, person: Person, chat_id: int, page: int = 0, message_id: int | None = None) -> None:
+        """/keyword list, a page at a time."""
         async with self.db.transaction() as tx:
-            await self.outbox.say(tx, chat_id, person.lang, "keyword_list", keywords=await repo.keywords(tx),
-                            shipped=len(self.shipped.lexicon.entries))
+            await self.outbox.paged(tx, chat_id, person.lang, "keyword_list", await repo.keywords(tx), listing="keywords",
+                                    name="keywords", page=page, message_id=message_id, most=PER_PAGE,
+                                    shipped=len(self.shipped.lexicon.entries))
         self.outbox.kick()
 
 

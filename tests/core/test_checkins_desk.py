@@ -48,16 +48,6 @@ def test_standing_and_order_by_risk():
     assert [s.resident_id for s in c.by_risk([idle, away, a, w2, w3, w1, b])] == [2, 3, 5, 4, 1, 6, 7]
 
 
-def test_pages_of_twenty():
-    people = [c.Standing(i, f"n{i}", "G1", "not_due", None, 0, 0) for i in range(45)]
-    items, page, pages = c.page_of(people, 0)
-    assert (len(items), page, pages) == (20, 0, 3)
-    items, page, pages = c.page_of(people, 2)
-    assert (len(items), page, items[0].resident_id) == (5, 2, 40)
-    assert c.page_of(people, 99)[1] == 2 and c.page_of(people, -1)[1] == 0
-    assert c.page_of([], 0) == ([], 0, 1)
-
-
 def test_all_well_after_the_last_question_of_the_day():
     plan = c.Plan((540, 1080))
     day = date(2026, 9, 22)  # a Tuesday
