@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
-from storage.db import Tx
+from storage.db import Tx, marks
 
 
 async def enqueue(
@@ -25,11 +26,15 @@ async def enqueue(
     return cursor.lastrowid if cursor.rowcount == 1 else None
 
 
-async def due(tx: Tx, now: float, limit: int) -> list[dict[str, Any]]:
+async def due(tx: Tx, now: float, limit: int, skip_chats: Iterable[int] = ()) -> list[dict[str, Any]]:
+    """What is due now, most urgent lane first; `skip_chats` (in flight, or cooling down) are left
+    out here rather than after the LIMIT, so a busy chat's queue never hides the other chats'."""
+    skip = sorted(set(skip_chats))
     rows = await tx.all(
-        """SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?
-           ORDER BY priority, id LIMIT ?""",
-        (now, limit),
+        f"""SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?
+            {f"AND chat_id NOT IN ({marks(skip)})" if skip else ""}
+            ORDER BY priority, id LIMIT ?""",
+        (now, *skip, limit),
     )
     return [dict(row) for row in rows]
 

@@ -147,9 +147,12 @@ class Outbox:
                     await asyncio.wait_for(self._wake.wait(), self.poll_interval)
 
     async def pump(self) -> int:
-        """Start sending what is due now; returns how many sends were started."""
+        """Start sending what is due now; returns how many sends were started. Chats that may
+        not send now (one in flight, at their limit, cooling after a 429) are left out of the
+        query itself: the next due row of a chat that can send is never behind them."""
+        busy = set(self._in_flight) | self.flood.waiting_chats()
         async with self.db.transaction() as tx:
-            rows = await repo.due(tx, self.clock.now(), BATCH + len(self._in_flight))
+            rows = await repo.due(tx, self.clock.now(), BATCH, skip_chats=busy)
         started = 0
         blocked: set[int] = set()
         for row in rows:
