@@ -69,10 +69,21 @@ async def reschedule(tx: Tx, outbox_id: int, at: float, error: str, count_attemp
     )
 
 
-async def move_chat(tx: Tx, old_chat_id: int, new_chat_id: int) -> None:
+async def move_chat(tx: Tx, old_chat_id: int, new_chat_id: int) -> int:
+    """A group became a supergroup: what is still to be sent goes to the new id. An edit of a
+    message delivered in the old group cannot reach it there: it is sent as a new message (an
+    edit of a message still waiting moves with it and stays an edit). Returns how many moved."""
     await tx.execute(
+        """UPDATE outbox SET method = 'send', ref_id = NULL, target_message_id = NULL
+           WHERE chat_id = ? AND status = 'pending' AND method = 'edit'
+             AND NOT EXISTS (SELECT 1 FROM outbox AS ref WHERE ref.id = outbox.ref_id AND ref.status = 'pending')""",
+        (old_chat_id,),
+    )
+    cursor = await tx.execute(
         "UPDATE outbox SET chat_id = ? WHERE chat_id = ? AND status = 'pending'", (new_chat_id, old_chat_id)
     )
+    await tx.execute("DELETE FROM unreachable_chats WHERE chat_id = ?", (old_chat_id,))
+    return cursor.rowcount
 
 
 async def for_ticket(tx: Tx, ticket_id: int, purpose: str) -> list[dict[str, Any]]:

@@ -51,6 +51,7 @@ def backoff(attempts: int) -> float:
 
 
 OnUndeliverable = Callable[[dict[str, Any], str], Awaitable[None]]
+OnMigrated = Callable[[int, int], Awaitable[None]]
 
 
 class Outbox:
@@ -65,6 +66,7 @@ class Outbox:
         self.poll_interval = poll_interval
         self.bot: Bot | None = None
         self.on_undeliverable: OnUndeliverable | None = None
+        self.on_chat_migrated: OnMigrated | None = None  # a group moved to a new id
         self.paused = False  # tests: hold delivery to simulate a crash before sending
         self._wake = asyncio.Event()
         self._in_flight: dict[int, asyncio.Task[None]] = {}
@@ -194,8 +196,7 @@ class Outbox:
         except Forbidden as exc:
             await self._give_up(row, "unreachable", f"403 {exc.message}")
         except ChatMigrated as exc:
-            async with self.db.transaction() as tx:
-                await repo.move_chat(tx, chat_id, exc.new_chat_id)
+            await self.follow_migration(chat_id, int(exc.new_chat_id))
         except BadRequest as exc:  # before NetworkError: PTB's BadRequest is one
             if "not modified" in exc.message.lower():
                 await self._sent(row, None)
@@ -216,6 +217,18 @@ class Outbox:
         finally:
             self._in_flight.pop(chat_id, None)
             self.kick()
+
+    async def follow_migration(self, old_chat_id: int, new_chat_id: int) -> None:
+        """A group became a supergroup: everything still to be sent (the refused message too)
+        goes to the new id, and the services update the ids they keep."""
+        log.warning("chat %s is now %s: following it", old_chat_id, new_chat_id)
+        async with self.db.transaction() as tx:
+            await repo.move_chat(tx, old_chat_id, new_chat_id)
+        if self.on_chat_migrated is not None:
+            try:
+                await self.on_chat_migrated(old_chat_id, new_chat_id)
+            except Exception:
+                log.exception("migration hook failed for %s -> %s", old_chat_id, new_chat_id)
 
     async def _call(self, row: dict[str, Any]) -> int | None:
         assert self.bot is not None
