@@ -49,6 +49,8 @@ async def get(tx: Tx, outbox_id: int) -> dict[str, Any] | None:
 
 
 async def mark_sent(tx: Tx, outbox_id: int, message_id: int | None, now: float) -> None:
+    """Delivered, even if it was cancelled while in flight: the truth, and the message id an edit
+    queued by `supersede` needs to correct it."""
     await tx.execute(
         "UPDATE outbox SET status = 'sent', message_id = ?, sent_at = ?, attempts = attempts + 1 WHERE id = ?",
         (message_id, now, outbox_id),
@@ -56,8 +58,9 @@ async def mark_sent(tx: Tx, outbox_id: int, message_id: int | None, now: float) 
 
 
 async def mark_final(tx: Tx, outbox_id: int, status: str, error: str) -> None:
+    """Given up (or dropped): only a message still pending; a cancel made meanwhile stands."""
     await tx.execute(
-        "UPDATE outbox SET status = ?, last_error = ?, attempts = attempts + 1 WHERE id = ?",
+        "UPDATE outbox SET status = ?, last_error = ?, attempts = attempts + 1 WHERE id = ? AND status = 'pending'",
         (status, error, outbox_id),
     )
 

@@ -43,6 +43,7 @@ class Lane(IntEnum):
 
 MAX_ATTEMPTS = 8
 BATCH = 30  # rows looked at per pass: an emergency waits at most one pass behind a wave
+EDIT_WAIT = 1.0  # seconds an edit waits for the message it edits to be delivered first
 
 
 def backoff(attempts: int) -> float:
@@ -52,6 +53,17 @@ def backoff(attempts: int) -> float:
 
 OnUndeliverable = Callable[[dict[str, Any], str], Awaitable[None]]
 OnMigrated = Callable[[int, int], Awaitable[None]]
+
+
+class _EditTooSoon(Exception):
+    """The message to edit is still waiting to be delivered: try the edit after it."""
+
+    def __init__(self, at: float) -> None:
+        self.at = at
+
+
+class _NothingToEdit(Exception):
+    """The message to edit was never delivered (cancelled first): there is nothing to correct."""
 
 
 class Outbox:
@@ -105,6 +117,21 @@ class Outbox:
             target_message_id=message_id, priority=int(lane), purpose=purpose, ticket_id=ticket_id,
             now=self.clock.now(),
         )
+
+    async def supersede(
+        self, tx: Tx, row: dict[str, Any], lang: str | None, template: str, *, lane: Lane, purpose: str,
+        ticket_id: int | None = None, **context: Any,
+    ) -> None:
+        """A queued message is out of date (an alert whose ticket was claimed): a message still
+        waiting is cancelled, and an edit is queued all the same. If the message was in flight and
+        is delivered after all, the edit corrects it; if it never is, the edit is dropped. A
+        delivery that lands late can therefore never leave a stale button behind."""
+        if row["status"] == "pending":
+            await repo.cancel(tx, row["id"])
+        elif row["status"] != "sent" or not row["message_id"]:
+            return
+        await self.edit(tx, row["chat_id"], lang, template, lane=lane, purpose=purpose, ref_id=row["id"],
+                        ticket_id=ticket_id, **context)
 
     async def media(
         self, tx: Tx, chat_id: int, kind: str, file_id: str, *, lane: Lane, purpose: str,
@@ -188,6 +215,8 @@ class Outbox:
     async def _deliver(self, row: dict[str, Any]) -> None:
         chat_id = row["chat_id"]
         try:
+            if not await self._wanted(row):
+                return
             message_id = await self._call(row)
         except RetryAfter as exc:
             seconds = _seconds(exc.retry_after)
@@ -197,6 +226,11 @@ class Outbox:
             await self._give_up(row, "unreachable", f"403 {exc.message}")
         except ChatMigrated as exc:
             await self.follow_migration(chat_id, int(exc.new_chat_id))
+        except _EditTooSoon as wait:
+            await self._reschedule(row, max(EDIT_WAIT, wait.at - self.clock.now()), "waits for its message",
+                                   count=False)
+        except _NothingToEdit:
+            await self._drop(row, "the message to edit was never delivered")
         except BadRequest as exc:  # before NetworkError: PTB's BadRequest is one
             if "not modified" in exc.message.lower():
                 await self._sent(row, None)
@@ -217,6 +251,12 @@ class Outbox:
         finally:
             self._in_flight.pop(chat_id, None)
             self.kick()
+
+    async def _wanted(self, row: dict[str, Any]) -> bool:
+        """Still pending? A message cancelled since this pass read it is not sent."""
+        async with self.db.transaction() as tx:
+            current = await repo.get(tx, row["id"])
+        return current is not None and current["status"] == "pending"
 
     async def follow_migration(self, old_chat_id: int, new_chat_id: int) -> None:
         """A group became a supergroup: everything still to be sent (the refused message too)
@@ -242,7 +282,11 @@ class Outbox:
             if target is None and row["ref_id"] is not None:
                 async with self.db.transaction() as tx:
                     ref = await repo.get(tx, row["ref_id"])
+                if ref is not None and ref["status"] == "pending" and not ref["message_id"]:
+                    raise _EditTooSoon(ref["next_attempt_at"])
                 target = ref["message_id"] if ref else None
+                if target is None:
+                    raise _NothingToEdit()
             if target is None:
                 raise BadRequest("message to edit was never sent")
             await self.bot.edit_message_text(row["text"], chat_id=row["chat_id"], message_id=target, reply_markup=markup)
@@ -257,6 +301,10 @@ class Outbox:
     async def _sent(self, row: dict[str, Any], message_id: int | None) -> None:
         async with self.db.transaction() as tx:
             await repo.mark_sent(tx, row["id"], message_id, self.clock.now())
+
+    async def _drop(self, row: dict[str, Any], why: str) -> None:
+        async with self.db.transaction() as tx:
+            await repo.mark_final(tx, row["id"], "cancelled", why)
 
     async def _reschedule(self, row: dict[str, Any], seconds: float, error: str, count: bool = True) -> None:
         log.warning("outbox row %s to %s delayed %.1fs: %s", row["id"], row["chat_id"], seconds, error)

@@ -146,16 +146,17 @@ class Alerts(Service):
                                         dedupe=f"alert_media:{item['id']}:{round_}:{key}")
 
     async def close(self, tx: Tx, ticket: Ticket, template: str, **context: Any) -> None:
-        """Every alert of the ticket still out there now says what happened (no buttons)."""
+        """Every alert of the ticket still out there now says what happened (no buttons): one
+        still waiting is cancelled, and one that is delivered after all (it was in flight) is
+        edited like the others (Outbox.supersede)."""
         for row in await outbox_repo.for_ticket(tx, ticket["id"], "alert"):
-            if row["status"] == "pending":
-                await outbox_repo.cancel(tx, row["id"])
-            elif row["status"] == "sent" and row["message_id"]:
-                await self.outbox.edit(
-                    tx, row["chat_id"], None if row["chat_id"] < 0 else await self.lang_of(tx, row["chat_id"]),
-                    template, lane=lane_of(ticket), purpose="alert_closed", ref_id=row["id"],
-                    ticket_id=ticket["id"], ticket=ticket, **context,
-                )
+            if row["status"] not in ("pending", "sent"):
+                continue
+            await self.outbox.supersede(
+                tx, row, None if row["chat_id"] < 0 else await self.lang_of(tx, row["chat_id"]),
+                template, lane=lane_of(ticket), purpose="alert_closed", ticket_id=ticket["id"], ticket=ticket,
+                **context,
+            )
 
     async def updates(self, tx: Tx, ticket_id: int, last: int = 3) -> list[str]:
         """What the resident added since (the newest few): alerts and details show them."""
