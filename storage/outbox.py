@@ -115,6 +115,10 @@ async def mark_reachable(tx: Tx, chat_id: int) -> None:
     await tx.execute("DELETE FROM unreachable_chats WHERE chat_id = ?", (chat_id,))
 
 
+async def unreachable_since(tx: Tx, chat_id: int) -> float | None:
+    return await tx.value("SELECT since FROM unreachable_chats WHERE chat_id = ?", (chat_id,))
+
+
 async def unreachable(tx: Tx, chat_ids: list[int]) -> set[int]:
     if not chat_ids:
         return set()

@@ -2,10 +2,13 @@
 
 Services queue messages in the outbox table inside their own transaction (`post`), so a
 crash after "ticket stored" still sends the alert after a restart. The engine sends what is
-due, most urgent lane first, within Telegram's flood limits: a 429 cools only that chat, a
-network error or 5xx retries with backoff, a 403 marks the chat unreachable and tells the
-sender's logic. One message per chat is in flight at a time, so a chat reads its messages
-in the order they were queued within a lane.
+due, most urgent lane first, within Telegram's flood limits: a 429 cools only that chat (and
+a chat that must wait never holds up the others), a network error or 5xx retries with
+capped back-off (alerts and emergencies for as long as they are needed, the rest a bounded
+number of times), a 403 or "chat not found" marks the chat unreachable and tells the
+sender's logic, and a group that became a supergroup is followed to its new id. One message
+per chat is in flight at a time, so a chat reads its messages in the order they were queued
+within a lane.
 """
 
 from __future__ import annotations
@@ -41,17 +44,44 @@ class Lane(IntEnum):
     BULK = 5
 
 
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = 8  # a message that is not an alert or an emergency: about four minutes of tries
 BATCH = 30  # rows looked at per pass: an emergency waits at most one pass behind a wave
+# Lanes whose messages outlast any outage (for as long as `still_needed` says they matter), and
+# the longest pause between their tries: after an outage they go out within that.
+UNBOUNDED = {Lane.EMERGENCY: 30.0, Lane.ALERT: 60.0}
+# What a 400 says when the chat itself is out of reach for good (a 403 always is)
+GONE = ("chat not found", "user not found", "peer_id_invalid", "not enough rights", "have no rights")
 EDIT_WAIT = 1.0  # seconds an edit waits for the message it edits to be delivered first
 
 
-def backoff(attempts: int) -> float:
-    """Seconds before retry number `attempts` (1, 2, 4 ... capped at 5 minutes)."""
-    return float(min(300, 2 ** max(0, attempts - 1)))
+def backoff(attempts: int, cap: float = 300.0) -> float:
+    """Seconds before retry number `attempts` (1, 2, 4 ... capped at `cap`, 5 minutes by default)."""
+    return float(min(cap, 2 ** max(0, attempts - 1)))
+
+
+def retry_in(lane: int, attempts: int) -> float | None:
+    """After a transient failure (network, time-out, 5xx): seconds until the next try, or None
+    to give up. Alerts and emergencies never give up here (they are dropped when no longer
+    needed); the other lanes keep the bounded tries."""
+    if lane in UNBOUNDED:
+        return backoff(attempts, UNBOUNDED[Lane(lane)])
+    return None if attempts >= MAX_ATTEMPTS else backoff(attempts)
+
+
+def unreachable_reason(error: str) -> str:
+    """Why Telegram refuses a chat for good, as a code templates name: blocked, deactivated,
+    kicked, no_rights (a group where the bot may not write), not_found, or other."""
+    error = error.lower()
+    for code, words in (("blocked", "blocked"), ("deactivated", "deactivated"), ("kicked", "kicked"),
+                        ("kicked", "not a member"), ("no_rights", "rights"), ("not_found", "not found"),
+                        ("not_found", "peer_id_invalid")):
+        if words in error:
+            return code
+    return "other"
 
 
 OnUndeliverable = Callable[[dict[str, Any], str], Awaitable[None]]
+RowHook = Callable[[dict[str, Any]], Awaitable[Any]]
 OnMigrated = Callable[[int, int], Awaitable[None]]
 
 
@@ -77,8 +107,12 @@ class Outbox:
         self.flood = flood or FloodControl()
         self.poll_interval = poll_interval
         self.bot: Bot | None = None
+        # what the services hear (set in bot/app.py): a message given up, a message delivered,
+        # whether one is still worth sending, and a group that moved to a new id
         self.on_undeliverable: OnUndeliverable | None = None
-        self.on_chat_migrated: OnMigrated | None = None  # a group moved to a new id
+        self.on_delivered: RowHook | None = None
+        self.still_needed: RowHook | None = None
+        self.on_chat_migrated: OnMigrated | None = None
         self.paused = False  # tests: hold delivery to simulate a crash before sending
         self._wake = asyncio.Event()
         self._in_flight: dict[int, asyncio.Task[None]] = {}
@@ -234,15 +268,16 @@ class Outbox:
         except BadRequest as exc:  # before NetworkError: PTB's BadRequest is one
             if "not modified" in exc.message.lower():
                 await self._sent(row, None)
-            elif "chat not found" in exc.message.lower():
+            elif any(words in exc.message.lower() for words in GONE):
                 await self._give_up(row, "unreachable", f"400 {exc.message}")
             else:
                 await self._give_up(row, "failed", f"400 {exc.message}")
-        except (NetworkError, TelegramError) as exc:
-            if row["attempts"] + 1 >= MAX_ATTEMPTS:
+        except (NetworkError, TelegramError) as exc:  # time-outs, 5xx, a connection refused
+            wait = retry_in(row["priority"], row["attempts"] + 1)
+            if wait is None:
                 await self._give_up(row, "failed", f"gave up: {exc}")
-            else:
-                await self._reschedule(row, backoff(row["attempts"] + 1), str(exc))
+            elif await self._wanted(row):
+                await self._reschedule(row, wait, str(exc))
         except Exception as exc:  # a bug in one message must not stop the others
             log.exception("outbox row %s failed", row["id"])
             await self._give_up(row, "failed", repr(exc))
@@ -253,10 +288,17 @@ class Outbox:
             self.kick()
 
     async def _wanted(self, row: dict[str, Any]) -> bool:
-        """Still pending? A message cancelled since this pass read it is not sent."""
+        """Still worth sending? Not if it was cancelled since this pass read it; not if the
+        services say nobody needs it any more (an alert whose ticket was claimed): then it is
+        dropped, which is not a failure."""
         async with self.db.transaction() as tx:
             current = await repo.get(tx, row["id"])
-        return current is not None and current["status"] == "pending"
+        if current is None or current["status"] != "pending":
+            return False
+        if self.still_needed is not None and not await self.still_needed(row):
+            await self._drop(row, "no longer needed")
+            return False
+        return True
 
     async def follow_migration(self, old_chat_id: int, new_chat_id: int) -> None:
         """A group became a supergroup: everything still to be sent (the refused message too)
@@ -301,6 +343,11 @@ class Outbox:
     async def _sent(self, row: dict[str, Any], message_id: int | None) -> None:
         async with self.db.transaction() as tx:
             await repo.mark_sent(tx, row["id"], message_id, self.clock.now())
+        if self.on_delivered is not None:
+            try:
+                await self.on_delivered(row)
+            except Exception:
+                log.exception("delivered hook failed for outbox row %s", row["id"])
 
     async def _drop(self, row: dict[str, Any], why: str) -> None:
         async with self.db.transaction() as tx:
@@ -319,7 +366,7 @@ class Outbox:
                 await repo.mark_unreachable(tx, row["chat_id"], error, self.clock.now())
         if self.on_undeliverable is not None:
             try:
-                await self.on_undeliverable(row, status)
+                await self.on_undeliverable({**row, "last_error": error}, status)
             except Exception:
                 log.exception("undeliverable hook failed for outbox row %s", row["id"])
 

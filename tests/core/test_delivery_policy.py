@@ -1,8 +1,26 @@
-"""Pure parts of delivery (issue #15): which chats must wait."""
+"""Pure parts of delivery (issue #15): how long a message keeps trying, why a chat is unreachable,
+and which chats must wait."""
 
 from __future__ import annotations
 
 from bot.core import FloodControl, Limits
+from bot.delivery import Lane, retry_in, unreachable_reason
+
+
+def test_alerts_and_emergencies_never_give_up_on_an_outage_the_rest_do():
+    assert retry_in(Lane.ALERT, 100) == 60 and retry_in(Lane.EMERGENCY, 100) == 30
+    assert [retry_in(Lane.ALERT, n) for n in (1, 2, 3)] == [1, 2, 4]
+    assert retry_in(Lane.UPDATE, 7) == 64 and retry_in(Lane.UPDATE, 8) is None
+    assert retry_in(Lane.REPLY, 8) is None and retry_in(Lane.CHECKIN, 3) == 4
+
+
+def test_why_a_chat_is_unreachable():
+    assert unreachable_reason("403 Forbidden: bot was blocked by the user") == "blocked"
+    assert unreachable_reason("403 Forbidden: user is deactivated") == "deactivated"
+    assert unreachable_reason("403 Forbidden: bot was kicked from the group chat") == "kicked"
+    assert unreachable_reason("400 Bad Request: chat not found") == "not_found"
+    assert unreachable_reason("400 Bad Request: not enough rights to send text messages to the chat") == "no_rights"
+    assert unreachable_reason("403 Forbidden: something new") == "other"
 
 
 def test_the_chats_that_must_wait():
