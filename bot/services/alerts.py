@@ -33,7 +33,8 @@ from storage import (
 log = logging.getLogger(__name__)
 
 Buttons = Callable[[Ticket], list[list[Button]]]
-ALERT_PURPOSES = ("alert", "alert_media")  # what a round sends: needed only while nobody has the ticket
+# needed only while nobody has the ticket: what a round sends, and the resident's "they have it"
+WHILE_OPEN = ("alert", "alert_media", "reached")
 
 
 def _fixed_or_not(ticket: Ticket) -> list[list[Button]]:
@@ -217,8 +218,9 @@ class Alerts(Service):
 
     async def still_needed(self, row: dict[str, Any]) -> bool:
         """An alert is worth sending (and retrying through an outage) only while nobody has the
-        ticket: once it is claimed, closed or cancelled it is dropped, which is not a failure."""
-        if row["purpose"] not in ALERT_PURPOSES or row["ticket_id"] is None:
+        ticket: once it is claimed, closed or cancelled it is dropped, which is not a failure. So
+        is "the volunteers have your request": by then the claim itself is the news."""
+        if row["purpose"] not in WHILE_OPEN or row["ticket_id"] is None:
             return True
         async with self.db.transaction() as tx:
             ticket = await repo.get(tx, row["ticket_id"])
@@ -238,7 +240,7 @@ class Alerts(Service):
                 return  # nobody was told "we are reaching": a check-in's alarm, say
             await self.outbox.post(
                 tx, ticket["reporter_chat_id"], ticket["lang"], "alert_delivered", lane=lane_of(ticket),
-                purpose="update", ticket_id=ticket["id"], dedupe=f"reached:{ticket['id']}", ticket=ticket,
+                purpose="reached", ticket_id=ticket["id"], dedupe=f"reached:{ticket['id']}", ticket=ticket,
                 committee=await self.is_admin_chat(tx, row["chat_id"]),
             )
         self.outbox.kick()

@@ -159,3 +159,18 @@ async def test_an_admin_group_without_the_bot_falls_back_to_the_admins(frontdesk
     await admin.next_message("#2")                      # the committee's copy now comes to the admin
     await frontdesk.drain()
     assert sum("管理群" in m.text for m in emulator.chat(ADMIN)) == 1
+
+
+async def test_a_quick_claim_is_the_news_no_second_message(frontdesk, emulator, admin):
+    zhang, resident = await staffed_grid(emulator, admin)
+    arrives = emulator.hold("sendMessage", chat_id=5001)   # the resident's phone is slow to receive
+    resident.send("The pipe under my kitchen sink burst and water keeps spraying out")
+    alert = await zhang.next_message("#1")
+    zhang.press(alert, "claim:1")
+    await zhang.next_message("is yours now")
+    arrives.set()
+    await resident.next_message("We got your request")
+    await resident.next_message("has taken your request")
+    await frontdesk.drain()
+    assert not [m for m in resident.messages() if "✅" in m.text]   # "they have it" would be old news
+    assert await frontdesk.value("SELECT status FROM outbox WHERE purpose = 'reached'") == "cancelled"
