@@ -152,6 +152,43 @@ async def bench_outbox(count: int = 600) -> dict[str, float]:
     }
 
 
+async def bench_busy_chat(backlog: int = 100) -> dict[str, float]:
+    """One person floods the bot: `backlog` replies queued to their chat (Telegram lets it have
+    one a second), then one reply to somebody else. How long does that one wait?"""
+    from telegram import Bot
+
+    from bot.app import build_services
+    from bot.config import load_settings
+    from bot.delivery import Lane
+    from bot.devtools.emulator import TOKEN, Emulator
+
+    emulator = Emulator()
+    emulator.enforce_limits = True
+    await emulator.start()
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = load_settings(telegram_bot_token=TOKEN, telegram_api_base_url=emulator.base_url,
+                                 frontdesk_db=str(Path(tmp) / "bench.db"))
+        services = build_services(settings, poll_interval=0.05)
+        await services.db.open()
+        bot = Bot(TOKEN, base_url=emulator.base_url)
+        await bot.initialize()
+        async with services.db.transaction() as tx:
+            for n in range(backlog):
+                await services.outbox.post(tx, 20_001, "en", "edit_update", lane=Lane.REPLY, purpose="bench",
+                                           ticket={"id": n}, text="flood")
+            await services.outbox.post(tx, 20_002, "en", "edit_update", lane=Lane.REPLY, purpose="bench",
+                                       ticket={"id": 0}, text="someone else")
+        t0 = time.perf_counter()
+        services.outbox.start(bot)
+        await emulator.wait_for(lambda: emulator.chat(20_002), 300, "the other chat's reply")
+        waited = time.perf_counter() - t0
+        await services.outbox.stop()
+        await bot.shutdown()
+        await services.db.close()
+    await emulator.stop()
+    return {"outbox_other_chat_behind_busy_one_s": waited}
+
+
 async def bench_checkins(plans: int = 10_000) -> dict[str, float]:
     """10,000 residents on a 09:00 plan: the tick's "what is due" pass on an ordinary minute (nothing
     due), and the 09:00 pass that generates the whole wave (check-in rows and outbox questions, in
@@ -205,6 +242,7 @@ def main() -> None:
     results.update(bench_conversation())
     results.update(asyncio.run(bench_text_to_ack()))
     results.update(asyncio.run(bench_outbox()))
+    results.update(asyncio.run(bench_busy_chat()))
     results.update(asyncio.run(bench_checkins()))
     for name, value in results.items():
         print(f"{name:<34} {value:,.3f}")

@@ -9,11 +9,12 @@ from collections.abc import Awaitable, Callable
 from functools import wraps
 from typing import TYPE_CHECKING
 
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.delivery import buttons
 from bot.services import parse_label
-from handlers.common import Handler, Incoming, Press, message_handler, press_handler
+from handlers.common import Context, Handler, Incoming, Press, message_handler, press_handler
 
 if TYPE_CHECKING:
     from bot.app import Services
@@ -176,7 +177,19 @@ async def set_admin_group(s: "Services", person: "Person", msg: Incoming) -> Non
     await s.teams.set_admin_group(person, msg.chat_id, msg.message.chat.type)
 
 
+async def chat_migrated(update: Update, context: Context) -> None:
+    """A group became a supergroup: Telegram says so in both chats (no person to load: a service
+    message). The stored ids follow it."""
+    message = update.effective_message
+    assert message is not None
+    if message.migrate_to_chat_id:
+        await context.services.teams.chat_migrated(message.chat.id, message.migrate_to_chat_id)
+    elif message.migrate_from_chat_id:
+        await context.services.teams.chat_migrated(message.migrate_from_chat_id, message.chat.id)
+
+
 def register(application: Application) -> None:
+    application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, chat_migrated))
     application.add_handler(CommandHandler("invite", invite))
     application.add_handler(CommandHandler("team", team))
     application.add_handler(CommandHandler("building", building))

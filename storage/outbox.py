@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
-from storage.db import Tx
+from storage.db import Tx, marks
 
 
 async def enqueue(
@@ -25,11 +26,15 @@ async def enqueue(
     return cursor.lastrowid if cursor.rowcount == 1 else None
 
 
-async def due(tx: Tx, now: float, limit: int) -> list[dict[str, Any]]:
+async def due(tx: Tx, now: float, limit: int, skip_chats: Iterable[int] = ()) -> list[dict[str, Any]]:
+    """What is due now, most urgent lane first; `skip_chats` (in flight, or cooling down) are left
+    out here rather than after the LIMIT, so a busy chat's queue never hides the other chats'."""
+    skip = sorted(set(skip_chats))
     rows = await tx.all(
-        """SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?
-           ORDER BY priority, id LIMIT ?""",
-        (now, limit),
+        f"""SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?
+            {f"AND chat_id NOT IN ({marks(skip)})" if skip else ""}
+            ORDER BY priority, id LIMIT ?""",
+        (now, *skip, limit),
     )
     return [dict(row) for row in rows]
 
@@ -44,6 +49,8 @@ async def get(tx: Tx, outbox_id: int) -> dict[str, Any] | None:
 
 
 async def mark_sent(tx: Tx, outbox_id: int, message_id: int | None, now: float) -> None:
+    """Delivered, even if it was cancelled while in flight: the truth, and the message id an edit
+    queued by `supersede` needs to correct it."""
     await tx.execute(
         "UPDATE outbox SET status = 'sent', message_id = ?, sent_at = ?, attempts = attempts + 1 WHERE id = ?",
         (message_id, now, outbox_id),
@@ -51,8 +58,9 @@ async def mark_sent(tx: Tx, outbox_id: int, message_id: int | None, now: float) 
 
 
 async def mark_final(tx: Tx, outbox_id: int, status: str, error: str) -> None:
+    """Given up (or dropped): only a message still pending; a cancel made meanwhile stands."""
     await tx.execute(
-        "UPDATE outbox SET status = ?, last_error = ?, attempts = attempts + 1 WHERE id = ?",
+        "UPDATE outbox SET status = ?, last_error = ?, attempts = attempts + 1 WHERE id = ? AND status = 'pending'",
         (status, error, outbox_id),
     )
 
@@ -64,10 +72,21 @@ async def reschedule(tx: Tx, outbox_id: int, at: float, error: str, count_attemp
     )
 
 
-async def move_chat(tx: Tx, old_chat_id: int, new_chat_id: int) -> None:
+async def move_chat(tx: Tx, old_chat_id: int, new_chat_id: int) -> int:
+    """A group became a supergroup: what is still to be sent goes to the new id. An edit of a
+    message delivered in the old group cannot reach it there: it is sent as a new message (an
+    edit of a message still waiting moves with it and stays an edit). Returns how many moved."""
     await tx.execute(
+        """UPDATE outbox SET method = 'send', ref_id = NULL, target_message_id = NULL
+           WHERE chat_id = ? AND status = 'pending' AND method = 'edit'
+             AND NOT EXISTS (SELECT 1 FROM outbox AS ref WHERE ref.id = outbox.ref_id AND ref.status = 'pending')""",
+        (old_chat_id,),
+    )
+    cursor = await tx.execute(
         "UPDATE outbox SET chat_id = ? WHERE chat_id = ? AND status = 'pending'", (new_chat_id, old_chat_id)
     )
+    await tx.execute("DELETE FROM unreachable_chats WHERE chat_id = ?", (old_chat_id,))
+    return cursor.rowcount
 
 
 async def for_ticket(tx: Tx, ticket_id: int, purpose: str) -> list[dict[str, Any]]:
@@ -94,6 +113,10 @@ async def mark_unreachable(tx: Tx, chat_id: int, reason: str, now: float) -> Non
 
 async def mark_reachable(tx: Tx, chat_id: int) -> None:
     await tx.execute("DELETE FROM unreachable_chats WHERE chat_id = ?", (chat_id,))
+
+
+async def unreachable_since(tx: Tx, chat_id: int) -> float | None:
+    return await tx.value("SELECT since FROM unreachable_chats WHERE chat_id = ?", (chat_id,))
 
 
 async def unreachable(tx: Tx, chat_ids: list[int]) -> set[int]:

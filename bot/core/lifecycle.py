@@ -1,8 +1,8 @@
 """The ticket state machine: which action moves a ticket from which state to which.
 
 open -> claimed -> resolved -> closed; `release` and `reopen` go back to open, `redo` from
-resolved back to the same claimant;
-`cancel` ends it from any unfinished state. Pure: the service applies the move with a
+resolved back to the same claimant (both only from resolved: a closed ticket stays closed, so an
+old "Not yet" cannot bring it back); `cancel` ends it from any unfinished state. Pure: the service applies the move with a
 compare-and-set on the row, so two racing presses cannot both succeed.
 """
 
@@ -29,7 +29,7 @@ MOVES = {
         Move("release", (CLAIMED,), OPEN, "released"),
         Move("resolve", (CLAIMED, OPEN), RESOLVED, "resolved"),
         Move("confirm", (RESOLVED,), CLOSED, "confirmed"),
-        Move("reopen", (RESOLVED, CLOSED), OPEN, "reopened"),
+        Move("reopen", (RESOLVED,), OPEN, "reopened"),
         Move("redo", (RESOLVED,), CLAIMED, "reopened"),   # "not yet": back to the volunteer who did the work
         Move("cancel", ACTIVE, CANCELLED, "cancelled"),
     )

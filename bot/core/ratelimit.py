@@ -42,6 +42,7 @@ class FloodControl:
         self.overall = SlidingWindow(*limits.overall)
         self.chats: dict[int, SlidingWindow] = {}
         self.cooling: dict[int, float] = {}   # chat -> monotonic time a 429 lets it send again
+        self._full: set[int] = set()          # chats whose window filled up when they last sent
 
     def _chat(self, chat_id: int) -> SlidingWindow:
         window = self.chats.get(chat_id)
@@ -61,7 +62,18 @@ class FloodControl:
     def record(self, chat_id: int) -> None:
         now = self.monotonic()
         self.overall.record(now)
-        self._chat(chat_id).record(now)
+        window = self._chat(chat_id)
+        window.record(now)
+        if window.wait(now) > 0:
+            self._full.add(chat_id)
 
     def cool_down(self, chat_id: int, seconds: float) -> None:
         self.cooling[chat_id] = self.monotonic() + seconds
+
+    def waiting_chats(self) -> set[int]:
+        """The chats that may not send now: at their own limit, or cooling after a 429. Only a
+        send can fill a window, so only the chats that filled theirs are looked at again."""
+        now = self.monotonic()
+        self._full = {chat for chat in self._full if self.chats[chat].wait(now) > 0}
+        self.cooling = {chat: until for chat, until in self.cooling.items() if until > now}
+        return self._full | set(self.cooling)

@@ -3,7 +3,8 @@ limits, retries), rendering (templates per language, keyboards), fitting long re
 messages (fit), t.me links (links) and the one codec for button data."""
 
 from bot.delivery import buttons, fit, links
-from bot.delivery.outbox import Lane, Outbox, backoff
+from bot.delivery.outbox import Lane, Outbox, backoff, retry_in, unreachable_reason
 from bot.delivery.render import Button, Renderer, event_parts, reason_parts
 
-__all__ = ["Button", "Lane", "Outbox", "Renderer", "backoff", "buttons", "event_parts", "fit", "links", "reason_parts"]
+__all__ = ["Button", "Lane", "Outbox", "Renderer", "backoff", "buttons", "event_parts", "fit", "links", "reason_parts",
+           "retry_in", "unreachable_reason"]

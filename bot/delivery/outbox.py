@@ -2,10 +2,13 @@
 
 Services queue messages in the outbox table inside their own transaction (`post`), so a
 crash after "ticket stored" still sends the alert after a restart. The engine sends what is
-due, most urgent lane first, within Telegram's flood limits: a 429 cools only that chat, a
-network error or 5xx retries with backoff, a 403 marks the chat unreachable and tells the
-sender's logic. One message per chat is in flight at a time, so a chat reads its messages
-in the order they were queued within a lane.
+due, most urgent lane first, within Telegram's flood limits: a 429 cools only that chat (and
+a chat that must wait never holds up the others), a network error or 5xx retries with
+capped back-off (alerts and emergencies for as long as they are needed, the rest a bounded
+number of times), a 403 or "chat not found" marks the chat unreachable and tells the
+sender's logic, and a group that became a supergroup is followed to its new id. One message
+per chat is in flight at a time, so a chat reads its messages in the order they were queued
+within a lane.
 
 Texts are Telegram HTML (bot/delivery/render.py) and always fit: a long one is queued as several
 messages, a list is shown a page at a time with ⬅️ ➡️, an edit is cut short (bot/delivery/fit.py).
@@ -47,17 +50,57 @@ class Lane(IntEnum):
     BULK = 5
 
 
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = 8  # a message that is not an alert or an emergency: about four minutes of tries
 BATCH = 30  # rows looked at per pass: an emergency waits at most one pass behind a wave
+# Lanes whose messages outlast any outage (for as long as `still_needed` says they matter), and
+# the longest pause between their tries: after an outage they go out within that.
+UNBOUNDED = {Lane.EMERGENCY: 30.0, Lane.ALERT: 60.0}
+# What a 400 says when the chat itself is out of reach for good (a 403 always is)
+GONE = ("chat not found", "user not found", "peer_id_invalid", "not enough rights", "have no rights")
+EDIT_WAIT = 1.0  # seconds an edit waits for the message it edits to be delivered first
 
 
-def backoff(attempts: int) -> float:
-    """Seconds before retry number `attempts` (1, 2, 4 ... capped at 5 minutes)."""
-    return float(min(300, 2 ** max(0, attempts - 1)))
+def backoff(attempts: int, cap: float = 300.0) -> float:
+    """Seconds before retry number `attempts` (1, 2, 4 ... capped at `cap`, 5 minutes by default)."""
+    return float(min(cap, 2 ** max(0, attempts - 1)))
+
+
+def retry_in(lane: int, attempts: int) -> float | None:
+    """After a transient failure (network, time-out, 5xx): seconds until the next try, or None
+    to give up. Alerts and emergencies never give up here (they are dropped when no longer
+    needed); the other lanes keep the bounded tries."""
+    if lane in UNBOUNDED:
+        return backoff(attempts, UNBOUNDED[Lane(lane)])
+    return None if attempts >= MAX_ATTEMPTS else backoff(attempts)
+
+
+def unreachable_reason(error: str) -> str:
+    """Why Telegram refuses a chat for good, as a code templates name: blocked, deactivated,
+    kicked, no_rights (a group where the bot may not write), not_found, or other."""
+    error = error.lower()
+    for code, words in (("blocked", "blocked"), ("deactivated", "deactivated"), ("kicked", "kicked"),
+                        ("kicked", "not a member"), ("no_rights", "rights"), ("not_found", "not found"),
+                        ("not_found", "peer_id_invalid")):
+        if words in error:
+            return code
+    return "other"
 
 
 OnUndeliverable = Callable[[dict[str, Any], str], Awaitable[None]]
 Queue = Callable[[int], Awaitable["int | None"]]   # queue an answer in a chat; its last row's id
+RowHook = Callable[[dict[str, Any]], Awaitable[Any]]
+OnMigrated = Callable[[int, int], Awaitable[None]]
+
+
+class _EditTooSoon(Exception):
+    """The message to edit is still waiting to be delivered: try the edit after it."""
+
+    def __init__(self, at: float) -> None:
+        self.at = at
+
+
+class _NothingToEdit(Exception):
+    """The message to edit was never delivered (cancelled first): there is nothing to correct."""
 
 
 class Outbox:
@@ -71,7 +114,12 @@ class Outbox:
         self.flood = flood or FloodControl()
         self.poll_interval = poll_interval
         self.bot: Bot | None = None
+        # what the services hear (set in bot/app.py): a message given up, a message delivered,
+        # whether one is still worth sending, and a group that moved to a new id
         self.on_undeliverable: OnUndeliverable | None = None
+        self.on_delivered: RowHook | None = None
+        self.still_needed: RowHook | None = None
+        self.on_chat_migrated: OnMigrated | None = None
         self.paused = False  # tests: hold delivery to simulate a crash before sending
         self._wake = asyncio.Event()
         self._in_flight: dict[int, asyncio.Task[None]] = {}
@@ -129,6 +177,21 @@ class Outbox:
             target_message_id=message_id, priority=int(lane), purpose=purpose, ticket_id=ticket_id,
             now=self.clock.now(),
         )
+
+    async def supersede(
+        self, tx: Tx, row: dict[str, Any], lang: str | None, template: str, *, lane: Lane, purpose: str,
+        ticket_id: int | None = None, **context: Any,
+    ) -> None:
+        """A queued message is out of date (an alert whose ticket was claimed): a message still
+        waiting is cancelled, and an edit is queued all the same. If the message was in flight and
+        is delivered after all, the edit corrects it; if it never is, the edit is dropped. A
+        delivery that lands late can therefore never leave a stale button behind."""
+        if row["status"] == "pending":
+            await repo.cancel(tx, row["id"])
+        elif row["status"] != "sent" or not row["message_id"]:
+            return
+        await self.edit(tx, row["chat_id"], lang, template, lane=lane, purpose=purpose, ref_id=row["id"],
+                        ticket_id=ticket_id, **context)
 
     async def media(
         self, tx: Tx, chat_id: int, kind: str, file_id: str, *, lane: Lane, purpose: str,
@@ -224,9 +287,12 @@ class Outbox:
                     await asyncio.wait_for(self._wake.wait(), self.poll_interval)
 
     async def pump(self) -> int:
-        """Start sending what is due now; returns how many sends were started."""
+        """Start sending what is due now; returns how many sends were started. Chats that may
+        not send now (one in flight, at their limit, cooling after a 429) are left out of the
+        query itself: the next due row of a chat that can send is never behind them."""
+        busy = set(self._in_flight) | self.flood.waiting_chats()
         async with self.db.transaction() as tx:
-            rows = await repo.due(tx, self.clock.now(), BATCH + len(self._in_flight))
+            rows = await repo.due(tx, self.clock.now(), BATCH, skip_chats=busy)
         started = 0
         blocked: set[int] = set()
         for row in rows:
@@ -260,6 +326,8 @@ class Outbox:
     async def _deliver(self, row: dict[str, Any]) -> None:
         chat_id = row["chat_id"]
         try:
+            if not await self._wanted(row):
+                return
             message_id = await self._call(row)
         except RetryAfter as exc:
             seconds = _seconds(exc.retry_after)
@@ -268,20 +336,25 @@ class Outbox:
         except Forbidden as exc:
             await self._give_up(row, "unreachable", f"403 {exc.message}")
         except ChatMigrated as exc:
-            async with self.db.transaction() as tx:
-                await repo.move_chat(tx, chat_id, exc.new_chat_id)
+            await self.follow_migration(chat_id, int(exc.new_chat_id))
+        except _EditTooSoon as wait:
+            await self._reschedule(row, max(EDIT_WAIT, wait.at - self.clock.now()), "waits for its message",
+                                   count=False)
+        except _NothingToEdit:
+            await self._drop(row, "the message to edit was never delivered")
         except BadRequest as exc:  # before NetworkError: PTB's BadRequest is one
             if "not modified" in exc.message.lower():
                 await self._sent(row, None)
-            elif "chat not found" in exc.message.lower():
+            elif any(words in exc.message.lower() for words in GONE):
                 await self._give_up(row, "unreachable", f"400 {exc.message}")
             else:
                 await self._give_up(row, "failed", f"400 {exc.message}")
-        except (NetworkError, TelegramError) as exc:
-            if row["attempts"] + 1 >= MAX_ATTEMPTS:
+        except (NetworkError, TelegramError) as exc:  # time-outs, 5xx, a connection refused
+            wait = retry_in(row["priority"], row["attempts"] + 1)
+            if wait is None:
                 await self._give_up(row, "failed", f"gave up: {exc}")
-            else:
-                await self._reschedule(row, backoff(row["attempts"] + 1), str(exc))
+            elif await self._wanted(row):
+                await self._reschedule(row, wait, str(exc))
         except Exception as exc:  # a bug in one message must not stop the others
             log.exception("outbox row %s failed", row["id"])
             await self._give_up(row, "failed", repr(exc))
@@ -290,6 +363,31 @@ class Outbox:
         finally:
             self._in_flight.pop(chat_id, None)
             self.kick()
+
+    async def _wanted(self, row: dict[str, Any]) -> bool:
+        """Still worth sending? Not if it was cancelled since this pass read it; not if the
+        services say nobody needs it any more (an alert whose ticket was claimed): then it is
+        dropped, which is not a failure."""
+        async with self.db.transaction() as tx:
+            current = await repo.get(tx, row["id"])
+        if current is None or current["status"] != "pending":
+            return False
+        if self.still_needed is not None and not await self.still_needed(row):
+            await self._drop(row, "no longer needed")
+            return False
+        return True
+
+    async def follow_migration(self, old_chat_id: int, new_chat_id: int) -> None:
+        """A group became a supergroup: everything still to be sent (the refused message too)
+        goes to the new id, and the services update the ids they keep."""
+        log.warning("chat %s is now %s: following it", old_chat_id, new_chat_id)
+        async with self.db.transaction() as tx:
+            await repo.move_chat(tx, old_chat_id, new_chat_id)
+        if self.on_chat_migrated is not None:
+            try:
+                await self.on_chat_migrated(old_chat_id, new_chat_id)
+            except Exception:
+                log.exception("migration hook failed for %s -> %s", old_chat_id, new_chat_id)
 
     async def _call(self, row: dict[str, Any]) -> int | None:
         assert self.bot is not None
@@ -304,7 +402,11 @@ class Outbox:
             if target is None and row["ref_id"] is not None:
                 async with self.db.transaction() as tx:
                     ref = await repo.get(tx, row["ref_id"])
+                if ref is not None and ref["status"] == "pending" and not ref["message_id"]:
+                    raise _EditTooSoon(ref["next_attempt_at"])
                 target = ref["message_id"] if ref else None
+                if target is None:
+                    raise _NothingToEdit()
             if target is None:
                 raise BadRequest("message to edit was never sent")
             await self._html(row, lambda mode: self.bot.edit_message_text(  # type: ignore[union-attr]
@@ -333,6 +435,15 @@ class Outbox:
         async with self.db.transaction() as tx:
             await repo.mark_sent(tx, row["id"], message_id, self.clock.now())
             await repo.release_followups(tx, row["id"], "sent", self.clock.now())
+        if self.on_delivered is not None:
+            try:
+                await self.on_delivered(row)
+            except Exception:
+                log.exception("delivered hook failed for outbox row %s", row["id"])
+
+    async def _drop(self, row: dict[str, Any], why: str) -> None:
+        async with self.db.transaction() as tx:
+            await repo.mark_final(tx, row["id"], "cancelled", why)
 
     async def _reschedule(self, row: dict[str, Any], seconds: float, error: str, count: bool = True) -> None:
         log.warning("outbox row %s to %s delayed %.1fs: %s", row["id"], row["chat_id"], seconds, error)
@@ -348,7 +459,7 @@ class Outbox:
                 await repo.mark_unreachable(tx, row["chat_id"], error, self.clock.now())
         if self.on_undeliverable is not None:
             try:
-                await self.on_undeliverable(row, status)
+                await self.on_undeliverable({**row, "last_error": error}, status)
             except Exception:
                 log.exception("undeliverable hook failed for outbox row %s", row["id"])
 

@@ -6,7 +6,8 @@ side: `emulator.user(...)` sends texts, presses buttons, shares contacts and ope
 It reads parse_mode HTML as Telegram does (the visible text and its entities; an unknown or
 unclosed tag is refused; the 4,096 limit counts the visible text), so a test sees what a person
 would (`Sent.text`, `Sent.quotes`, `Sent.own_lines`). It can inject faults (429 with retry_after,
-5xx, a user who blocked the bot or never opened a private chat) and keeps a transcript.
+5xx, a user who blocked the bot or never opened a private chat), hold a request in flight, upgrade
+a group to a supergroup, and keeps a transcript.
 Used by `frontdesk demo`, the end-to-end tests and the benchmarks; never by production.
 """
 
@@ -262,6 +263,8 @@ class Emulator:
         self.faults: list[Fault] = []
         self.blocked: set[int] = set()
         self.never_started: set[int] = set()   # users who never opened a private chat with the bot
+        self.migrated: dict[int, int] = {}   # a group upgraded to a supergroup: old id -> new id
+        self.holds: list[tuple[str, int | None, asyncio.Event]] = []
         self.enforce_limits = False     # benchmarks: answer 429 past Telegram's limits, and count them
         self.throttled = 0
         self._recent: list[float] = []
@@ -321,6 +324,27 @@ class Emulator:
              chat_id: int | None = None, times: int = 1) -> None:
         self.faults.append(Fault(method, status, description, retry_after, chat_id, times))
 
+    def hold(self, method: str, chat_id: int | None = None) -> asyncio.Event:
+        """The next such request waits, in flight, until the returned event is set (a slow
+        network: what the bot does meanwhile must not be undone when the answer comes)."""
+        release = asyncio.Event()
+        self.holds.append((method, chat_id, release))
+        return release
+
+    def migrate(self, old_chat_id: int, new_chat_id: int, by: ChatUser | None = None, announce: bool = True) -> None:
+        """The group becomes a supergroup with a new id: from now on every call with the old id is
+        refused with `migrate_to_chat_id`, as Telegram does. With `announce`, the bot gets both
+        service messages (migrate_to_chat_id in the old chat, migrate_from_chat_id in the new)."""
+        self.migrated[old_chat_id] = new_chat_id
+        if not announce:
+            return
+        sender = {"from": by.user} if by else {}
+        for chat, field_name, value, kind in ((old_chat_id, "migrate_to_chat_id", new_chat_id, "group"),
+                                              (new_chat_id, "migrate_from_chat_id", old_chat_id, "supergroup")):
+            message = {"message_id": self.next_message_id(chat), "date": int(time.time()),
+                       "chat": {"id": chat, "type": kind, "title": "group"}, **sender, field_name: value}
+            self.push({"message": message}, f"[group {old_chat_id} is now supergroup {new_chat_id}]")
+
     def _say(self, line: str) -> None:
         self.transcript.append(line)
         if self.on_transcript:
@@ -353,6 +377,14 @@ class Emulator:
         params = await _params(request)
         chat_id = params.get("chat_id") if isinstance(params.get("chat_id"), int) else None
         self.calls.append((time.monotonic(), method, chat_id))
+        for hold in list(self.holds):
+            if hold[0] == method and hold[1] in (None, chat_id):
+                self.holds.remove(hold)
+                await hold[2].wait()
+                break
+        if chat_id in self.migrated:
+            return _error(400, "Bad Request: group chat was upgraded to a supergroup chat",
+                          parameters={"migrate_to_chat_id": self.migrated[chat_id]})
         fault = self._fault(method, chat_id) or self._over_limit(method, chat_id)
         if fault is not None:
             return _error(fault.status, fault.description, fault.retry_after)
@@ -566,10 +598,13 @@ class _ApiError(Exception):
         self.description = description
 
 
-def _error(status: int, description: str, retry_after: int | None = None) -> web.Response:
+def _error(status: int, description: str, retry_after: int | None = None,
+           parameters: dict[str, Any] | None = None) -> web.Response:
     body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
     if retry_after is not None:
-        body["parameters"] = {"retry_after": retry_after}
+        parameters = {**(parameters or {}), "retry_after": retry_after}
+    if parameters:
+        body["parameters"] = parameters
     return web.json_response(body, status=status)
 
 

@@ -5,6 +5,11 @@ emergency, when the reporter cannot be placed, or when nobody is on duty). Every
 happens to a ticket is told through one table, NOTICES: ticket event -> (audience, template,
 buttons). A new audience (grid leaders, family contacts) is one resolver in AUDIENCES; a new
 notice is one line in NOTICES.
+
+No alert dies silently: a volunteer who cannot be reached (blocked the bot, account gone) is
+skipped from then on, and when nobody of a round could be reached the alert moves on to the
+admins, who also learn (once per person) who is unreachable. The resident hears that the alert
+reached someone only when it did.
 """
 
 from __future__ import annotations
@@ -13,9 +18,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import logging
+
 from bot.clock import local_time
-from bot.core import Member, on_duty
-from bot.delivery import Button, Lane, buttons
+from bot.core import Member, lifecycle, on_duty
+from bot.delivery import Button, Lane, buttons, unreachable_reason
 from bot.services.base import Service, Ticket, lane_of
 from bot.services.teams import ADMIN_GROUP
 from storage import (
@@ -23,7 +30,11 @@ from storage import (
     tickets as repo
 )
 
+log = logging.getLogger(__name__)
+
 Buttons = Callable[[Ticket], list[list[Button]]]
+# needed only while nobody has the ticket: what a round sends, and the resident's "they have it"
+WHILE_OPEN = ("alert", "alert_media", "reached")
 
 
 def _fixed_or_not(ticket: Ticket) -> list[list[Button]]:
@@ -107,26 +118,50 @@ class Alerts(Service):
                     ticket=ticket, **context,
                 )
 
+    async def admins(self, tx: Tx) -> list[tuple[int, str | None, str]]:
+        """The committee, as (chat, language, key): its admin group, else each admin in their own
+        language; a chat known to be unreachable is left out (a group that removed the bot falls
+        back to the admins themselves)."""
+        group = await settings_repo.get(tx, ADMIN_GROUP)
+        chats = ([int(group)] if group else []) + sorted(self.settings.admin_ids)
+        unreachable = await outbox_repo.unreachable(tx, chats)
+        if group and int(group) not in unreachable:
+            return [(int(group), self.settings.default_language, "group")]
+        return [(admin_id, await self.lang_of(tx, admin_id), str(admin_id))
+                for admin_id in sorted(self.settings.admin_ids) if admin_id not in unreachable]
+
+    async def is_admin_chat(self, tx: Tx, chat_id: int) -> bool:
+        return chat_id in self.settings.admin_ids or await settings_repo.get(tx, ADMIN_GROUP) == str(chat_id)
+
     async def alert(self, tx: Tx, ticket: Ticket, exclude: tuple[int, ...] = ()) -> None:
         """One round of alerts: the on-duty volunteers of the grid, and the admin group (or each
         admin, in their own language) for emergencies, for reporters we cannot place, or when
-        nobody is on duty. A voice note or photo that is the request itself follows its alert."""
+        nobody on duty can be reached. A voice note or photo that is the request itself follows
+        its alert."""
         now = self.clock.now()
         round_ = ticket["alert_round"] + 1
         await repo.update(tx, ticket["id"], {"alert_round": round_}, now)
-        members = on_duty(await self.duty(tx, ticket["grid"]), now, exclude)
+        on_call = on_duty(await self.duty(tx, ticket["grid"]), now, exclude)
+        # a volunteer known to be unreachable is not tried again until they write to the bot
+        blocked = await outbox_repo.unreachable(tx, [m.telegram_id for m in on_call if m.telegram_id is not None])
+        members = [m for m in on_call if m.telegram_id not in blocked]
+        unreached = [m.name for m in on_call if m.telegram_id in blocked]
         audience: list[tuple[int, str | None, str]] = [
             (m.telegram_id, m.language, str(m.telegram_id)) for m in members if m.telegram_id is not None
         ]
         names = ", ".join(m.name for m in members) or "-"
         await repo.add_event(tx, ticket["id"], "alerted", now, None, None, f"round {round_}: {names}")
+        if unreached:
+            await repo.add_event(tx, ticket["id"], "skipped_unreachable", now, None, None, ", ".join(unreached))
+        admins: list[tuple[int, str | None, str]] = []
         if ticket["urgency"] == "emergency" or ticket["resident_id"] is None or not members:
-            group = await settings_repo.get(tx, ADMIN_GROUP)
-            if group:
-                audience.append((int(group), self.settings.default_language, "group"))
-            else:
-                audience += [(admin_id, await self.lang_of(tx, admin_id), str(admin_id))
-                             for admin_id in sorted(self.settings.admin_ids)]
+            admins = [a for a in await self.admins(tx) if a[0] not in {chat for chat, _, _ in audience}]
+        await self._post_alerts(tx, ticket, round_, audience, nobody_on_duty=not on_call)
+        await self._post_alerts(tx, ticket, round_, admins, nobody_on_duty=not on_call, unreached=unreached)
+
+    async def _post_alerts(self, tx: Tx, ticket: Ticket, round_: int, audience: list[tuple[int, str | None, str]],
+                           key_prefix: str = "", **context: Any) -> None:
+        """The alert of one round (and the voice note or photo that is the request) to each chat."""
         media = await repo.attachments(tx, ticket["id"]) if ticket["source"] in ("voice", "photo") else []
         lane = Lane.EMERGENCY if ticket["urgency"] == "emergency" else Lane.ALERT
         keyboard = [[("claim", buttons.CLAIM.data(ticket["id"])), ("decline", buttons.DECLINE.data(ticket["id"]))]]
@@ -134,11 +169,13 @@ class Alerts(Service):
             keyboard.append([("checkin_visited", buttons.CHECKIN_VISITED.data(ticket["id"]))])
         updates = await self.updates(tx, ticket["id"])
         vulnerable = await self.about_a_vulnerable_reporter(tx, ticket)
+        context.setdefault("unreached", [])
         for chat_id, lang, key in audience:
+            key = key_prefix + key
             await self.outbox.post(
                 tx, chat_id, lang, "alert", lane=lane, purpose="alert", buttons=keyboard, ticket_id=ticket["id"],
                 dedupe=f"alert:{ticket['id']}:{round_}:{key}", ticket=ticket, round=round_, updates=updates,
-                nobody_on_duty=not members, vulnerable=vulnerable,
+                vulnerable=vulnerable, **context,
             )
             for item in media:
                 await self.outbox.media(tx, chat_id, item["kind"], item["file_id"], lane=lane, purpose="alert_media",
@@ -154,16 +191,17 @@ class Alerts(Service):
         return [(admin_id, await self.lang_of(tx, admin_id)) for admin_id in sorted(self.settings.admin_ids)]
 
     async def close(self, tx: Tx, ticket: Ticket, template: str, **context: Any) -> None:
-        """Every alert of the ticket still out there now says what happened (no buttons)."""
+        """Every alert of the ticket still out there now says what happened (no buttons): one
+        still waiting is cancelled, and one that is delivered after all (it was in flight) is
+        edited like the others (Outbox.supersede)."""
         for row in await outbox_repo.for_ticket(tx, ticket["id"], "alert"):
-            if row["status"] == "pending":
-                await outbox_repo.cancel(tx, row["id"])
-            elif row["status"] == "sent" and row["message_id"]:
-                await self.outbox.edit(
-                    tx, row["chat_id"], None if row["chat_id"] < 0 else await self.lang_of(tx, row["chat_id"]),
-                    template, lane=lane_of(ticket), purpose="alert_closed", ref_id=row["id"],
-                    ticket_id=ticket["id"], ticket=ticket, **context,
-                )
+            if row["status"] not in ("pending", "sent"):
+                continue
+            await self.outbox.supersede(
+                tx, row, None if row["chat_id"] < 0 else await self.lang_of(tx, row["chat_id"]),
+                template, lane=lane_of(ticket), purpose="alert_closed", ticket_id=ticket["id"], ticket=ticket,
+                **context,
+            )
 
     async def updates(self, tx: Tx, ticket_id: int, last: int = 3) -> list[str]:
         """What the resident added or corrected since (the newest few): alerts and details show them."""
@@ -185,10 +223,91 @@ class Alerts(Service):
             ticket["building"] == resident["building"] and ticket["room"] in (None, resident["room"])))
         return about_reporter and self.vulnerable(resident)
 
+    # -- what the outbox tells us ------------------------------------------------------------------
+
+    async def still_needed(self, row: dict[str, Any]) -> bool:
+        """An alert is worth sending (and retrying through an outage) only while nobody has the
+        ticket: once it is claimed, closed or cancelled it is dropped, which is not a failure. So
+        is "the volunteers have your request": by then the claim itself is the news."""
+        if row["purpose"] not in WHILE_OPEN or row["ticket_id"] is None:
+            return True
+        async with self.db.transaction() as tx:
+            ticket = await repo.get(tx, row["ticket_id"])
+        return ticket is not None and ticket["status"] == lifecycle.OPEN
+
+    async def delivered(self, row: dict[str, Any]) -> None:
+        """An alert reached someone: the resident, who was told "we are reaching the volunteers",
+        now hears that they have it (once per ticket, and only while nobody has taken it yet:
+        after that the claim itself is the news)."""
+        if row["purpose"] != "alert" or row["ticket_id"] is None:
+            return
+        async with self.db.transaction() as tx:
+            ticket = await repo.get(tx, row["ticket_id"])
+            if ticket is None or ticket["status"] != lifecycle.OPEN:
+                return
+            if not await outbox_repo.for_ticket(tx, ticket["id"], "ack"):
+                return  # nobody was told "we are reaching": a check-in's alarm, say
+            await self.outbox.post(
+                tx, ticket["reporter_chat_id"], ticket["lang"], "alert_delivered", lane=lane_of(ticket),
+                purpose="reached", ticket_id=ticket["id"], dedupe=f"reached:{ticket['id']}", ticket=ticket,
+                committee=await self.is_admin_chat(tx, row["chat_id"]),
+            )
+        self.outbox.kick()
+
     async def undeliverable(self, row: dict[str, Any], status: str) -> None:
-        """The outbox could not deliver a message about a ticket: note it on the ticket."""
+        """The outbox gave up on a message about a ticket: noted on the ticket. An alert that
+        could not reach its chat: the admins learn who is unreachable (once per person), and when
+        nobody of the ticket's alerts has been reached, the alert moves on to the admins."""
         if row["ticket_id"] is None:
             return
         async with self.db.transaction() as tx:
             await repo.add_event(tx, row["ticket_id"], "undeliverable", self.clock.now(), None, None,
                                  f"{row['purpose']} to {row['chat_id']}: {status}")
+            if row["purpose"] != "alert":
+                return
+            if status == "unreachable":
+                await self._tell_admins_unreachable(tx, row)
+            await self._escalate(tx, row)
+        self.outbox.kick()
+
+    async def _name_of(self, tx: Tx, chat_id: int) -> str:
+        volunteer = await teams_repo.volunteer_by_telegram_id(tx, chat_id)
+        if volunteer:
+            return str(volunteer["name"])
+        return (await self.person(tx, chat_id)).first_name or str(chat_id)
+
+    async def _tell_admins_unreachable(self, tx: Tx, row: dict[str, Any]) -> None:
+        """Once per person and time they became unreachable (writing to the bot again ends it)."""
+        chat_id = row["chat_id"]
+        since = await outbox_repo.unreachable_since(tx, chat_id)
+        group = chat_id < 0  # the only group alerts go to is the admin group
+        name = "" if group else await self._name_of(tx, chat_id)
+        for admin_chat, lang, key in await self.admins(tx):
+            await self.outbox.post(
+                tx, admin_chat, lang, "unreachable_admin", lane=Lane.UPDATE, purpose="notice",
+                dedupe=f"unreachable:{chat_id}:{since or 0:.0f}:{key}", who=name, telegram_id=chat_id, group=group,
+                reason=unreachable_reason(row.get("last_error") or ""),
+            )
+
+    async def _escalate(self, tx: Tx, row: dict[str, Any]) -> None:
+        """Nobody of the ticket's current alert round was reached, and none is still on its way:
+        the alert moves on to the admins (the next of the chain until escalation, issue #9, has
+        its steps). Its dedupe keys make this happen once per round, however the failures race."""
+        ticket = await repo.get(tx, row["ticket_id"])
+        if ticket is None or ticket["status"] != lifecycle.OPEN:
+            return
+        this_round = f"alert:{ticket['id']}:{ticket['alert_round']}:"  # a volunteer who released it was reached before
+        rows = [r for r in await outbox_repo.for_ticket(tx, ticket["id"], "alert")
+                if (r["dedupe_key"] or "").startswith(this_round)]
+        if any(r["status"] == "sent" or (r["status"] == "pending" and r["id"] != row["id"]) for r in rows):
+            return
+        tried = {r["chat_id"] for r in rows}
+        admins = [a for a in await self.admins(tx) if a[0] not in tried]
+        unreached = [await self._name_of(tx, chat) for chat in sorted(tried) if chat > 0]
+        if not admins:
+            log.error("ticket %s: no volunteer and no admin can be reached", ticket["id"])
+            return
+        await repo.add_event(tx, ticket["id"], "escalated", self.clock.now(), None, None,
+                             ", ".join(unreached) or "-")
+        await self._post_alerts(tx, ticket, ticket["alert_round"], admins, key_prefix="escalated:",
+                                nobody_on_duty=False, unreached=unreached)

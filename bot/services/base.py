@@ -63,6 +63,12 @@ class Service:
     def own_claim(person: Person, ticket: Ticket) -> bool:
         return person.is_admin or (person.volunteer is not None and ticket["claimed_by"] == person.volunteer["id"])
 
+    @staticmethod
+    async def stale(tx: Tx, ticket_id: int) -> Answer:
+        """A button pressed on a ticket that has moved on: say what it is now (claimed, closed,
+        cancelled...), read again here rather than from what the press was checked against."""
+        return Answer("toast_stale", {"ticket": await repo.get(tx, ticket_id)}, alert=True)
+
     async def reporters_ticket(self, tx: Tx, person: Person, ticket_id: int) -> Ticket | Answer:
         ticket = await repo.get(tx, ticket_id)
         if ticket is None:
@@ -84,7 +90,7 @@ class Service:
             return Answer("toast_not_yours", alert=True)
         move = lifecycle.MOVES[action]
         if not await repo.change(tx, ticket_id, move.sources, {"status": move.target, **values}, now):
-            return Answer("toast_stale", {"ticket": before}, alert=True)
+            return await self.stale(tx, ticket_id)
         await repo.add_event(tx, ticket_id, move.event, now, person.telegram_id, person.display_name)
         after = await repo.get(tx, ticket_id)
         assert after is not None

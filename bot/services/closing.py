@@ -44,6 +44,8 @@ class Closing(Service):
             found = await self.reporters_ticket(tx, person, ticket_id)
             if isinstance(found, Answer):
                 return found
+            if found["status"] != lifecycle.RESOLVED:  # an old "Not yet": a closed ticket stays closed
+                return await self.stale(tx, ticket_id)
             if found["claimed_by"] is not None:
                 moved = await self.move(tx, person, ticket_id, "redo", {"resolved_at": None}, "reporter")
             else:
@@ -93,7 +95,7 @@ class Closing(Service):
             if isinstance(found, Answer):
                 return found
             if found["status"] != lifecycle.CLOSED or found["rating"] is not None:
-                return Answer("toast_stale", {"ticket": found}, alert=True)
+                return await self.stale(tx, ticket_id)
             await repo.update(tx, ticket_id, {"rating": stars}, now)
             await repo.add_event(tx, ticket_id, "rated", now, person.telegram_id, person.display_name, str(stars))
             if message_id is not None:

@@ -59,8 +59,10 @@ class Corrections(Service):
             before = await self.reporters_ticket(tx, person, ticket_id)
             if isinstance(before, Answer):
                 return before
-            if before["danger_answer"] is not None or before["status"] not in lifecycle.ACTIVE:
+            if before["status"] not in lifecycle.ACTIVE:
                 return Answer("toast_stale", {"ticket": before}, alert=True)
+            if before["danger_answer"] is not None:  # answered already (or the wait ran out)
+                return Answer("toast_stale_button", alert=True)
             ticket = await self._answer(tx, person, before, "yes" if yes else "no")
             if message_id is not None:
                 await self.outbox.edit(tx, person.telegram_id, before["lang"], "danger_answered", lane=Lane.REPLY,

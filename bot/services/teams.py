@@ -11,7 +11,9 @@ from bot.clock import Clock
 from bot.core import clean_building
 from bot.delivery import Outbox, links
 from bot.services.people import Person
-from storage import Database, Tx, residents as residents_repo, settings as settings_repo, teams as repo
+from storage import (
+    Database, Tx, outbox as outbox_repo, residents as residents_repo, settings as settings_repo, teams as repo
+)
 
 INVITE_DAYS = 7
 PER_PAGE = 30  # teams or buildings on a page of their list
@@ -185,4 +187,14 @@ class Teams:
             else:
                 await settings_repo.put(tx, ADMIN_GROUP, str(chat_id))
                 await self.outbox.say(tx, chat_id, person.lang, "admin_group_set")
+        self.outbox.kick()
+
+    async def chat_migrated(self, old_chat_id: int, new_chat_id: int) -> None:
+        """A group became a supergroup (Telegram's service message, or a send refused with
+        migrate_to_chat_id): the ids we keep follow it, and what is still queued goes there.
+        The admin group is the one group id stored (teams have no group chat of their own)."""
+        async with self.db.transaction() as tx:
+            if await settings_repo.get(tx, ADMIN_GROUP) == str(old_chat_id):
+                await settings_repo.put(tx, ADMIN_GROUP, str(new_chat_id))
+            await outbox_repo.move_chat(tx, old_chat_id, new_chat_id)
         self.outbox.kick()

@@ -169,6 +169,8 @@ class Threads(Service):
             ticket = await self.reporters_ticket(tx, person, ticket_id)
             if isinstance(ticket, Answer):
                 return ticket
+            if ticket["status"] not in lifecycle.ACTIVE:
+                return await self.stale(tx, ticket_id)
             if message_id is not None:
                 await self.outbox.edit(tx, person.telegram_id, ticket["lang"], "kept_for_resident", lane=Lane.REPLY,
                                        purpose="reply", message_id=message_id, ticket_id=ticket_id, ticket=ticket)

@@ -48,11 +48,13 @@ class Volunteering(Service):
             ticket = await self._workable(tx, person, ticket_id)
             if isinstance(ticket, Answer):
                 return ticket
+            if ticket["status"] != lifecycle.OPEN:
+                return await self._not_claimable(tx, ticket_id)
             volunteer_id = await self._volunteer_id(tx, person)
             won = await repo.change(tx, ticket_id, lifecycle.MOVES["claim"].sources,
                                     {"status": lifecycle.CLAIMED, "claimed_by": volunteer_id, "claimed_at": now}, now)
             if not won:
-                return Answer("toast_taken", {"ticket": ticket}, alert=True)
+                return await self._not_claimable(tx, ticket_id)
             await repo.add_event(tx, ticket_id, lifecycle.MOVES["claim"].event, now, person.telegram_id,
                                  person.display_name)
             ticket = await repo.get(tx, ticket_id)
@@ -62,6 +64,13 @@ class Volunteering(Service):
             await self.alerts.tell(tx, "claimed", ticket, volunteer=first_name_of(ticket["claimant_name"]))
         self.outbox.kick()
         return Answer("toast_claimed", {"ticket": ticket})
+
+    async def _not_claimable(self, tx: Tx, ticket_id: int) -> Answer:
+        """Someone was quicker ("already taken, thank you"), or the ticket ended another way."""
+        ticket = await repo.get(tx, ticket_id)
+        if ticket is not None and ticket["status"] == lifecycle.CLAIMED:
+            return Answer("toast_taken", {"ticket": ticket}, alert=True)
+        return await self.stale(tx, ticket_id)
 
     async def _send_details(self, tx: Tx, person: Person, ticket: Ticket) -> None:
         """The claimant, and only the claimant, gets the address, phone and contacts."""
@@ -81,9 +90,11 @@ class Volunteering(Service):
             ticket = await self._workable(tx, person, ticket_id)
             if isinstance(ticket, Answer):
                 return ticket
+            if ticket["status"] != lifecycle.OPEN:  # nothing to decline any more
+                return await self.stale(tx, ticket_id)
             await repo.add_event(tx, ticket_id, "declined", self.clock.now(), person.telegram_id,
                                  person.display_name)
-            if message_id is not None and ticket["status"] == lifecycle.OPEN and chat_id > 0:
+            if message_id is not None and chat_id > 0:
                 await self.outbox.edit(tx, chat_id, person.lang, "alert_declined", lane=Lane.REPLY,
                                        purpose="alert_closed", message_id=message_id, ticket_id=ticket_id,
                                        ticket=ticket)

@@ -19,7 +19,7 @@ def test_ticket_moves():
     assert tickets.move("reopen", "resolved").target == "open"
     assert tickets.move("release", "claimed").target == "open"
     for action, status in [("claim", "claimed"), ("confirm", "open"), ("release", "open"), ("cancel", "closed"),
-                           ("fly", "open")]:
+                           ("fly", "open"), ("reopen", "closed"), ("redo", "closed")]:
         assert not tickets.can(action, status)
         with pytest.raises(tickets.IllegalMove):
             tickets.move(action, status)

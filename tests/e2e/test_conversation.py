@@ -191,8 +191,8 @@ async def test_an_update_that_is_worse_raises_the_ticket(frontdesk, emulator, ad
     await resident.next_message("#1")
     await zhang.next_message("#1")
     resident.send("Now she collapsed and is not responding")
-    raised = await resident.next_message("#1")
-    assert raised.text.startswith("🚨")
+    raised = await resident.next_message("🚨")   # after "✅ #1: the volunteers have your request"
+    assert raised.text.startswith("🚨") and "#1" in raised.text
     await zhang.next_message("alert 2")
     assert await frontdesk.value("SELECT urgency FROM tickets WHERE id = 1") == "emergency"
 

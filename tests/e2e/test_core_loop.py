@@ -274,7 +274,7 @@ async def test_the_same_update_twice_makes_one_ticket(frontdesk, emulator, admin
     await frontdesk.drain()
     assert await frontdesk.value("SELECT count(*) FROM tickets") == 1
     assert len([m for m in zhang.messages() if "#1" in m.text]) == 1
-    assert len([m for m in resident.messages() if "#1" in m.text]) == 1
+    assert len([m for m in resident.messages() if "We got your request" in m.text]) == 1
 
 
 async def test_status_lists_open_requests(frontdesk, emulator):
