@@ -182,14 +182,6 @@ class Alerts(Service):
                                         ticket_id=ticket["id"], caption=f"#{ticket['id']}",
                                         dedupe=f"alert_media:{item['id']}:{round_}:{key}")
 
-    async def admins(self, tx: Tx) -> list[tuple[int, str | None]]:
-        """Where the committee hears of something: the admin group (in the committee's language),
-        or each admin in their own language while no group is set."""
-        group = await settings_repo.get(tx, ADMIN_GROUP)
-        if group:
-            return [(int(group), self.settings.default_language)]
-        return [(admin_id, await self.lang_of(tx, admin_id)) for admin_id in sorted(self.settings.admin_ids)]
-
     async def close(self, tx: Tx, ticket: Ticket, template: str, **context: Any) -> None:
         """Every alert of the ticket still out there now says what happened (no buttons): one
         still waiting is cancelled, and one that is delivered after all (it was in flight) is

@@ -75,7 +75,7 @@ class Throttle(Service):
                            capped: bool) -> None:
         made = await tickets_repo.count_made_since(tx, chat_id, self.clock.now() - rules.HOUR)
         counters = await repo.get(tx, chat_id)
-        for admin_chat, lang in await self.alerts.admins(tx):
+        for admin_chat, lang, _ in await self.alerts.admins(tx):
             await self.outbox.post(tx, admin_chat, lang, "flood_admins", lane=Lane.UPDATE, purpose="flood",
                                    ticket_id=ticket["id"] if ticket else None, ticket=ticket,
                                    who=person.display_name, telegram_id=chat_id, capped=capped, tickets=made,

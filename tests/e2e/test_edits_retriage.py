@@ -20,6 +20,7 @@ async def test_an_edit_that_names_an_emergency_raises_the_ticket_and_alerts_as_o
     await resident.next_message("#1")
     first = await zhang.next_message("#1")
     assert "New request" in first.text
+    await resident.next_message("✅")                                          # the volunteers have it
     assert await frontdesk.value("SELECT urgency FROM tickets WHERE id = 1") == "routine"
 
     resident.edit(message, FALL)
@@ -53,6 +54,7 @@ async def test_an_edit_that_reads_less_urgent_never_lowers_the_ticket(frontdesk,
     zhang, resident = await staffed_grid(emulator, admin)
     message = resident.send("My father fell down the stairs and is not moving")
     await resident.next_message("🚨")
+    await resident.next_message("✅")                                          # the volunteers have it
     resident.edit(message, "the stairs light is out")
     answer = await resident.next_message("#1")
     assert "emergency" in answer.text.lower()                                  # it stays, and says so
