@@ -261,3 +261,22 @@ async def test_plan_for_someone_without_telegram(frontdesk, emulator, admin):
     await admin.next_message("平安打卡计划")
     await until(frontdesk, at(22, 9, 0) + 5)
     assert await checkins(frontdesk) == []
+
+
+async def test_a_family_phone_is_not_in_the_alert_before_a_claim(frontdesk, emulator, admin, cast):
+    """Found by hand in the demo: the Chinese missed-check-in alert printed the family's phone to
+    every volunteer of the grid, while it said (and the English one did) "after Claim"."""
+    zhang, li, family = cast
+    async with frontdesk.db.transaction() as tx:   # no family contact on Telegram: only their phone
+        await tx.execute("UPDATE residents SET emergency_contact_telegram_id = NULL, emergency_contact_phone = ? "
+                         "WHERE telegram_id = ?", ("+8613900002222", li.id))
+    await until(frontdesk, at(22, 9, 0) + 5)
+    delivered = (await checkins(frontdesk))[0]["delivered_at"]
+    await until(frontdesk, delivered + 7200 + 1)
+    await li.next_message("not heard from you")
+    await until(frontdesk, delivered + 2 * 7200 + 120)
+    alert = await zhang.next_message("#1")
+    assert "敲门" in alert.text and "13900002222" not in alert.text
+    zhang.press(alert, "claim:1")
+    details = await zhang.next_message("is yours")
+    assert "13900002222" in details.text                      # the claimant gets it, as promised
