@@ -3,7 +3,6 @@ group, edits and the flood throttle, claims from a group)."""
 
 from __future__ import annotations
 
-
 import pytest
 
 from bot.devtools.emulator import Emulator
