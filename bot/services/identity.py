@@ -149,11 +149,16 @@ class Identity(Service):
         return Answer("toast_link_done", {"id": request_id, "status": status})
 
     async def listing(self, person: Person, chat_id: int) -> None:
-        """/links: the pending link requests and what converting the numbers found."""
+        """/links: the pending link requests and what converting the numbers found (names, flats and
+        phones: in the admin's private chat, also when asked in a group)."""
         async with self.db.transaction() as tx:
             requests = [await self._request_view(tx, asked) for asked in await repo.pending(tx)]
-            await self.outbox.say(tx, chat_id, person.lang, "links", requests=requests,
-                                  report=await repo.open_report(tx))
+            report = await repo.open_report(tx)
+
+            async def listing(chat: int) -> int | None:
+                return await self.outbox.say(tx, chat, person.lang, "links", requests=requests, report=report)
+
+            await self.outbox.privately(tx, chat_id, person.telegram_id, person.lang, listing, person.first_name)
         self.outbox.kick()
 
     async def settle_number(self, person: Person, chat_id: int, item_id: int, merge: bool) -> None:
@@ -181,7 +186,11 @@ class Identity(Service):
                     await residents_repo.update(tx, kept["id"], values, now)
                 await repo.settle_item(tx, item_id, person.telegram_id, now)
                 what = "merged" if merge else "kept"
-            await self.outbox.say(tx, chat_id, person.lang, "links_settled", what=what, id=item_id, item=item)
+
+            async def settled(chat: int) -> int | None:
+                return await self.outbox.say(tx, chat, person.lang, "links_settled", what=what, id=item_id, item=item)
+
+            await self.outbox.privately(tx, chat_id, person.telegram_id, person.lang, settled, person.first_name)
         self.outbox.kick()
 
     # -- telling the admins ----------------------------------------------------------------------------

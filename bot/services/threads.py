@@ -68,12 +68,19 @@ class Threads(Service):
         self.outbox.kick()
         return raised
 
-    async def edited(self, person: Person, chat_id: int, message_id: int, text: str) -> bool:
+    async def about_a_ticket(self, chat_id: int, message_id: int) -> bool:
+        """Does this message belong to an unfinished ticket (an edit of it is read by `edited`)?"""
+        async with self.db.transaction() as tx:
+            ticket = await repo.by_message(tx, chat_id, message_id)
+        return ticket is not None and ticket["status"] in lifecycle.ACTIVE
+
+    async def edited(self, person: Person, chat_id: int, message_id: int, text: str, quiet: bool = False) -> bool:
         """An edit of a message that made an unfinished ticket, or was added to one, is read again:
         words that are more urgent raise the ticket (the edited words name its category) and alert
         again as that urgency, as more words would; less urgent ones never lower it (a person
         does). The edit is in the history and goes to the volunteer who holds the ticket. False
-        when the message belongs to no unfinished ticket."""
+        when the message belongs to no unfinished ticket. `quiet` (a burst of edits, see Throttle):
+        only noted, unless the words raise the ticket."""
         now = self.clock.now()
         verdict = await self.intake.verdict(text)
         async with self.db.transaction() as tx:
@@ -90,6 +97,8 @@ class Threads(Service):
                                      f"{before['urgency']}/{before['category']} -> {verdict.urgency}/{category}")
                 ticket = await repo.get(tx, ticket["id"])
                 assert ticket is not None
+            elif quiet:
+                return True
             await self.outbox.post(tx, chat_id, ticket["lang"], "edit_noted",
                                    lane=Lane.EMERGENCY if ticket["urgency"] == "emergency" else Lane.REPLY,
                                    purpose="reply", ticket_id=ticket["id"], ticket=ticket, raised=raised,
