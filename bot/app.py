@@ -128,7 +128,8 @@ def build_services(settings: Settings, clock: Clock | None = None, flood: FloodC
     checkins = Checkins(kit, alerts, intake)
     notices = AdminNotices(kit)
     # what one service tells the others, without knowing them
-    outbox.on_undeliverable = undeliverable_hooks(alerts.undeliverable, checkins.undeliverable)
+    outbox.on_undeliverable = undeliverable_hooks(alerts.undeliverable, checkins.undeliverable,
+                                                 volunteering.undeliverable)
     outbox.on_delivered = alerts.delivered
     outbox.still_needed = alerts.still_needed
     outbox.on_chat_migrated = teams.chat_migrated

@@ -33,7 +33,7 @@ async def on_ticket_button(s: "Services", person: "Person", press: Press) -> "An
     action, ticket_id = press.parts[0], int(press.parts[1])
     work = s.volunteering
     if action == buttons.CLAIM.name:
-        return await work.claim(person, ticket_id)
+        return await work.claim(person, ticket_id, press.chat_id)
     if action == buttons.DECLINE.name:
         return await work.decline(person, ticket_id, press.message_id, press.chat_id)
     if action == buttons.RESOLVE.name:

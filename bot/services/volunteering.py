@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.core import can_act_for_grid, lifecycle
 from bot.delivery import Lane, buttons
 from bot.services.alerts import Alerts, work_buttons
@@ -42,7 +44,10 @@ class Volunteering(Service):
             return Answer("toast_not_allowed", alert=True)
         return ticket
 
-    async def claim(self, person: Person, ticket_id: int) -> Answer:
+    async def claim(self, person: Person, ticket_id: int, chat_id: int | None = None) -> Answer:
+        """Claim pressed in `chat_id` (a private chat or the admin group): the details go to the
+        claimant's private chat, and a group hears only that they did, or that Telegram refused
+        them (then `Alerts.undeliverable` gives the request back to the volunteers)."""
         now = self.clock.now()
         async with self.db.transaction() as tx:
             ticket = await self._workable(tx, person, ticket_id)
@@ -60,7 +65,8 @@ class Volunteering(Service):
             ticket = await repo.get(tx, ticket_id)
             assert ticket is not None
             await self.alerts.close(tx, ticket, "alert_taken", by=ticket["claimant_name"])
-            await self._send_details(tx, person, ticket)
+            await self.outbox.privately(tx, chat_id or person.telegram_id, person.telegram_id, person.lang,
+                                        lambda _: self._send_details(tx, person, ticket), person.first_name)
             await self.alerts.tell(tx, "claimed", ticket, volunteer=first_name_of(ticket["claimant_name"]))
         self.outbox.kick()
         return Answer("toast_claimed", {"ticket": ticket})
@@ -72,11 +78,12 @@ class Volunteering(Service):
             return Answer("toast_taken", {"ticket": ticket}, alert=True)
         return await self.stale(tx, ticket_id)
 
-    async def _send_details(self, tx: Tx, person: Person, ticket: Ticket) -> None:
-        """The claimant, and only the claimant, gets the address, phone and contacts."""
+    async def _send_details(self, tx: Tx, person: Person, ticket: Ticket) -> int | None:
+        """The claimant, and only the claimant, gets the address, phone and contacts; the id of
+        the details' message in the outbox."""
         resident = await residents_repo.by_id(tx, ticket["resident_id"]) if ticket["resident_id"] else None
         attachments = await repo.attachments(tx, ticket["id"])
-        await self.outbox.post(
+        details = await self.outbox.post(
             tx, person.telegram_id, person.lang, "claimed_details", lane=lane_of(ticket), purpose="details",
             ticket_id=ticket["id"], buttons=work_buttons(ticket), ticket=ticket, resident=resident,
             attachments=len(attachments), updates=await self.alerts.updates(tx, ticket["id"]),
@@ -84,6 +91,7 @@ class Volunteering(Service):
         for item in attachments:
             await self.outbox.media(tx, person.telegram_id, item["kind"], item["file_id"], lane=lane_of(ticket),
                                     purpose="details", ticket_id=ticket["id"], caption=f"#{ticket['id']}")
+        return details
 
     async def decline(self, person: Person, ticket_id: int, message_id: int | None, chat_id: int) -> Answer:
         async with self.db.transaction() as tx:
@@ -125,6 +133,30 @@ class Volunteering(Service):
             await self.alerts.alert(tx, ticket, exclude=(releaser,) if releaser else ())
         self.outbox.kick()
         return Answer("toast_released")
+
+    async def undeliverable(self, row: dict[str, Any], status: str) -> None:
+        """The claim's details never reached the claimant (they never opened a private chat with
+        the bot, or blocked it): nobody is going. The request goes back to the other volunteers
+        (and, for an emergency, the committee), and the resident hears that it did."""
+        if row["purpose"] != "details" or row["ticket_id"] is None:
+            return
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            ticket = await repo.get(tx, row["ticket_id"])
+            volunteer = await teams_repo.volunteer_by_telegram_id(tx, row["chat_id"])
+            if ticket is None or volunteer is None or ticket["claimed_by"] != volunteer["id"]:
+                return  # released, resolved or claimed again since: nothing to give back
+            release = lifecycle.MOVES["release"]
+            if not await repo.change(tx, ticket["id"], release.sources,
+                                     {"status": release.target, "claimed_by": None, "claimed_at": None}, now):
+                return
+            await repo.add_event(tx, ticket["id"], release.event, now, None, None,
+                                 f"the details never reached {volunteer['name']} ({status})")
+            ticket = await repo.get(tx, ticket["id"])
+            assert ticket is not None
+            await self.alerts.tell(tx, "released", ticket)
+            await self.alerts.alert(tx, ticket, exclude=(volunteer["id"],))
+        self.outbox.kick()
 
     async def _edit_details(self, tx: Tx, person: Person, message_id: int | None, template: str,
                             ticket: Ticket) -> None:

@@ -3,7 +3,6 @@ group, edits and the flood throttle, claims from a group)."""
 
 from __future__ import annotations
 
-import pytest
 
 from bot.devtools.emulator import Emulator
 from storage import identity as identity_repo, residents as residents_repo
@@ -71,10 +70,6 @@ async def test_an_edit_that_names_an_emergency_still_goes_through_a_flood(frontd
     assert await frontdesk.value("SELECT urgency FROM tickets WHERE id = 1") == "emergency"
 
 
-@pytest.mark.xfail(strict=True, reason="a claim's details that Telegram refuses (no private chat) leave the ticket "
-                   "claimed and the group uninformed; the fix (release the claim from the outbox's undeliverable hook "
-                   "and send the details with Outbox.privately from a group press) touches claims, the hook and the "
-                   "state machine: left for its owner")
 async def test_an_admin_who_claims_in_the_group_without_a_private_chat_is_not_left_holding_it(frontdesk, emulator,
                                                                                                admin):
     """An emergency's alert reaches the admin group; an admin who never opened a private chat with
