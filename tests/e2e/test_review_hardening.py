@@ -3,7 +3,6 @@ group, edits and the flood throttle, claims from a group)."""
 
 from __future__ import annotations
 
-
 from bot.devtools.emulator import Emulator
 from storage import identity as identity_repo, residents as residents_repo
 from tests.conftest import ADMIN, GROUP, make_team, register, staffed_grid
