@@ -88,8 +88,8 @@ async def frontdesk(emulator: Emulator, tmp_path: Path):
 
 async def stop_within(desk: Frontdesk, seconds: float) -> None:
     """Stop the bot, or fail with every task's stack: a stop that hangs is a defect to see, not a
-    test run that never ends. (After the #15 merges a teardown hung once in about six runs of the
-    claim race tests; not reproduced since, with this in place.)"""
+    test run that never ends. (It showed one: the outbox loop's wait_for swallowing the stop's
+    cancel on Python 3.11; see Outbox._run.)"""
     try:
         await asyncio.wait_for(asyncio.shield(desk.stop()), seconds)
     except TimeoutError:
