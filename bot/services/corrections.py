@@ -40,14 +40,19 @@ class Corrections(Service):
                                       realerted=realert)
         self.outbox.kick()
 
+    async def _reporters_active_ticket(self, tx: Tx, person: Person, ticket_id: int) -> Ticket | Answer:
+        """The resident's own ticket while it is still open; a press on an ended one is stale."""
+        ticket = await self.reporters_ticket(tx, person, ticket_id)
+        if not isinstance(ticket, Answer) and ticket["status"] not in lifecycle.ACTIVE:
+            return Answer("toast_stale", {"ticket": ticket}, alert=True)
+        return ticket
+
     async def sos(self, person: Person, ticket_id: int) -> Answer:
         """The resident pressed "🚨 This is an emergency" under our answer: it is one, now."""
         async with self.db.transaction() as tx:
-            before = await self.reporters_ticket(tx, person, ticket_id)
+            before = await self._reporters_active_ticket(tx, person, ticket_id)
             if isinstance(before, Answer):
                 return before
-            if before["status"] not in lifecycle.ACTIVE:
-                return Answer("toast_stale", {"ticket": before}, alert=True)
             if before["urgency"] != "emergency":
                 await self._relabel(tx, person, before, "emergency", before["category"])
         self.outbox.kick()
@@ -56,11 +61,9 @@ class Corrections(Service):
     async def answer_danger(self, person: Person, ticket_id: int, yes: bool, message_id: int | None) -> Answer:
         """The answer to "is someone hurt or in danger right now?": yes makes it an emergency."""
         async with self.db.transaction() as tx:
-            before = await self.reporters_ticket(tx, person, ticket_id)
+            before = await self._reporters_active_ticket(tx, person, ticket_id)
             if isinstance(before, Answer):
                 return before
-            if before["status"] not in lifecycle.ACTIVE:
-                return Answer("toast_stale", {"ticket": before}, alert=True)
             if before["danger_answer"] is not None:  # answered already (or the wait ran out)
                 return Answer("toast_stale_button", alert=True)
             ticket = await self._answer(tx, person, before, "yes" if yes else "no")
