@@ -7,11 +7,14 @@ Numbers, not pass/fail: the README and the closing notes quote them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import statistics
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 from bot.core import Engine, Entry, load_lexicon
 
@@ -107,18 +110,19 @@ async def bench_text_to_ack(count: int = 100) -> dict[str, float]:
             "text_to_ack_p95_ms": latencies[int(len(latencies) * 0.95)] * 1000}
 
 
-async def bench_outbox(count: int = 600) -> dict[str, float]:
-    """Queue `count` messages to distinct private chats and time their delivery through the
-    real engine and python-telegram-bot to the emulator, with Telegram's real limits."""
+@contextlib.asynccontextmanager
+async def _outbox_rig() -> AsyncIterator[tuple[Any, Any, Any]]:
+    """The real outbox on a fresh database, a python-telegram-bot client, and the emulator with
+    Telegram's real limits (a 429 past them, counted): (services, bot, emulator). The outbox is
+    not started: each benchmark queues first, then starts it."""
     from telegram import Bot
 
     from bot.app import build_services
     from bot.config import load_settings
-    from bot.delivery import Lane
     from bot.devtools.emulator import TOKEN, Emulator
 
     emulator = Emulator()
-    emulator.enforce_limits = True  # a 429 past Telegram's limits, counted: the engine must cause none
+    emulator.enforce_limits = True
     await emulator.start()
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(telegram_bot_token=TOKEN, telegram_api_base_url=emulator.base_url,
@@ -127,6 +131,21 @@ async def bench_outbox(count: int = 600) -> dict[str, float]:
         await services.db.open()
         bot = Bot(TOKEN, base_url=emulator.base_url)
         await bot.initialize()
+        try:
+            yield services, bot, emulator
+        finally:
+            await services.outbox.stop()
+            await bot.shutdown()
+            await services.db.close()
+    await emulator.stop()
+
+
+async def bench_outbox(count: int = 600) -> dict[str, float]:
+    """Queue `count` messages to distinct private chats and time their delivery through the
+    real engine and python-telegram-bot to the emulator, with Telegram's real limits."""
+    from bot.delivery import Lane
+
+    async with _outbox_rig() as (services, bot, emulator):
         t0 = time.perf_counter()
         async with services.db.transaction() as tx:
             for n in range(count):
@@ -140,10 +159,6 @@ async def bench_outbox(count: int = 600) -> dict[str, float]:
         elapsed = time.perf_counter() - t1
         sends = [(t, chat) for t, method, chat in emulator.calls if method == "sendMessage"]
         emergency_position = [chat for _, chat in sends].index(10_000 + count - 1)
-        await services.outbox.stop()
-        await bot.shutdown()
-        await services.db.close()
-    await emulator.stop()
     return {
         "outbox_enqueue_per_second": count / enqueue,
         "outbox_delivered_per_second": count / elapsed,
@@ -155,23 +170,9 @@ async def bench_outbox(count: int = 600) -> dict[str, float]:
 async def bench_busy_chat(backlog: int = 100) -> dict[str, float]:
     """One person floods the bot: `backlog` replies queued to their chat (Telegram lets it have
     one a second), then one reply to somebody else. How long does that one wait?"""
-    from telegram import Bot
-
-    from bot.app import build_services
-    from bot.config import load_settings
     from bot.delivery import Lane
-    from bot.devtools.emulator import TOKEN, Emulator
 
-    emulator = Emulator()
-    emulator.enforce_limits = True
-    await emulator.start()
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = load_settings(telegram_bot_token=TOKEN, telegram_api_base_url=emulator.base_url,
-                                 frontdesk_db=str(Path(tmp) / "bench.db"))
-        services = build_services(settings, poll_interval=0.05)
-        await services.db.open()
-        bot = Bot(TOKEN, base_url=emulator.base_url)
-        await bot.initialize()
+    async with _outbox_rig() as (services, bot, emulator):
         async with services.db.transaction() as tx:
             for n in range(backlog):
                 await services.outbox.post(tx, 20_001, "en", "edit_update", lane=Lane.REPLY, purpose="bench",
@@ -182,10 +183,6 @@ async def bench_busy_chat(backlog: int = 100) -> dict[str, float]:
         services.outbox.start(bot)
         await emulator.wait_for(lambda: emulator.chat(20_002), 300, "the other chat's reply")
         waited = time.perf_counter() - t0
-        await services.outbox.stop()
-        await bot.shutdown()
-        await services.db.close()
-    await emulator.stop()
     return {"outbox_other_chat_behind_busy_one_s": waited}
 
 
