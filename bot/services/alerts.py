@@ -104,9 +104,9 @@ class Alerts(Service):
     async def duty(self, tx: Tx, grid: str) -> list[Member]:
         return [Member(**row) for row in await teams_repo.memberships_for_grid(tx, grid)]
 
-    @staticmethod
-    def on_duty_names(members: list[Member], now: float) -> list[str]:
-        return [m.name for m in on_duty(members, now, ())]
+    async def on_call(self, tx: Tx, grid: str, now: float, exclude: tuple[int, ...] = ()) -> list[Member]:
+        """The volunteers on duty for the grid at `now` (the roster's answer), minus `exclude`."""
+        return on_duty(await self.duty(tx, grid), now, exclude)
 
     async def tell(self, tx: Tx, event: str, ticket: Ticket, **context: Any) -> None:
         """Everyone NOTICES names for this event hears of it, in their own language."""
@@ -141,7 +141,7 @@ class Alerts(Service):
         now = self.clock.now()
         round_ = ticket["alert_round"] + 1
         await repo.update(tx, ticket["id"], {"alert_round": round_}, now)
-        on_call = on_duty(await self.duty(tx, ticket["grid"]), now, exclude)
+        on_call = await self.on_call(tx, ticket["grid"], now, exclude)
         # a volunteer known to be unreachable is not tried again until they write to the bot
         blocked = await outbox_repo.unreachable(tx, [m.telegram_id for m in on_call if m.telegram_id is not None])
         members = [m for m in on_call if m.telegram_id not in blocked]

@@ -540,7 +540,7 @@ class Checkins(Service):
                                             (f"{urgency}/care: missed check-in: {why}",), "checkin")
         await repo.change(tx, checkin["id"], (state,), {"ticket_id": ticket["id"]}, now)
         if family:
-            members = self.alerts.on_duty_names(await self.alerts.duty(tx, ticket["grid"]), now)
+            members = [m.name for m in await self.alerts.on_call(tx, ticket["grid"], now)]
             await self.alerts.tell(tx, "checkin_missed", ticket, volunteers=members, why=why)
         else:
             await tickets_repo.add_event(tx, ticket["id"], "no_family", now, None, None,
