@@ -102,3 +102,11 @@ def test_a_short_text_needs_the_bar_of_a_known_problem():
     fair = _model(0.5)  # about 0.35: raises a long text nobody could read, not five words
     assert second_opinion(unknown, fair, "I am on my way now").urgency == "routine"
     assert second_opinion(unknown, fair, LONG).urgency == "emergency"
+
+
+def test_the_sender_s_own_it_is_over_is_asked_about_not_overruled():
+    over = Triage("info", "fire", ("info/fire: over", "danger over: fire is out"))
+    doubt = _model(1.6)  # about 0.62: would raise a plain info reading
+    verdict = second_opinion(over, doubt, LONG)
+    assert verdict.urgency == "info" and verdict.unsure  # the desk asks "is someone in danger?"
+    assert second_opinion(over, _model(4.0), LONG).urgency == "emergency"  # sure enough still raises

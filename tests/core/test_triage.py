@@ -314,3 +314,17 @@ def test_a_cry_alone_is_an_emergency(cry):
 @pytest.mark.parametrize("text", ["It's on sale", "bus os", "the dogs on the stairs"])
 def test_sos_is_not_found_in_ordinary_words(text):
     assert classify(text).urgency != "emergency"
+
+
+@pytest.mark.parametrize("text, urgency", [
+    # families of round 12, in words of our own: what melts beside a wire burns; a bleed that will
+    # not stop, or a bleed on blood thinners; skin coming off is a burn only beside a burn
+    ("the charger cable went soft and melted into the carpet", "emergency"),
+    ("排插烧化了 一股味道", "emergency"),
+    ("my dad's nose bleed has not stopped for half an hour, it wont stop", "emergency"),
+    ("she cut her finger cooking and keeps bleeding, she takes warfarin", "emergency"),
+    ("卫生间墙上的漆一块块掉皮 能刷一下吗", "routine"),
+    ("去年小区失火那件事 后来赔偿怎么说的", "info"),
+])
+def test_round_12_families(text: str, urgency: str) -> None:
+    assert classify(text).urgency == urgency, (text, classify(text))

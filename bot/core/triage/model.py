@@ -158,6 +158,10 @@ def default_model() -> Model | None:
     return load_model()
 
 
+def _said_over(verdict: "Triage") -> bool:
+    return any(reason.startswith("danger over") for reason in verdict.reasons)
+
+
 def second_opinion(verdict: "Triage", model: Model | None, text: str) -> "Triage":
     """The engine's verdict, raised where the model is confident it is worse, and marked
     `unsure` where the two disagree about danger. A red flag is never lowered."""
@@ -171,7 +175,9 @@ def second_opinion(verdict: "Triage", model: Model | None, text: str) -> "Triage
     named = verdict.names_a_problem or verdict.urgency == "info"  # info: the engine read a question or "it's over"
     careful = named or size < SHORT
     to_emergency = max(model.raise_to_emergency, model.overrule) if careful else model.raise_to_emergency
-    if verdict.urgency == "urgent" and verdict.names_a_problem:
+    if (verdict.urgency == "urgent" and verdict.names_a_problem) or _said_over(verdict):
+        # ...and surer still to overrule a named urgent problem, or the sender's own "it's out":
+        # a bag of words cannot read "the fire is out"; a doubt becomes the question instead
         to_emergency = max(to_emergency, model.overrule_urgent)
     to_urgent = max(model.raise_to_urgent, model.overrule_to_urgent) if named else model.raise_to_urgent
     ask = model.ask_when_named if careful else model.ask_from
