@@ -328,3 +328,17 @@ def test_sos_is_not_found_in_ordinary_words(text):
 ])
 def test_round_12_families(text: str, urgency: str) -> None:
     assert classify(text).urgency == urgency, (text, classify(text))
+
+
+@pytest.mark.parametrize("text, urgency", [
+    # families of round 13, in words of our own
+    ("cut my arm on the glass door, towel soaked and I feel light headed", "emergency"),
+    ("孩子吃了花生 嘴唇一下子肿了 嗓子眼发紧", "emergency"),
+    ("my daughter is 38 weeks, her waters broke ten minutes ago", "emergency"),
+    ("ye ye shuai dao le, qi bu lai, 3 hao lou", "emergency"),
+    ("there is a notice in the lift about water tomorrow, what does it say?", "info"),
+    ("what should I do if the lift ever stops between floors? asking in advance", "info"),
+    ("地下室的水已经退了 墙皮掉了一大片 想找人补一下", "routine"),
+])
+def test_round_13_families(text: str, urgency: str) -> None:
+    assert classify(text).urgency == urgency, (text, classify(text))
