@@ -342,3 +342,16 @@ def test_round_12_families(text: str, urgency: str) -> None:
 ])
 def test_round_13_families(text: str, urgency: str) -> None:
     assert classify(text).urgency == urgency, (text, classify(text))
+
+
+@pytest.mark.parametrize("text, urgency", [
+    # round 14, in words of our own: what a fire left is not the fire; a fire out of control is
+    # not out; speech gone thick with words between; a hip that takes no weight; a risk is a topic
+    ("the fire upstairs is out since yesterday but the landing is still black, who cleans it", "routine"),
+    ("the fire is out of control, smoke everywhere", "emergency"),
+    ("爷爷今天讲话有点含糊 右手也拿不稳筷子", "emergency"),
+    ("my dad (79) slipped in the kitchen and can't put weight on his leg", "emergency"),
+    ("bikes parked in the corridor are a fire hazard, can you remind people", "routine"),
+])
+def test_round_14_families(text: str, urgency: str) -> None:
+    assert classify(text).urgency == urgency, (text, classify(text))

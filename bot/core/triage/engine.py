@@ -275,16 +275,25 @@ def _drop_shadowed(hits: list[_Hit]) -> list[_Hit]:
     """A term found only inside a longer term means the longer one (打不着火 is not 着火,
     blood pressure is not water pressure)."""
     problems = [h for h in hits if h.entry.kind in SHADOWING]
+    # what a danger left behind ("still black", 还有烟味) is not the danger going on
+    aftermath = [h for h in hits if h.entry.family == "aftermath"]
     kept = []
     for hit in hits:
-        if hit.entry.kind in SHADOWED and all(
-            any(o is not hit and o.entry.term != hit.entry.term and os <= s and e <= oe and (oe - os) > (e - s)
-                for o in problems for os, oe in o.spans)
-            for s, e in hit.spans
-        ):
+        if hit.entry.kind in SHADOWED and _inside(hit, problems):
+            continue
+        if hit.entry.kind == "ongoing" and aftermath and _inside(hit, aftermath):
             continue
         kept.append(hit)
     return kept
+
+
+def _inside(hit: _Hit, longer: list[_Hit]) -> bool:
+    """Every place of `hit` lies inside a longer term among `longer`."""
+    return all(
+        any(o is not hit and o.entry.term != hit.entry.term and os <= s and e <= oe and (oe - os) > (e - s)
+            for o in longer for os, oe in o.spans)
+        for s, e in hit.spans
+    )
 
 
 def _after_the_danger(ev: _Evidence, proposals: list[Proposal], reasons: list[str]) -> list[Proposal]:
