@@ -355,3 +355,13 @@ def test_round_13_families(text: str, urgency: str) -> None:
 ])
 def test_round_14_families(text: str, urgency: str) -> None:
     assert classify(text).urgency == urgency, (text, classify(text))
+
+
+@pytest.mark.parametrize("text", [
+    "a man on the phone says he is from the court and my aunt must move her savings to a safe account",
+    "奶奶接到电话说中奖了 要先交钱才能领 现在正要去银行转",
+    "I clicked the link in a text about my parcel and typed my password",
+])
+def test_fraud_by_its_signs_is_urgent_security(text: str) -> None:
+    verdict = classify(text)
+    assert (verdict.urgency, verdict.category) == ("urgent", "security"), (text, verdict)
