@@ -365,3 +365,16 @@ def test_round_14_families(text: str, urgency: str) -> None:
 def test_fraud_by_its_signs_is_urgent_security(text: str) -> None:
     verdict = classify(text)
     assert (verdict.urgency, verdict.category) == ("urgent", "security"), (text, verdict)
+
+
+@pytest.mark.parametrize("text, urgency", [
+    # round 15, in words of our own
+    ("our 5 year old daughter hasn't come home from school, we searched everywhere", "emergency"),
+    ("smoke alarm in the kitchen beeps, battery i guess, no smoke at all", "routine"),
+    ("如果电梯停在两层中间该怎么办？先问问，现在没事", "info"),
+    ("I smell gas in the hall, strong. just asking in advance what to do?", "emergency"),
+    ("cleaned the bathroom with bleach and another cleaner, now my eyes are burning and I can't stop coughing", "emergency"),
+    ("上次着火你们来得很快 谢谢大家", "info"),
+])
+def test_round_15_families(text: str, urgency: str) -> None:
+    assert classify(text).urgency == urgency, (text, classify(text))

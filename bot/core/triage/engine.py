@@ -42,6 +42,8 @@ _OLD_AGE = re.compile(
     rf"|(?:\({_AGE}\))|(?:{_AGE}\s*岁)|(?:{_AGE}\s*了)"
 )
 _LATIN_WORD = re.compile(r"[a-z]{2,}")
+# "if" in the words' own sentence: with "asking in advance" the whole message is a what-if
+_WHAT_IF = re.compile(r"如果|要是|万一|假如|假设|\bif\b|\bin case\b")
 # Words of doubt that contain a negation character but do not negate: 是不是, 不知道.
 _DOUBT = ("是不是", "不知道", "不确定", "说不定", "不清楚", "没事")
 # Kinds whose terms a negation cancels ("no smell", 没有冒烟); a topic stays a topic.
@@ -133,6 +135,8 @@ class Engine:
             evidence.hits.append(_Hit(Entry("en", "age 65+", "vulnerable"), False))
         if "?" in text or "？" in text:
             evidence.hits.append(_Hit(Entry("en", "?", "ask"), False))
+        if _WHAT_IF.search(text.lower()):
+            evidence.hits.append(_Hit(Entry("en", "if", "what_if"), False))
         urgency, category, reasons = self._judge(evidence)
         unsure = bool(reasons) and reasons[0].startswith(DANGER_FLOOR)
         return second_opinion(Triage(urgency, category, tuple(reasons), lang, unsure), self.model, text)
@@ -283,6 +287,10 @@ def _drop_shadowed(hits: list[_Hit]) -> list[_Hit]:
             continue
         if hit.entry.kind == "ongoing" and aftermath and _inside(hit, aftermath):
             continue
+        if hit.entry.kind in SHADOWED:
+            # the places inside a longer term are that term's: "no smoke" is negated even where
+            # a "smoke detector" is named in the same message
+            hit.spans = [span for span in hit.spans if not _inside(_Hit(hit.entry, False, [span]), problems)]
         kept.append(hit)
     return kept
 
@@ -317,10 +325,17 @@ def _after_the_danger(ev: _Evidence, proposals: list[Proposal], reasons: list[st
             return "gas" in scopes
         return "" in scopes or p.category in scopes
 
+    if any(e.family == "ahead" for e in over) and ev.has("ask") and ev.has("what_if"):
+        # a question asked ahead of time ("what do I do if I smell gas? asking in advance"):
+        # nothing is happening, whatever it names
+        scopes |= {"", "gas"}
+        past = True
+    else:
+        past = ev.has("past")
     flags = [p for p in proposals if p.urgency == "emergency" and ended(p)]
     lesser = [p for p in proposals if p.urgency != "emergency" and ended(p)]
     untouched = [p for p in proposals if not ended(p)]
-    if flags and ev.has("past"):
+    if flags and past:
         left = untouched
         return left or [Proposal("info", max(flags, key=Proposal.weight).category, "past event")]
     if flags:
