@@ -110,3 +110,12 @@ def test_the_sender_s_own_it_is_over_is_asked_about_not_overruled():
     verdict = second_opinion(over, doubt, LONG)
     assert verdict.urgency == "info" and verdict.unsure  # the desk asks "is someone in danger?"
     assert second_opinion(over, _model(4.0), LONG).urgency == "emergency"  # sure enough still raises
+
+
+def test_an_info_reading_raised_to_urgent_takes_the_need_the_model_sees():
+    info = Triage("info", "admin", ("info: no problem named",))
+    urgent = Model(Head(("emergency", "info", "routine", "urgent"), (0.0, 0.0, 0.0, 4.0), {}),
+                   Head(("medical", "admin"), (1.0, 0.0), {}), raise_to_emergency=0.2, ask_from=0.1,
+                   raise_to_urgent=0.6, overrule=0.5, ask_when_named=0.3)
+    raised = second_opinion(info, urgent, LONG)  # P(urgent) about 0.95, P(emergency) under 0.02
+    assert raised.urgency == "urgent" and raised.category == "medical"  # the stub model's category

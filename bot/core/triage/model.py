@@ -192,6 +192,10 @@ def second_opinion(verdict: "Triage", model: Model | None, text: str) -> "Triage
     unsure = verdict.unsure or p >= ask
     if RANK[verdict.urgency] < RANK["urgent"] and opinion.at_least_urgent >= to_urgent:
         category = verdict.category if named else opinion.category
+        if verdict.urgency == "info" and opinion.category_p >= CATEGORY_SURE:
+            # an info reading's category is a topic's, or "admin" for none: the need the model
+            # sees (groceries for a housebound grandmother) names who must act
+            category = opinion.category
         return replace(verdict, urgency="urgent", category=category, unsure=unsure,
                        reasons=(f"urgent/{category}: model {opinion.at_least_urgent:.2f}",) + verdict.reasons)
     return replace(verdict, unsure=unsure) if unsure != verdict.unsure else verdict
