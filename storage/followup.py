@@ -38,6 +38,15 @@ async def set_timer(tx: Tx, ticket_id: int, due_at: float, stage: int, now: floa
     return cursor.rowcount == 1
 
 
+async def pull_in(tx: Tx, ticket_id: int, due_at: float, now: float) -> None:
+    """The timer of a claimed ticket fires no later than `due_at`."""
+    await tx.execute(
+        """UPDATE tickets SET ack_due_at = ?, updated_at = ?
+           WHERE id = ? AND status = 'claimed' AND (ack_due_at IS NULL OR ack_due_at > ?)""",
+        (due_at, now, ticket_id, due_at),
+    )
+
+
 async def advance(tx: Tx, ticket_id: int, stage: int, now: float, due_at: float, next_stage: int) -> bool:
     """The reminder fires: only if the timer is still at `stage` and due (not reset by a word from
     the claimant, not advanced by another tick)."""

@@ -7,7 +7,7 @@ The rules are pure (bot/core/followup.py); the timer is two columns of the ticke
 advanced by the scheduler tick with conditional UPDATEs (storage/followup.py), so a step fires
 exactly once, however ticks race, and a restart loses nothing. A claim, a "Not yet" back to the
 claimant and any word from the claimant (On my way, words relayed to the resident) start it again:
-`fresh_timer` and `heard_from_claimant` are what the other services call.
+`fresh_timer`, `heard_from_claimant` and `urgency_raised` are what the other services call.
 """
 
 from __future__ import annotations
@@ -38,6 +38,14 @@ async def heard_from_claimant(tx: Tx, settings: Settings, ticket: Ticket, now: f
     """A word from the claimant: the reminder is a whole delay away again."""
     timer = rules.start(ticket["urgency"], now, settings.ack_reminders)
     await followup_repo.set_timer(tx, ticket["id"], timer.due_at, timer.stage, now, ticket["claimed_by"])
+
+
+async def urgency_raised(tx: Tx, settings: Settings, ticket: Ticket, now: float) -> None:
+    """A held ticket became more urgent: its next step comes no later than the new urgency's delay
+    from now (a routine ticket raised to an emergency does not wait a day for its reminder)."""
+    if ticket["status"] == lifecycle.CLAIMED:
+        await followup_repo.pull_in(tx, ticket["id"], rules.delay(ticket["urgency"], settings.ack_reminders) + now,
+                                    now)
 
 
 def _wait(seconds: float) -> dict[str, int]:

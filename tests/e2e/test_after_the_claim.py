@@ -221,3 +221,15 @@ async def test_forged_and_stale_presses(frontdesk, emulator, admin):
     assert "already resolved" in (await zhang.answer_to(moved_on))["text"]
     await frontdesk.drain()
     assert not said(resident, "on the way")
+
+
+async def test_a_ticket_raised_while_held_is_reminded_by_its_new_urgency(frontdesk, emulator, admin):
+    zhang, liu, resident, details = await claimed(emulator, admin, "The light in our corridor is out")
+    assert await frontdesk.value("SELECT urgency FROM tickets WHERE id = 1") == "routine"   # a day to remind
+    await tick_at(frontdesk, 120)
+    admin.send("/triage 1 emergency")
+    await zhang.next_message("#1")                           # the claimant hears of the correction
+    await tick_at(frontdesk, 5 * 60 - 1)
+    assert not said(zhang, "Still on #1")
+    await tick_at(frontdesk, 1)                              # five minutes after the raise, not a day
+    await zhang.next_message("Still on #1?")
