@@ -16,7 +16,7 @@ import logging
 from typing import Any
 
 from bot.config import Settings
-from bot.core import followup as rules, lifecycle
+from bot.core import can_act_for_grid, followup as rules, lifecycle
 from bot.services.alerts import Alerts, work_buttons
 from bot.services.base import Answer, Service, Ticket, lane_of
 from bot.services.kit import Kit
@@ -72,10 +72,12 @@ class Followup(Service):
             ticket = await repo.get(tx, ticket_id)
             if ticket is None:
                 return Answer("toast_unknown_ticket", alert=True)
-            if ticket["status"] != lifecycle.CLAIMED:
-                return await self.stale(tx, ticket_id)
             volunteer_id = person.volunteer["id"] if person.volunteer else None
-            if volunteer_id is None or ticket["claimed_by"] != volunteer_id:
+            if ticket["status"] != lifecycle.CLAIMED or volunteer_id is None or ticket["claimed_by"] != volunteer_id:
+                # what it is now, for those who work its grid (the one who held it, say); else not theirs
+                if ticket["status"] != lifecycle.CLAIMED and (person.is_admin or (volunteer_id is not None and
+                        can_act_for_grid(await self.alerts.duty(tx, ticket["grid"]), volunteer_id))):
+                    return await self.stale(tx, ticket_id)
                 return Answer("toast_not_yours", alert=True)
             first = await followup_repo.mark_on_way(tx, ticket_id, volunteer_id, now)
             await heard_from_claimant(tx, self.settings, ticket, now)

@@ -219,6 +219,8 @@ async def test_forged_and_stale_presses(frontdesk, emulator, admin):
     await resident.next_message("Is it fixed?")
     moved_on = zhang.press(details, "onway:1")               # the ticket moved on
     assert "already resolved" in (await zhang.answer_to(moved_on))["text"]
+    nosy = resident.press(details, "onway:1")                # a stranger learns nothing of where it is
+    assert "not for you" in (await resident.answer_to(nosy))["text"]
     await frontdesk.drain()
     assert not said(resident, "on the way")
 
