@@ -73,8 +73,9 @@ NOTICES: dict[str, tuple[Notice, ...]] = {
     "checkin_all_clear": (Notice("claimant", "checkin_all_clear"), Notice("family", "checkin_all_clear")),
     # after the claim (bot/services/followup.py): the volunteer is on the way; no word from them, so
     # the ticket went back to the pool (told with the ticket as it was, so the claimant is still named)
-    "on_my_way": (Notice("reporter", "on_my_way_for_resident"),),
-    "ack_released": (Notice("claimant", "ack_released_for_volunteer"), Notice("reporter", "ack_released_for_resident")),
+    "on_my_way": (Notice("reporter", "on_my_way_for_resident"), Notice("family", "checkin_family_on_my_way")),
+    "ack_released": (Notice("claimant", "ack_released_for_volunteer"), Notice("reporter", "ack_released_for_resident"),
+                     Notice("family", "checkin_family_released")),
 }
 # ...and who is going to look, when a volunteer claims a missed check-in (the family resolver
 # answers only for check-in tickets)

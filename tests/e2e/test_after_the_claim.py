@@ -7,12 +7,13 @@ from __future__ import annotations
 import asyncio
 
 from tests.conftest import make_team, register
+from tests.e2e.test_checkins import cast  # noqa: F401 (a fixture: Zhang, Li on a check-in plan, her family)
 
 HOUR = 3600
 PIPE = "The pipe under my kitchen sink burst and water keeps spraying out"   # urgent: 1 h, then 1 h
 
 
-async def cast(emulator, admin):
+async def team_and_resident(emulator, admin):
     zhang = emulator.user(7001, "Zhang Wei", "en")
     liu = emulator.user(7002, "Liu Yang", "en")
     await make_team(admin, [zhang, liu])
@@ -23,7 +24,7 @@ async def cast(emulator, admin):
 
 async def claimed(emulator, admin, text: str = PIPE):
     """Zhang holds #1 (urgent); the details are returned."""
-    zhang, liu, resident = await cast(emulator, admin)
+    zhang, liu, resident = await team_and_resident(emulator, admin)
     resident.send(text)
     alert = await zhang.next_message("#1")
     await liu.next_message("#1")
@@ -235,3 +236,24 @@ async def test_a_ticket_raised_while_held_is_reminded_by_its_new_urgency(frontde
     assert not said(zhang, "Still on #1")
     await tick_at(frontdesk, 1)                              # five minutes after the raise, not a day
     await zhang.next_message("Still on #1?")
+
+
+async def test_a_missed_check_in_the_family_hears_who_is_on_the_way_and_when_nobody_is(frontdesk, emulator, admin,
+                                                                                       cast):
+    from tests.e2e.test_checkins import at, until
+
+    zhang, li, family = cast
+    await until(frontdesk, at(22, 9, 0) + 5)
+    await until(frontdesk, at(22, 11, 5))
+    await until(frontdesk, at(22, 13, 10))                   # no answer: a ticket for the volunteers
+    alert = await zhang.next_message("#1")
+    zhang.press(alert, "claim:1")
+    details = await zhang.next_message("is yours")
+    await family.next_message("is going to check on")
+    zhang.press(details, "onway:1")
+    await family.next_message("is on the way to Li Xiuying")
+    await until(frontdesk, frontdesk.clock.now() + HOUR)     # urgent: reminded after an hour...
+    await zhang.next_message("Still on #1?")
+    await until(frontdesk, frontdesk.clock.now() + HOUR)     # ...and back to the pool after another
+    await family.next_message("finding someone else")
+    await zhang.next_message("gone back")
