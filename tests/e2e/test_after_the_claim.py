@@ -257,3 +257,14 @@ async def test_a_missed_check_in_the_family_hears_who_is_on_the_way_and_when_nob
     await until(frontdesk, frontdesk.clock.now() + HOUR)     # ...and back to the pool after another
     await family.next_message("finding someone else")
     await zhang.next_message("gone back")
+
+
+async def test_a_reminder_that_cannot_reach_the_claimant_gives_the_ticket_back_at_once(frontdesk, emulator, admin):
+    zhang, liu, resident, details = await claimed(emulator, admin)
+    emulator.fail("sendMessage", 403, "Forbidden: bot was blocked by the user", chat_id=zhang.id)
+    await tick_at(frontdesk, HOUR)                           # the reminder bounces: nobody is going
+    await liu.next_message("alert 2")
+    await resident.next_message("finding someone else")
+    assert await frontdesk.value("SELECT status FROM tickets WHERE id = 1") == "open"
+    await tick_at(frontdesk, HOUR)                           # and the timer has nothing left to do
+    assert (await kinds(frontdesk)).count("released") == 1 and "ack_released" not in await kinds(frontdesk)
