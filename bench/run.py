@@ -1,5 +1,5 @@
 """Benchmarks (`python -m bench.run`): triage and conversation speed, a text's way to its answer,
-and the delivery engine's throughput.
+the delivery engine's throughput, the check-ins' and the ack timers' ticks.
 
 Numbers, not pass/fail: the README and the closing notes quote them.
 """
@@ -234,6 +234,47 @@ async def bench_checkins(plans: int = 10_000) -> dict[str, float]:
     }
 
 
+async def bench_ack_tick(tickets: int = 10_000, due: int = 100) -> dict[str, float]:
+    """10,000 claimed tickets with their ack timers (bot/services/followup.py): the tick on an
+    ordinary minute (nothing due), and a minute in which `due` of them remind their claimants."""
+    from bot.app import build_services
+    from bot.clock import FakeClock
+    from bot.config import load_settings
+    from storage import teams as teams_repo
+
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = load_settings(telegram_bot_token="1:BENCH", frontdesk_db=str(Path(tmp) / "bench.db"))
+        clock = FakeClock()
+        services = build_services(settings, clock)
+        await services.db.open()
+        now = clock.now()
+        async with services.db.transaction() as tx:
+            volunteer = await teams_repo.upsert_volunteer(tx, {"telegram_id": 7001, "name": "Zhang"}, now)
+            # `due` timers fall due in the measured minute; the rest over the next day
+            await tx.executemany(
+                """INSERT INTO tickets (status, urgency, category, lang, text, grid, reporter_chat_id, claimed_by,
+                                        claimed_at, ack_due_at, created_at, updated_at)
+                   VALUES ('claimed', 'urgent', 'water', 'zh', '水管漏水', 'G1', ?, ?, ?, ?, ?, ?)""",
+                [(100_000 + n, volunteer, now, now + 3600 + (30 if n < due else 120 + n * 8), now, now)
+                 for n in range(tickets)])
+        idle = []
+        for _ in range(20):
+            clock.advance(1)
+            t0 = time.perf_counter()
+            await services.followup.tick()
+            idle.append(time.perf_counter() - t0)
+        clock.advance(now + 3600 + 60 - clock.now())
+        t0 = time.perf_counter()
+        fired = await services.followup.tick()
+        wave = time.perf_counter() - t0
+        await services.db.close()
+    assert fired == due, fired
+    return {
+        "ack_tick_idle_10k_claimed_ms": statistics.median(idle) * 1000,
+        f"ack_tick_{due}_reminders_ms": wave * 1000,
+    }
+
+
 def main() -> None:
     results = bench_triage()
     results.update(bench_conversation())
@@ -241,6 +282,7 @@ def main() -> None:
     results.update(asyncio.run(bench_outbox()))
     results.update(asyncio.run(bench_busy_chat()))
     results.update(asyncio.run(bench_checkins()))
+    results.update(asyncio.run(bench_ack_tick()))
     for name, value in results.items():
         print(f"{name:<34} {value:,.3f}")
 

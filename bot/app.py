@@ -23,7 +23,7 @@ from bot.delivery import Outbox, Renderer
 from bot.instance import DatabaseLock, TokenGuard
 from bot.redact import hide
 from bot.services import (
-    AdminNotices, Alerts, CheckinDesk, Checkins, Closing, Conversation, Corrections, Identity, Inbox, Intake, Kit, Registration, Teams,
+    AdminNotices, Alerts, CheckinDesk, Checkins, Closing, Conversation, Corrections, Followup, Identity, Inbox, Intake, Kit, Registration, Teams,
     Threads, Throttle, Views, Vocabulary, Volunteering, convert_phones
 )
 from handlers import register_all
@@ -50,6 +50,7 @@ class Services:
     threads: Threads
     volunteering: Volunteering
     closing: Closing
+    followup: Followup
     views: Views
     corrections: Corrections
     registration: Registration
@@ -85,9 +86,10 @@ class Services:
     async def tick(self) -> None:
         """Everything that is due by the clock: unconfirmed resolved tickets closing, sentences
         typed in pieces that nobody finished, "is someone in danger?" left unanswered, and the
-        day's check-ins and their ladder, the families' "all well today", link requests for the
+        day's check-ins and their ladder, claimed tickets whose claimant went quiet (a reminder, then
+        back to the pool), the families' "all well today", link requests for the
         committee that no conversation sent, and the raw texts past their retention."""
-        for step in (self.closing.close_unconfirmed, self.intake.flush_fragments,
+        for step in (self.closing.close_unconfirmed, self.followup.tick, self.intake.flush_fragments,
                      self.corrections.danger_unanswered, self.checkins.tick, self.checkin_desk.tick,
                      self.identity.tick, self.inbox.prune):
             try:
@@ -138,6 +140,7 @@ def build_services(settings: Settings, clock: Clock | None = None, flood: FloodC
     return Services(
         settings=settings, clock=clock, db=db, renderer=renderer, outbox=outbox, vocabulary=vocabulary,
         inbox=inbox, alerts=alerts, intake=intake, threads=threads, volunteering=volunteering, closing=closing,
+        followup=Followup(kit, alerts),
         views=Views(kit), corrections=Corrections(kit, alerts), registration=registration, teams=teams,
         conversation=Conversation(inbox, intake, threads, closing, volunteering, registration, checkins, throttle),
         checkins=checkins, checkin_desk=CheckinDesk(checkins), identity=identity, throttle=throttle,

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     inbox_retention_days: float = Field(default=90.0, gt=0)
     # another copy polling with our token (409 Conflict) for this long: this copy stops (0: at once)
     conflict_grace_minutes: float = Field(default=5.0, ge=0)
+    # a claimed ticket with no word from its claimant reminds them after this delay (by urgency; info
+    # as routine), and after as long again goes back to the other volunteers: urgency=delay pairs
+    ack_reminders: Annotated[dict[str, float], NoDecode] = {"emergency": 300.0, "urgent": 3600.0, "routine": 86400.0}
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -66,6 +69,14 @@ class Settings(BaseSettings):
             if any(len(pair) != 2 or not pair[1].strip() for pair in pairs):
                 raise ValueError("expected service=number pairs, e.g. ambulance=120,fire=119,police=110")
             return {name.strip(): number.strip() for name, number in pairs}
+        return value
+
+    @field_validator("ack_reminders", mode="before")
+    @classmethod
+    def _parse_ack(cls, value: object) -> object:
+        from bot.core.followup import parse_delays
+        if isinstance(value, str):
+            return parse_delays(value)  # raises ValueError naming the bad pair
         return value
 
     @field_validator("checkin_quiet_hours")

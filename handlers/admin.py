@@ -110,18 +110,18 @@ async def building(s: "Services", person: "Person", chat_id: int, args: list[str
         await s.inbox.reply(person, chat_id, "usage_building")
 
 
-@admin_command
-async def ticket_list(s: "Services", person: "Person", chat_id: int, args: list[str]) -> None:
-    await s.views.ticket_list(person, chat_id)
+@message_handler
+async def ticket_list(s: "Services", person: "Person", msg: Incoming) -> None:
+    """/tickets: admins, and grid leaders (their grids' tickets); the service checks who may see what."""
+    await s.views.ticket_list(person, msg.chat_id)
 
 
-@admin_command
-async def ticket_detail(s: "Services", person: "Person", chat_id: int, args: list[str]) -> None:
-    number = _ticket_number(args[0]) if len(args) == 1 else None
-    if number is None:
-        await s.inbox.reply(person, chat_id, "usage_ticket")
-    else:
-        await s.views.ticket_detail(person, chat_id, number)
+@message_handler
+async def ticket_detail(s: "Services", person: "Person", msg: Incoming) -> None:
+    """/ticket N: admins, and grid leaders for the tickets of their grids (checked by the service,
+    before the usage: someone who may not see tickets is told that, not how to ask)."""
+    number = _ticket_number(msg.args[0]) if len(msg.args) == 1 else None
+    await s.views.ticket_detail(person, msg.chat_id, number)
 
 
 @admin_command

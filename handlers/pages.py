@@ -23,7 +23,8 @@ Show = Callable[["Services", "Person", int, int, int], Awaitable[object]]
 LISTINGS: dict[str, tuple[bool, Show]] = {
     "status": (False, lambda s, p, chat, page, msg: s.views.status(p, chat, page, msg)),
     "mine": (False, lambda s, p, chat, page, msg: s.views.my_tickets(p, chat, page, msg)),
-    "tickets": (True, lambda s, p, chat, page, msg: s.views.ticket_list(p, chat, page, msg)),
+    # admins and grid leaders: the service checks which tickets the presser may see
+    "tickets": (False, lambda s, p, chat, page, msg: s.views.ticket_list(p, chat, page, msg)),
     "teams": (True, lambda s, p, chat, page, msg: s.teams.list_teams(p, chat, page, msg)),
     "buildings": (True, lambda s, p, chat, page, msg: s.teams.list_buildings(p, chat, s.settings.default_grid,
                                                                              page, msg)),

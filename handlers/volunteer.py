@@ -1,5 +1,5 @@
-"""Volunteers: /join a team, Claim / Can't go on alerts, Resolved / Release, words for the
-resident, /mytickets."""
+"""Volunteers: /join a team, Claim / Can't go on alerts, On my way / Resolved / Release, words for
+the resident, /mytickets."""
 
 from __future__ import annotations
 
@@ -38,6 +38,8 @@ async def on_ticket_button(s: "Services", person: "Person", press: Press) -> "An
         return await work.decline(person, ticket_id, press.message_id, press.chat_id)
     if action == buttons.RESOLVE.name:
         return await work.resolve(person, ticket_id, press.message_id)
+    if action == buttons.ON_MY_WAY.name:
+        return await s.followup.on_my_way(person, ticket_id)
     return await work.release(person, ticket_id, press.message_id)
 
 
@@ -59,4 +61,4 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("mytickets", my_tickets, filters=private))
     application.add_handler(CallbackQueryHandler(on_relay, pattern=buttons.RELAY.pattern))
     application.add_handler(CallbackQueryHandler(on_ticket_button, pattern=buttons.any_of(
-        buttons.CLAIM, buttons.DECLINE, buttons.RESOLVE, buttons.RELEASE)))
+        buttons.CLAIM, buttons.DECLINE, buttons.RESOLVE, buttons.RELEASE, buttons.ON_MY_WAY)))

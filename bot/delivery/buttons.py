@@ -45,6 +45,7 @@ def parts(data: str) -> list[str]:
 
 # a volunteer on an alert and on the details of a ticket they hold
 CLAIM, DECLINE, RESOLVE, RELEASE = Kind("claim"), Kind("decline"), Kind("resolve"), Kind("release")
+ON_MY_WAY = Kind("onway")                                     # 🚶 the claimant is on the way: onway:<ticket>
 RELAY = Kind("relay", (rf"{ID}|new", r"\d{1,6}"))            # relay:<ticket or "new">:<offer>
 # the resident on their own ticket
 FIXED, NOT_YET, KEEP = Kind("fixed"), Kind("notyet"), Kind("keep")

@@ -3,8 +3,10 @@
 A resident registers and reports a burst pipe; a volunteer claims and resolves it; the
 resident confirms and rates it. Then a stranger reports a fall, in English, without
 registering. Then two check-in days in simulated time (the clock is the fake one the tests use):
-one answered, one missed until it becomes a ticket, then answered late: the all clear. The
-transcript shows what each person sees.
+one answered, one missed until it becomes a ticket, then answered late: the all clear. Then, after
+the claim: the volunteer takes the stranger's emergency, says he is on the way, and goes quiet: a
+reminder after 5 minutes, and after 5 more the request goes back to the pool. The transcript shows
+what each person sees.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from bot.app import Services, build_application, build_services, start, stop
@@ -49,6 +51,7 @@ async def run_demo(verbose: bool = False) -> int:
         try:
             await _scenario(emulator)
             await _checkin_days(emulator, services, clock)
+            await _after_the_claim(emulator, services, clock)
         finally:
             await stop(application)
     await emulator.stop()
@@ -156,3 +159,22 @@ async def _checkin_days(emulator: Emulator, services: Services, clock: FakeClock
     resident.press(reminder, reminder.button("ckok:"))
     await emulator.wait_for(lambda: "平安" in alert.text, 5, "the alert to say all clear")
     await services.outbox.drain()
+
+
+async def _after_the_claim(emulator: Emulator, services: Services, clock: FakeClock) -> None:
+    volunteer = emulator.user(VOLUNTEER, "Zhang Wei", "zh")
+    stranger = emulator.user(STRANGER, "Tom", "en")
+    _heading("After the claim: the volunteer takes the stranger's emergency (#2) and is on his way")
+    alert = next(m for m in volunteer.messages() if ("🙋 认领", "claim:2") in m.buttons)
+    volunteer.press(alert, "claim:2")
+    details = await volunteer.next_message("由您负责")
+    volunteer.press(details, details.button("onway:"))
+    await stranger.next_message("on the way")
+
+    _heading("He goes quiet: a reminder after 5 minutes (simulated), and 5 more: back to the pool")
+    start = clock.now()
+    await _until(services, clock, datetime.fromtimestamp(start + 5 * 60, timezone.utc))
+    await volunteer.next_message("还在跟进吗")
+    await _until(services, clock, datetime.fromtimestamp(start + 10 * 60, timezone.utc))
+    await volunteer.next_message("交给其他志愿者")
+    await stranger.next_message("someone else")

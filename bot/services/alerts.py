@@ -43,7 +43,8 @@ def _fixed_or_not(ticket: Ticket) -> list[list[Button]]:
 
 def work_buttons(ticket: Ticket) -> list[list[Button]]:
     """What the volunteer holding a ticket can do with it."""
-    return [[("resolved", buttons.RESOLVE.data(ticket["id"])), ("release", buttons.RELEASE.data(ticket["id"]))]]
+    return [[("on_my_way", buttons.ON_MY_WAY.data(ticket["id"])), ("resolved", buttons.RESOLVE.data(ticket["id"])),
+             ("release", buttons.RELEASE.data(ticket["id"]))]]
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,11 @@ NOTICES: dict[str, tuple[Notice, ...]] = {
     # check-ins (bot/services/checkins.py): the family hears of a missed check-in, who goes, and the all clear
     "checkin_missed": (Notice("family", "checkin_family"),),
     "checkin_all_clear": (Notice("claimant", "checkin_all_clear"), Notice("family", "checkin_all_clear")),
+    # after the claim (bot/services/followup.py): the volunteer is on the way; no word from them, so
+    # the ticket went back to the pool (told with the ticket as it was, so the claimant is still named)
+    "on_my_way": (Notice("reporter", "on_my_way_for_resident"), Notice("family", "checkin_family_on_my_way")),
+    "ack_released": (Notice("claimant", "ack_released_for_volunteer"), Notice("reporter", "ack_released_for_resident"),
+                     Notice("family", "checkin_family_released")),
 }
 # ...and who is going to look, when a volunteer claims a missed check-in (the family resolver
 # answers only for check-in tickets)

@@ -7,6 +7,7 @@ from bot.core import lifecycle
 from bot.delivery import Lane, buttons
 from bot.services.alerts import Alerts
 from bot.services.base import Answer, Service
+from bot.services.followup import fresh_timer
 from bot.services.kit import Kit
 from bot.services.people import Person, first_name_of
 from storage import tickets as repo, users as users_repo
@@ -47,7 +48,10 @@ class Closing(Service):
             if found["status"] != lifecycle.RESOLVED:  # an old "Not yet": a closed ticket stays closed
                 return await self.stale(tx, ticket_id)
             if found["claimed_by"] is not None:
-                moved = await self.move(tx, person, ticket_id, "redo", {"resolved_at": None}, "reporter")
+                # back with the same volunteer: their ack timer starts again (bot/services/followup.py)
+                moved = await self.move(tx, person, ticket_id, "redo",
+                                        {"resolved_at": None, **fresh_timer(self.settings, found["urgency"],
+                                                                            self.clock.now())}, "reporter")
             else:
                 moved = await self.move(tx, person, ticket_id, "reopen",
                                         {"claimed_by": None, "claimed_at": None, "resolved_at": None}, "reporter")

@@ -10,6 +10,7 @@ from bot.core import DANGER_FLOOR, RANK, detect_language, lifecycle
 from bot.delivery import Lane
 from bot.services.alerts import Alerts
 from bot.services.base import Answer, Service, Ticket
+from bot.services.followup import urgency_raised
 from bot.services.kit import Kit
 from bot.services.people import Person
 from storage import Tx, tickets as repo, triage as triage_repo
@@ -121,6 +122,8 @@ class Corrections(Service):
         ticket = await repo.get(tx, ticket_id)
         assert ticket is not None
         raised = RANK[urgency] > RANK[before["urgency"]]
+        if raised:
+            await urgency_raised(tx, self.settings, ticket, now)
         realert = raised and ticket["status"] == lifecycle.OPEN
         if realert:
             await self.alerts.alert(tx, ticket)

@@ -9,6 +9,7 @@ from bot.core import RANK, lifecycle
 from bot.delivery import Lane, buttons
 from bot.services.alerts import Alerts
 from bot.services.base import Answer, Service, Ticket
+from bot.services.followup import urgency_raised
 from bot.services.intake import Intake
 from bot.services.kit import Kit
 from bot.services.people import Person
@@ -55,6 +56,7 @@ class Threads(Service):
                                      f"{ticket['urgency']}/{ticket['category']} -> {verdict.urgency}/{ticket['category']}")
                 ticket = await repo.get(tx, ticket_id)
                 assert ticket is not None
+                await urgency_raised(tx, self.settings, ticket, now)
             # Taking words as an update is a guess: one press makes them a request of their own
             # (not when the throttle held them back: that press would open the ticket it withheld).
             await self.outbox.post(tx, chat_id, ticket["lang"], "update_noted",
@@ -97,6 +99,7 @@ class Threads(Service):
                                      f"{before['urgency']}/{before['category']} -> {verdict.urgency}/{category}")
                 ticket = await repo.get(tx, ticket["id"])
                 assert ticket is not None
+                await urgency_raised(tx, self.settings, ticket, now)
             elif quiet:
                 return True
             await self.outbox.post(tx, chat_id, ticket["lang"], "edit_noted",

@@ -1,5 +1,5 @@
 """What people look up: a resident's open requests, a volunteer's tickets, the admins' list and
-a ticket's full history. Lists come a page at a time (Outbox.paged: ⬅️ ➡️ show the page again,
+a ticket's full history (a grid leader sees those of the grids their teams cover, and only those). Lists come a page at a time (Outbox.paged: ⬅️ ➡️ show the page again,
 checked again for the person who pressed); a ticket's details (phones, addresses) go to the
 admin's private chat when asked for in a group."""
 
@@ -10,7 +10,7 @@ import json
 from bot.clock import local_time
 from bot.services.base import Answer, Service
 from bot.services.people import Person
-from storage import residents as residents_repo, tickets as repo
+from storage import Tx, residents as residents_repo, teams as teams_repo, tickets as repo
 
 PER_PAGE = 10        # tickets on a page of a list (fewer when their words are long)
 LIST_LIMIT = 2000    # open tickets an admin can page through
@@ -34,26 +34,50 @@ class Views(Service):
                                         page=page, message_id=message_id, most=PER_PAGE)
         self.outbox.kick()
 
+    async def _scope(self, tx: Tx, person: Person) -> list[str] | None | bool:
+        """The grids whose tickets this person may see: None for all (an admin), the grids of the
+        teams they lead (a grid leader), or False."""
+        if person.is_admin:
+            return None
+        volunteer = person.volunteer
+        led = await teams_repo.leader_grids(tx, volunteer["id"]) if volunteer and volunteer["active"] else []
+        return led or False
+
     async def ticket_list(self, person: Person, chat_id: int, page: int = 0,
                           message_id: int | None = None) -> Answer | None:
-        if not person.is_admin:
-            return Answer("toast_admins_only", alert=True)
+        """/tickets (and its pages): every open request for an admin, a leader's grids' for a leader."""
         async with self.db.transaction() as tx:
-            await self.outbox.paged(tx, chat_id, person.lang, "admin_tickets", await repo.open_tickets(tx, LIST_LIMIT),
-                                    listing="tickets", name="tickets", page=page, message_id=message_id,
-                                    most=PER_PAGE)
+            scope = await self._scope(tx, person)
+            if scope is False:
+                if message_id is not None:  # a page press: the toast
+                    return Answer("toast_admins_only", alert=True)
+                await self.outbox.say(tx, chat_id, person.lang, "admin_only")
+            else:
+                tickets = await (repo.open_tickets(tx, LIST_LIMIT) if scope is None
+                                 else repo.open_tickets_in(tx, list(scope), LIST_LIMIT))
+                await self.outbox.paged(tx, chat_id, person.lang, "admin_tickets", tickets, listing="tickets",
+                                        name="tickets", page=page, message_id=message_id, most=PER_PAGE,
+                                        grids=scope or [])
         self.outbox.kick()
         return None
 
-    async def ticket_detail(self, person: Person, chat_id: int, ticket_id: int) -> None:
+    async def ticket_detail(self, person: Person, chat_id: int, ticket_id: int | None) -> None:
         """/ticket N: the details, triage reasons and whole history, in as many messages as it takes;
-        privately (it has the resident's phone and flat)."""
+        privately (it has the resident's phone and flat). A leader sees the tickets of their grids."""
         async with self.db.transaction() as tx:
-            ticket = await repo.get(tx, ticket_id)
-            if ticket is None:
+            scope = await self._scope(tx, person)
+            ticket = await repo.get(tx, ticket_id) if ticket_id is not None and scope is not False else None
+            if scope is False:
+                await self.outbox.say(tx, chat_id, person.lang, "admin_only")
+            elif ticket_id is None:
+                await self.outbox.say(tx, chat_id, person.lang, "usage_ticket")
+            elif ticket is None:
                 await self.outbox.say(tx, chat_id, person.lang, "unknown_ticket", number=ticket_id)
+            elif scope is not None and ticket["grid"] not in scope:
+                await self.outbox.say(tx, chat_id, person.lang, "ticket_not_your_grid", number=ticket_id,
+                                      grids=scope)
             else:
-                events = await repo.events(tx, ticket_id)
+                events = await repo.events(tx, ticket["id"])
                 resident = await residents_repo.by_id(tx, ticket["resident_id"]) if ticket["resident_id"] else None
                 tz = self.settings.timezone
 

@@ -8,6 +8,7 @@ from bot.core import can_act_for_grid, lifecycle
 from bot.delivery import Lane, buttons
 from bot.services.alerts import Alerts, work_buttons
 from bot.services.base import Answer, Service, Ticket, lane_of
+from bot.services.followup import fresh_timer, heard_from_claimant
 from bot.services.kit import Kit
 from bot.services.people import Person, first_name_of
 from storage import Tx, residents as residents_repo, teams as teams_repo, tickets as repo, users as users_repo
@@ -57,7 +58,8 @@ class Volunteering(Service):
                 return await self._not_claimable(tx, ticket_id)
             volunteer_id = await self._volunteer_id(tx, person)
             won = await repo.change(tx, ticket_id, lifecycle.MOVES["claim"].sources,
-                                    {"status": lifecycle.CLAIMED, "claimed_by": volunteer_id, "claimed_at": now}, now)
+                                    {"status": lifecycle.CLAIMED, "claimed_by": volunteer_id, "claimed_at": now,
+                                     **fresh_timer(self.settings, ticket["urgency"], now)}, now)
             if not won:
                 return await self._not_claimable(tx, ticket_id)
             await repo.add_event(tx, ticket_id, lifecycle.MOVES["claim"].event, now, person.telegram_id,
@@ -193,6 +195,7 @@ class Volunteering(Service):
                 return Answer("toast_not_yours", alert=True)
             await self._forget_relay(tx, person, key)
             await repo.add_event(tx, ticket_id, "relayed", now, person.telegram_id, person.display_name, text[:1000])
+            await heard_from_claimant(tx, self.settings, ticket, now)  # a word from the claimant: no reminder yet
             await self.alerts.tell(tx, "relayed", ticket, volunteer=first_name_of(person.display_name), text=text)
             if message_id is not None:
                 await self.outbox.edit(tx, person.telegram_id, person.lang, "relay_done", lane=Lane.REPLY,

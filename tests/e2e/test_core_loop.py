@@ -130,7 +130,7 @@ async def test_not_yet_goes_back_to_the_same_volunteer(frontdesk, emulator, admi
     fixed = await resident.next_message("Is it fixed?")
     resident.press(fixed, "notyet:1")
     back = await zhang.next_message("not fixed yet")
-    assert {d.split(":")[0] for _, d in back.buttons} == {"resolve", "release"}  # Release is still possible
+    assert {d.split(":")[0] for _, d in back.buttons} == {"onway", "resolve", "release"}  # Release is still possible
     await emulator.wait_for(lambda: "We told volunteer Zhang" in fixed.text, 5, "the resident's question answered")
     await frontdesk.drain()
     assert not [m for m in zhang.messages() if "alert 2" in m.text]
