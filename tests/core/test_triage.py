@@ -378,3 +378,16 @@ def test_fraud_by_its_signs_is_urgent_security(text: str) -> None:
 ])
 def test_round_15_families(text: str, urgency: str) -> None:
     assert classify(text).urgency == urgency, (text, classify(text))
+
+
+@pytest.mark.parametrize("text, urgency", [
+    # round 16, in words of our own
+    ("外墙的裂缝越来越大 刚才掉水泥了 还有咔咔的声音", "emergency"),
+    ("the lift suddenly dropped a floor with my mum inside, doors opened between floors", "emergency"),
+    ("孩子把开水泼到身上了 整条腿都起泡了", "emergency"),
+    ("吃了虾以后嗓子肿了 呼哧呼哧喘", "emergency"),
+    ("想提前了解一下 如果老人中风了怎么判断？", "info"),
+    ("电梯坏了 我住12楼下不去 腿脚不好", "urgent"),
+])
+def test_round_16_families(text: str, urgency: str) -> None:
+    assert classify(text).urgency == urgency, (text, classify(text))
