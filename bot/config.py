@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     inbox_retention_days: float = Field(default=90.0, gt=0)
     # another copy polling with our token (409 Conflict) for this long: this copy stops (0: at once)
     conflict_grace_minutes: float = Field(default=5.0, ge=0)
+    # rosters: the evening coverage look-ahead (each grid's hours of the next 24 h with nobody on
+    # duty) reaches the admins at this time, on the committee's clock
+    coverage_report_at: str = "20:00"
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -74,6 +77,15 @@ class Settings(BaseSettings):
         from bot.core.checkins import Quiet
         Quiet.parse(value)  # raises ValueError with the expected form
         return value
+
+    @field_validator("coverage_report_at")
+    @classmethod
+    def _check_report_at(cls, value: str) -> str:
+        from bot.core.roster import format_minute, parse_time
+        minute = parse_time(value)
+        if minute is None:
+            raise ValueError(f"{value!r} is not a time of day: write HH:MM, e.g. 20:00")
+        return format_minute(minute)
 
     @field_validator("phone_region")
     @classmethod

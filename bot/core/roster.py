@@ -358,6 +358,11 @@ def looks_like_span(text: str) -> bool:
     return bool(re.match(r"^\d{1,2}[:：]\d{1,2}\s*(?:-|–|—|~|～|至|到)", _fold(text)))
 
 
+def split_names(text: str) -> list[str]:
+    """`张伟,李娜`, `Zhang Wei, Li Na`, `张伟、李娜` -> the names (a name may have spaces)."""
+    return [part.strip() for part in re.split(r"[,;，；、]+", text) if part.strip()]
+
+
 def format_minute(minute: int) -> str:
     return f"{minute // 60:02d}:{minute % 60:02d}"
 

@@ -23,6 +23,7 @@ from bot.services.intake import Intake
 from bot.services.kit import Kit
 from bot.services.people import Person, first_name_of, load_person
 from bot.services.registration import Registration
+from bot.services.rosters import Rosters
 from bot.services.teams import ADMIN_GROUP, Teams, parse_grids
 from bot.services.threads import Threads
 from bot.services.throttle import Throttle
@@ -33,7 +34,7 @@ from bot.services.volunteering import Volunteering
 __all__ = [
     "ADMIN_GROUP", "NOTICES", "AdminNotices", "Alerts", "Answer", "CheckinDesk", "Checkins", "Closing", "Conversation", "Corrections", "FileError",
     "Identity", "Inbox",
-    "Intake", "Kit", "Person", "Registration", "Teams", "Threads", "Throttle", "Views", "Vocabulary", "Volunteering",
+    "Intake", "Kit", "Person", "Registration", "Rosters", "Teams", "Threads", "Throttle", "Views", "Vocabulary", "Volunteering",
     "convert_phones", "export_corrections", "first_name_of", "import_residents", "import_volunteers", "load_person", "parse_grids",
     "parse_label", "term_language",
 ]
