@@ -32,6 +32,18 @@ async def add_shift(tx: Tx, team_id: int, days: str, start: int, end: int, volun
     return cursor.lastrowid
 
 
+async def same_shift(tx: Tx, team_id: int, days: str, start: int, end: int) -> int | None:
+    """A shift of the team with these days and hours (a re-import updates it rather than adding one)."""
+    return await tx.value("SELECT id FROM shifts WHERE team_id = ? AND days = ? AND start_minute = ? AND end_minute = ?"
+                          " ORDER BY id LIMIT 1", (team_id, days, start, end))
+
+
+async def set_volunteers(tx: Tx, shift_id: int, volunteer_ids: list[int]) -> None:
+    await tx.execute("DELETE FROM shift_volunteers WHERE shift_id = ?", (shift_id,))
+    await tx.executemany("INSERT OR IGNORE INTO shift_volunteers (shift_id, volunteer_id) VALUES (?, ?)",
+                         [(shift_id, v) for v in volunteer_ids])
+
+
 async def remove_shift(tx: Tx, shift_id: int) -> bool:
     cursor = await tx.execute("DELETE FROM shifts WHERE id = ?", (shift_id,))
     return cursor.rowcount > 0

@@ -17,7 +17,7 @@ from bot.services.closing import Closing
 from bot.services.conversation import Conversation
 from bot.services.corrections import Corrections
 from bot.services.identity import Identity, convert_phones
-from bot.services.importer import FileError, import_residents, import_volunteers
+from bot.services.importer import FileError, import_residents, import_shifts, import_volunteers
 from bot.services.inbox import Inbox
 from bot.services.intake import Intake
 from bot.services.kit import Kit
@@ -35,6 +35,6 @@ __all__ = [
     "ADMIN_GROUP", "NOTICES", "AdminNotices", "Alerts", "Answer", "CheckinDesk", "Checkins", "Closing", "Conversation", "Corrections", "FileError",
     "Identity", "Inbox",
     "Intake", "Kit", "Person", "Registration", "Rosters", "Teams", "Threads", "Throttle", "Views", "Vocabulary", "Volunteering",
-    "convert_phones", "export_corrections", "first_name_of", "import_residents", "import_volunteers", "load_person", "parse_grids",
+    "convert_phones", "export_corrections", "first_name_of", "import_residents", "import_shifts", "import_volunteers", "load_person", "parse_grids",
     "parse_label", "term_language",
 ]

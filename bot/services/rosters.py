@@ -25,6 +25,7 @@ from storage import Tx, rosters as repo, settings as settings_repo, teams as tea
 CURSOR = "roster_cursor"            # settings: the tick has looked for shift starts up to here
 COVERAGE_SENT = "coverage_sent_day"  # settings: the local day the look-ahead was last sent
 CATCH_UP = 12 * 3600                # a shift that started this long ago (the bot was down) still gets its message
+FIRST_LOOK = 120                    # the very first tick looks back this far
 LOOK_AHEAD = 24 * 3600
 MAX_OFF = 30 * 86400                # /duty off 2h: at most this long (longer: /duty off, then /duty on)
 MAX_COVER = 7 * 86400
@@ -59,6 +60,39 @@ async def roster_for(tx: Tx, grid: str, now: float, tz: str) -> tuple[list[Membe
                                                  "member", ""), r["starts_at"], r["ends_at"])
                    for r in await repo.covers(tx, now, grid))
     return members, Roster(shifts, offs, covers, swaps, tz)
+
+
+async def check_shift(tx: Tx, team: str, days: str, span: str, who: str,
+                      region: str) -> dict[str, Any] | tuple[str, dict[str, Any]]:
+    """A shift's words (the chat's and the spreadsheet's) -> its values, or (the first thing that
+    is wrong, its context). WHO must be volunteers of the team."""
+    found = await teams_repo.team_by_name(tx, team.strip())
+    if found is None:
+        return "unknown_team", {"team": team}
+    weekdays = rules.parse_days(days)
+    if weekdays is None:
+        return "bad_days", {"value": days}
+    times = rules.parse_span(span)
+    if times == "same":
+        return "same_span", {"value": span}
+    if not isinstance(times, tuple):
+        return "bad_span", {"value": span}
+    names = rules.split_names(who)
+    if not names:
+        return "no_volunteers", {}
+    members = await repo.team_members(tx, found["id"])
+    chosen: list[int] = []
+    for name in names:
+        matched = _match(members, name, region)
+        if len(matched) > 1:
+            return "ambiguous", {"who": name, "found": matched}
+        if not matched:
+            known = _match(await repo.volunteers(tx), name, region)
+            return ("not_in_team", {"who": name, "team": found["name"]}) if known else \
+                ("unknown_volunteer", {"who": name})
+        chosen.append(matched[0]["id"])
+    return {"team_id": found["id"], "days": rules.days_column(weekdays), "start": times[0], "end": times[1],
+            "volunteers": chosen}
 
 
 def _shift(row: dict[str, Any]) -> rules.Shift:
@@ -113,7 +147,7 @@ class Rosters(Service):
         """/shift add TEAM DAYS HH:MM-HH:MM WHO[,WHO…] (admins): every part is checked before
         anything is stored, and the first wrong one is named."""
         async with self.db.transaction() as tx:
-            shift = await self._check_shift(tx, team, days, span, who)
+            shift = await check_shift(tx, team, days, span, who, self.settings.phone_region)
             if isinstance(shift, tuple):
                 await self._say(tx, person, chat_id, shift[0], **shift[1])
             else:
@@ -121,40 +155,6 @@ class Rosters(Service):
                                                 shift["volunteers"], person.telegram_id, self.clock.now())
                 await self._show_added(tx, person, chat_id, shift_id)
         self.outbox.kick()
-
-    async def _check_shift(self, tx: Tx, team: str, days: str, span: str,
-                           who: str) -> dict[str, Any] | tuple[str, dict[str, Any]]:
-        """A shift's words -> its values, or (what was wrong, its context)."""
-        found = await teams_repo.team_by_name(tx, team.strip())
-        if found is None:
-            return "unknown_team", {"team": team}
-        weekdays = rules.parse_days(days)
-        if weekdays is None:
-            return "bad_days", {"value": days}
-        times = rules.parse_span(span)
-        if times == "same":
-            return "same_span", {"value": span}
-        if times is None:
-            return "bad_span", {"value": span}
-        assert isinstance(times, tuple)
-        names = rules.split_names(who)
-        if not names:
-            return "no_volunteers", {}
-        members = await repo.team_members(tx, found["id"])
-        everyone = None
-        chosen: list[int] = []
-        for name in names:
-            matched = _match(members, name, self.settings.phone_region)
-            if len(matched) > 1:
-                return "ambiguous", {"who": name, "found": matched}
-            if not matched:
-                everyone = everyone if everyone is not None else await repo.volunteers(tx)
-                known = _match(everyone, name, self.settings.phone_region)
-                return ("not_in_team", {"who": name, "team": found["name"]}) if known else \
-                    ("unknown_volunteer", {"who": name})
-            chosen.append(matched[0]["id"])
-        return {"team_id": found["id"], "days": rules.days_column(weekdays), "start": times[0], "end": times[1],
-                "volunteers": chosen}
 
     async def _show_added(self, tx: Tx, person: Person, chat_id: int, shift_id: int) -> None:
         row = await repo.shift(tx, shift_id)
@@ -374,9 +374,8 @@ class Rosters(Service):
             now = self.clock.now()
             cursor = await settings_repo.get(tx, CURSOR)
             await settings_repo.put(tx, CURSOR, repr(now))
-            if cursor is None:
-                return 0  # the first look: from now on
-            since = max(float(cursor), now - CATCH_UP)
+            # the first look ever: a shift that began since the last tick could have been due
+            since = max(float(cursor) if cursor is not None else now - FIRST_LOOK, now - CATCH_UP)
             rows = await repo.shifts(tx)
             if not rows or since >= now:
                 return 0
