@@ -49,14 +49,23 @@ async def remove_shift(tx: Tx, shift_id: int) -> bool:
     return cursor.rowcount > 0
 
 
+async def any_shift(tx: Tx) -> bool:
+    return await tx.value("SELECT EXISTS (SELECT 1 FROM shifts)") == 1
+
+
 async def shift(tx: Tx, shift_id: int) -> dict[str, Any] | None:
     row = await tx.one(f"{_SHIFT} WHERE s.id = ?", (shift_id,))
     return _shift(row) if row else None
 
 
-async def shifts(tx: Tx, team_id: int | None = None) -> list[dict[str, Any]]:
-    """Every shift (or one team's), by team then start."""
-    where, params = ("WHERE s.team_id = ?", (team_id,)) if team_id is not None else ("", ())
+async def shifts(tx: Tx, team_id: int | None = None, starting: set[int] | None = None) -> list[dict[str, Any]]:
+    """Every shift (or one team's, or those that start at one of the minutes `starting`), by team then start."""
+    if team_id is not None:
+        where, params = "WHERE s.team_id = ?", [team_id]
+    elif starting is not None:
+        where, params = f"WHERE s.start_minute IN ({marks(starting)})", sorted(starting)
+    else:
+        where, params = "", []
     rows = await tx.all(f"{_SHIFT} {where} ORDER BY t.name, s.start_minute, s.id", params)
     return [_shift(row) for row in rows]
 

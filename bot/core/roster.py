@@ -160,8 +160,30 @@ def occurrences(shifts: Iterable[Shift], start: float, end: float, tz: str,
 
 def starting(shifts: Iterable[Shift], start: float, end: float, tz: str,
              swaps: Sequence[Swap] = ()) -> list[Occurrence]:
-    """The occurrences that start in (start, end]: the shift-start messages due."""
-    return [o for o in occurrences(shifts, start, end + 1, tz, swaps) if start < o.start <= end]
+    """The occurrences that start in (start, end]: the shift-start messages due. Shifts are
+    grouped by start minute, so a tick's minute looks at the few that start then, not at all."""
+    by_minute: dict[int, list[Shift]] = {}
+    for shift in shifts:
+        by_minute.setdefault(shift.start, []).append(shift)
+    found = []
+    day, last = local_day(start, tz), local_day(end, tz)
+    while day <= last:
+        for minute, group in by_minute.items():
+            if start < wall(day, minute, tz) <= end:
+                found += [occurrence_of(s, day, tz, swaps) for s in group if day.weekday() in s.days]
+        day += timedelta(days=1)
+    return sorted(found, key=lambda o: (o.start, o.shift.id))
+
+
+def minutes_between(start: float, end: float, tz: str) -> set[int] | None:
+    """The local minutes of the day the clock reads in (start, end] (a superset), for a database
+    filter on shifts' start minutes; None when that is no help (over an hour, or a DST change)."""
+    zone = _zone(tz)
+    first, last = datetime.fromtimestamp(start, zone), datetime.fromtimestamp(end, zone)
+    if end - start > 3600 or first.utcoffset() != last.utcoffset():
+        return None
+    m0, m1 = first.hour * 60 + first.minute, last.hour * 60 + last.minute
+    return {(m0 + i) % 1440 for i in range((m1 - m0) % 1440 + 1)}
 
 
 # -- who is on duty --------------------------------------------------------------------------------

@@ -376,8 +376,10 @@ class Rosters(Service):
             await settings_repo.put(tx, CURSOR, repr(now))
             # the first look ever: a shift that began since the last tick could have been due
             since = max(float(cursor) if cursor is not None else now - FIRST_LOOK, now - CATCH_UP)
-            rows = await repo.shifts(tx)
-            if not rows or since >= now:
+            if since >= now:
+                return 0
+            rows = await repo.shifts(tx, starting=rules.minutes_between(since, now, self.tz))
+            if not rows:
                 return 0
             shifts = [_shift(r) for r in rows]
             team_ids = {r["team"]: r["team_id"] for r in rows}
@@ -417,7 +419,7 @@ class Rosters(Service):
             if await settings_repo.get(tx, COVERAGE_SENT) == today.isoformat():
                 return False
             await settings_repo.put(tx, COVERAGE_SENT, today.isoformat())
-            if not await repo.shifts(tx):
+            if not await repo.any_shift(tx):
                 return False
             end = now + LOOK_AHEAD
             report = []

@@ -13,6 +13,7 @@ CREATE TABLE shifts (
     CHECK (start_minute <> end_minute)
 );
 CREATE INDEX shifts_team ON shifts(team_id);
+CREATE INDEX shifts_start ON shifts(start_minute);
 
 CREATE TABLE shift_volunteers (
     shift_id     INTEGER NOT NULL REFERENCES shifts(id) ON DELETE CASCADE,

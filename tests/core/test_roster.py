@@ -222,3 +222,11 @@ def test_until():
     assert until("18:00", now, SH) == at(SH, 2026, 9, 21, 18)
     assert until("09:00", now, SH) == at(SH, 2026, 9, 22, 9)      # already past today: tomorrow
     assert until("0h", now, SH) is None and until("soon", now, SH) is None
+
+
+def test_minutes_between_is_a_superset_or_nothing():
+    from bot.core.roster import minutes_between
+    assert minutes_between(at(SH, 2026, 9, 21, 7, 59) + 30, at(SH, 2026, 9, 21, 8) + 30, SH) == {479, 480}
+    assert minutes_between(at(SH, 2026, 9, 21, 23, 59), at(SH, 2026, 9, 22, 0, 1), SH) == {1439, 0, 1}
+    assert minutes_between(at(SH, 2026, 9, 21, 7), at(SH, 2026, 9, 21, 9), SH) is None          # over an hour
+    assert minutes_between(at(LDN, 2026, 3, 29, 0, 50), at(LDN, 2026, 3, 29, 2, 10), LDN) is None  # DST change
