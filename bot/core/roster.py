@@ -194,17 +194,23 @@ def _running(shifts: Sequence[Shift], at: float, tz: str, swaps: Sequence[Swap])
     with thousands of shifts."""
     today = local_day(at, tz)
     yesterday = today - timedelta(days=1)
+    midnights = [wall(yesterday + timedelta(days=i), 0, tz) for i in range(4)]
+    # no clock change from yesterday to tomorrow (nearly always): instants are plain arithmetic
+    steady = all(b - a == DAY for a, b in zip(midnights, midnights[1:]))
     on: set[int] = set()
-    for day in (yesterday, today):
+    for index, day in enumerate((yesterday, today)):
         weekday = day.weekday()
+        base = midnights[index]
         for shift in shifts:
-            if weekday not in shift.days or (day == yesterday and not shift.overnight):
+            if weekday not in shift.days or (index == 0 and not shift.overnight):
                 continue
-            start = wall(day, shift.start, tz)
-            if at < start:
-                continue
-            end = wall(day + timedelta(days=1) if shift.overnight else day, shift.end, tz)
-            if at >= end:
+            if steady:
+                start = base + shift.start * 60
+                end = base + (DAY if shift.overnight else 0) + shift.end * 60
+            else:
+                start = wall(day, shift.start, tz)
+                end = wall(day + timedelta(days=1) if shift.overnight else day, shift.end, tz)
+            if not start <= at < end:
                 continue
             if swaps and any(s.shift_id == shift.id and s.day == day for s in swaps):
                 on |= occurrence_of(shift, day, tz, swaps).volunteers
