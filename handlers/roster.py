@@ -56,21 +56,22 @@ async def oncall(s: "Services", person: "Person", msg: Incoming) -> None:
 
 @message_handler
 async def duty(s: "Services", person: "Person", msg: Incoming) -> None:
-    """/duty off [2h | until 18:00] | /duty on | /duty."""
-    args = [a for a in msg.args]
-    word = args[0].lower() if args else None
+    """/duty off [2h | until 18:00] | /duty on | /duty (where I stand)."""
+    word = msg.args[0].lower() if msg.args else None
     action = "off" if word in OFF else "on" if word in ON else None
-    rest = args[1:]
-    if rest and rest[0].lower() in UNTIL:
+    rest = msg.args[1:]
+    until_ = action == "off" and bool(rest) and rest[0].lower() in UNTIL
+    if until_:
         rest = rest[1:]
-    if (word is not None and action is None) or (action == "on" and rest) or (action == "off" and len(rest) > 1) \
-            or (action == "off" and args[1:] and not rest):
-        if person.volunteer is None:
-            await s.rosters.duty(person, msg.chat_id, None, None)   # answers "volunteers only"
-        else:
-            await s.inbox.reply(person, msg.chat_id, "roster", what="usage_duty")
+    if action == "off":
+        usable = len(rest) == 1 if until_ else len(rest) <= 1   # "until" needs its time
+    else:
+        usable = word is None or (action == "on" and not rest)
+    if not usable and person.volunteer is not None:
+        await s.inbox.reply(person, msg.chat_id, "roster", what="usage_duty")
         return
-    await s.rosters.duty(person, msg.chat_id, action, rest[0] if rest else None)
+    # a resident is told that /duty is for volunteers, whatever the words
+    await s.rosters.duty(person, msg.chat_id, action if usable else None, rest[0] if usable and rest else None)
 
 
 @admin_command

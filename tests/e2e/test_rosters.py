@@ -341,3 +341,13 @@ async def test_a_restart_keeps_shifts_overrides_and_swaps(frontdesk, emulator, a
     async with frontdesk.db.transaction() as tx:
         assert [m.name for m in await frontdesk.services.alerts.on_call(tx, "G1", frontdesk.clock.now())] == ["Wang"]
     await ask(frontdesk, admin, "/shift list", "班次（2 个）")
+
+
+async def test_duty_words(frontdesk, emulator, admin, cast):
+    zhang, li, wang, sun, resident = cast
+    await ask(frontdesk, li, "/duty off until", "/duty off 2h")
+    await ask(frontdesk, li, "/duty on now", "/duty off 2h")
+    await ask(frontdesk, li, "/duty 休息 90m", "off duty until Mon 09-21 23:43")
+    await ask(frontdesk, li, "/duty", "You are off duty until Mon 09-21 23:43")
+    await ask(frontdesk, resident, "/duty sideways", "Only volunteers of a team")
+    assert await frontdesk.value("SELECT count(*) FROM duty_overrides") == 1
