@@ -22,9 +22,21 @@ OFF = ("off", "休息", "下班", "请假", "暂停")
 ON = ("on", "上班", "回来", "恢复")
 
 
+DASHES = ("-", "–", "—", "~", "～", "至", "到")
+
+
+def _glue_span(args: list[str]) -> list[str]:
+    """`08:00 - 20:00` typed with spaces is one span: `08:00-20:00`."""
+    for i in range(len(args) - 2):
+        if args[i + 1] in DASHES and rules.parse_time(args[i]) is not None and rules.parse_time(args[i + 2]) is not None:
+            return args[:i] + [f"{args[i]}-{args[i + 2]}"] + args[i + 3:]
+    return args
+
+
 def parse_shift(args: list[str]) -> tuple[str, str, str, str] | None:
     """TEAM DAYS HH:MM-HH:MM WHO[,WHO…] -> (team, days, span, who); TEAM and names may have spaces.
     The span is the word that looks like one (even a wrong one, so its answer can name it)."""
+    args = _glue_span(args)
     at = next((i for i, word in enumerate(args) if i >= 2 and rules.looks_like_span(word)), None)
     if at is None:
         at = next((i for i, word in enumerate(args) if i >= 2 and any(c in word for c in ":：")), None)

@@ -280,6 +280,9 @@ class Rosters(Service):
             return today
         if folded in TOMORROW:
             return today + timedelta(days=1)
+        weekday = rules.parse_days(folded)
+        if weekday is not None and len(weekday) == 1:  # `wed`, `周三`: the next one, today included
+            return today + timedelta(days=(next(iter(weekday)) - today.weekday()) % 7)
         return checkin_words.parse_date(text, today)
 
     async def swap(self, person: Person, chat_id: int, day_text: str, who: str) -> None:

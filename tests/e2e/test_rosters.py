@@ -70,7 +70,7 @@ async def test_shift_add_and_list(frontdesk, emulator, admin, cast):
     listing = await ask(frontdesk, admin, "/shift list", "班次（2 个）")
     assert "#1 north：daily 08:00–20:00 · Zhang" in listing.text
     assert "#2 north：daily 20:00–08:00（跨夜） · Li Na" in listing.text
-    await ask(frontdesk, admin, "/shift add north 周一-周五 07:00-09:00 Zhang,Wang", "mon-fri 07:00–09:00 · Zhang、Wang")
+    await ask(frontdesk, admin, "/shift add north 周一-周五 07:00 - 09:00 Zhang, Wang", "mon-fri 07:00–09:00 · Zhang、Wang")
     await ask(frontdesk, admin, "/shift list south", "south还没有排班")
     removed = await ask(frontdesk, admin, "/shift remove 3", "已删除班次")
     assert "#3" in removed.text
@@ -161,6 +161,9 @@ async def test_swap_accepted_then_the_roster_follows(frontdesk, emulator, admin,
     assert request_.buttons == []
     again = li.press(request_, "swapok:1")                                   # stale: already answered
     assert "already accepted" in (await li.answer_to(again))["text"]
+    await until(frontdesk, at(22, 8) + 30)                                   # the shift-start message follows too
+    await li.next_message("Your shift starts: north, 08:00–20:00")
+    assert got(zhang, "Your shift starts") == []
     await until(frontdesk, at(22, 9))
     await request(frontdesk, resident, 1)
     await li.next_message("#1")
@@ -172,7 +175,7 @@ async def test_swap_accepted_then_the_roster_follows(frontdesk, emulator, admin,
 
 async def test_swap_declined_keeps_the_shift(frontdesk, emulator, admin, cast):
     zhang, li, wang, sun, resident = cast
-    await ask(frontdesk, zhang, "/swap tomorrow Wang", "Asked Wang")
+    await ask(frontdesk, zhang, "/swap 周二 Wang", "Asked Wang")             # the next Tuesday: tomorrow
     request_ = await wang.next_message("asks you to take their shift")
     query = wang.press(request_, request_.button("swapno:"))
     assert "Declined" in (await wang.answer_to(query))["text"]
