@@ -233,7 +233,7 @@ class Rosters(Service):
             elif action == "off":
                 end = rules.until(until, now, self.tz) if until else None
                 if until and (end is None or end - now > MAX_OFF):
-                    await self._say(tx, person, chat_id, "bad_until", value=until)
+                    await self._say(tx, person, chat_id, "bad_until", value=until, most=MAX_OFF // 86400)
                 else:
                     await repo.end_off(tx, person.volunteer["id"], now)  # one stretch off at a time
                     await repo.add_override(tx, "off", person.volunteer["id"], None, now, end, person.telegram_id, now)
@@ -258,7 +258,7 @@ class Rosters(Service):
             if grid not in await repo.all_grids(tx):
                 await self._say(tx, person, chat_id, "unknown_grid", grid=grid)
             elif end is None or end - now > MAX_COVER:
-                await self._say(tx, person, chat_id, "bad_until", value=until)
+                await self._say(tx, person, chat_id, "bad_until", value=until, most=MAX_COVER // 86400)
             else:
                 volunteer = await self._find(tx, person, chat_id, who, await repo.volunteers(tx))
                 if volunteer is not None:
@@ -335,7 +335,9 @@ class Rosters(Service):
         async with self.db.transaction() as tx:
             now = self.clock.now()
             asked = await repo.swap(tx, swap_id)
-            if asked is None or person.volunteer is None or asked["taker"] != person.volunteer["id"]:
+            if asked is None:  # its shift was removed since (or the data is made up)
+                return Answer("toast_swap_stale", {"status": "gone"}, alert=True)
+            if person.volunteer is None or asked["taker"] != person.volunteer["id"]:
                 return Answer("toast_swap_not_yours", alert=True)
             row = await repo.shift(tx, asked["shift_id"])
             day = date.fromisoformat(asked["day"])

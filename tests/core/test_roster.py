@@ -230,3 +230,10 @@ def test_minutes_between_is_a_superset_or_nothing():
     assert minutes_between(at(SH, 2026, 9, 21, 23, 59), at(SH, 2026, 9, 22, 0, 1), SH) == {1439, 0, 1}
     assert minutes_between(at(SH, 2026, 9, 21, 7), at(SH, 2026, 9, 21, 9), SH) is None          # over an hour
     assert minutes_between(at(LDN, 2026, 3, 29, 0, 50), at(LDN, 2026, 3, 29, 2, 10), LDN) is None  # DST change
+
+
+def test_the_coverage_report_time_setting():
+    from bot.config import ConfigError, load_settings
+    assert load_settings(telegram_bot_token="1:x", coverage_report_at="7:30").coverage_report_at == "07:30"
+    with pytest.raises(ConfigError, match="COVERAGE_REPORT_AT"):
+        load_settings(telegram_bot_token="1:x", coverage_report_at="25:00")

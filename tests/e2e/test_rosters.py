@@ -161,6 +161,8 @@ async def test_swap_accepted_then_the_roster_follows(frontdesk, emulator, admin,
     assert request_.buttons == []
     again = li.press(request_, "swapok:1")                                   # stale: already answered
     assert "already accepted" in (await li.answer_to(again))["text"]
+    made_up = li.press(request_, "swapno:999")                              # forged data
+    assert "no longer exists" in (await li.answer_to(made_up))["text"]
     await until(frontdesk, at(22, 8) + 30)                                   # the shift-start message follows too
     await li.next_message("Your shift starts: north, 08:00–20:00")
     assert got(zhang, "Your shift starts") == []
@@ -222,6 +224,9 @@ BAD = [
     ("zhang", "/shift add north mon-fri 08:00-20:00 Zhang", None),
     ("resident", "/duty off", "Only volunteers of a team"),
     ("li", "/duty off soon", "\"soon\" is not a time"),
+    ("li", "/duty off 90d", "at most 30 days ahead"),
+    ("admin", "/cover G1 Wang until 0m", "“0m”不是时间"),
+    ("admin", "/cover G1 Wang until 8d", "最多 7 天"),
     ("li", "/duty sideways", "/duty off 2h"),
     ("admin", "/cover G9 Wang until 18:00", "没有网格“G9”"),
     ("admin", "/cover G1 Nobody until 18:00", "没有找到志愿者“Nobody”"),
