@@ -275,6 +275,80 @@ async def bench_ack_tick(tickets: int = 10_000, due: int = 100) -> dict[str, flo
     }
 
 
+async def bench_rosters(teams: int = 200, per_team: int = 10) -> dict[str, float]:
+    """Who is on duty for one grid with 2,000 shifts in the database (200 teams of 5 volunteers,
+    each covering its own grid with 10 shifts): the query (`roster_for`) and the pure function;
+    then the pure function alone when all 2,000 shifts are one grid's; and the roster's part of
+    the scheduler tick (shift starts) on an ordinary minute and on 08:00, when 200 shifts start."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from bot.app import build_services
+    from bot.clock import FakeClock
+    from bot.config import load_settings
+    from bot.core import roster as rules
+    from bot.services.rosters import roster_for
+    from storage import rosters as rosters_repo, teams as teams_repo
+
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = load_settings(telegram_bot_token="1:BENCH", frontdesk_db=str(Path(tmp) / "bench.db"))
+        clock = FakeClock(datetime(2026, 9, 22, 9, 30, tzinfo=ZoneInfo(settings.timezone)).timestamp())
+        services = build_services(settings, clock)
+        await services.db.open()
+        now = clock.now()
+        async with services.db.transaction() as tx:
+            for t in range(teams):
+                team = await teams_repo.ensure_team(tx, f"team{t}", now)
+                await teams_repo.add_grids(tx, team["id"], [f"G{t}"])
+                people = []
+                for v in range(5):
+                    vid = await teams_repo.upsert_volunteer(tx, {"telegram_id": 10_000 + t * 10 + v,
+                                                                 "name": f"V{t}-{v}"}, now)
+                    await teams_repo.add_member(tx, team["id"], vid, "member", now)
+                    people.append(vid)
+                for n in range(per_team):  # 2-hour shifts round the clock, some overnight
+                    start = (n * 144 + t) % 1440
+                    await rosters_repo.add_shift(tx, team["id"], "0123456"[: 3 + n % 5], start, (start + 600) % 1440,
+                                                 people[n % 5:n % 5 + 2], None, now)
+            await rosters_repo.add_override(tx, "off", people[0], None, now - 60, None, None, now)
+        grid = f"G{teams // 2}"
+        query, pure = [], []
+        for _ in range(300):
+            async with services.db.transaction() as tx:
+                t0 = time.perf_counter()
+                members, roster = await roster_for(tx, grid, now, settings.timezone)
+                t1 = time.perf_counter()
+            rules.on_duty(members, now, (), roster, grid)
+            t2 = time.perf_counter()
+            query.append(t1 - t0)
+            pure.append(t2 - t1)
+        one_team = [rules.Shift(s.id, "one", s.days, s.start, s.end, s.volunteers) for t in range(teams)
+                    for s in [rules.Shift(t * per_team + n, "one", frozenset(range(7)), (n * 144 + t) % 1440,
+                                          ((n * 144 + t) % 1440 + 600) % 1440, frozenset({n % 5}))
+                              for n in range(per_team)]]
+        everyone = [rules.Member(v, 1000 + v, f"V{v}", None, "member", "one") for v in range(5)]
+        big = rules.Roster(tuple(one_team), tz=settings.timezone)
+        all_in_one = []
+        for _ in range(100):
+            t0 = time.perf_counter()
+            rules.on_duty(everyone, now, (), big, "G")
+            all_in_one.append(time.perf_counter() - t0)
+        idle = []
+        for _ in range(20):
+            clock.advance(60)
+            t0 = time.perf_counter()
+            await services.rosters.shift_starts()
+            idle.append(time.perf_counter() - t0)
+        await services.db.close()
+    return {
+        "roster_on_duty_query_2k_shifts_ms": statistics.median(query) * 1000,
+        "roster_on_duty_pure_ms": statistics.median(pure) * 1000,
+        "roster_on_duty_query_plus_pure_p99_ms": sorted(q + p for q, p in zip(query, pure))[int(len(query) * 0.99)] * 1000,
+        "roster_on_duty_pure_2k_one_grid_ms": statistics.median(all_in_one) * 1000,
+        "roster_shift_start_tick_2k_ms": statistics.median(idle) * 1000,
+    }
+
+
 def main() -> None:
     results = bench_triage()
     results.update(bench_conversation())
@@ -283,6 +357,7 @@ def main() -> None:
     results.update(asyncio.run(bench_busy_chat()))
     results.update(asyncio.run(bench_checkins()))
     results.update(asyncio.run(bench_ack_tick()))
+    results.update(asyncio.run(bench_rosters()))
     for name, value in results.items():
         print(f"{name:<34} {value:,.3f}")
 

@@ -23,7 +23,8 @@ from bot.delivery import Outbox, Renderer
 from bot.instance import DatabaseLock, TokenGuard
 from bot.redact import hide
 from bot.services import (
-    AdminNotices, Alerts, CheckinDesk, Checkins, Closing, Conversation, Corrections, Followup, Identity, Inbox, Intake, Kit, Registration, Teams,
+    AdminNotices, Alerts, CheckinDesk, Checkins, Closing, Conversation, Corrections, Followup, Identity, Inbox, Intake, Kit, Registration,
+    Rosters, Teams,
     Threads, Throttle, Views, Vocabulary, Volunteering, convert_phones
 )
 from handlers import register_all
@@ -62,6 +63,7 @@ class Services:
     lock: DatabaseLock           # one bot per database (bot/instance.py)
     guard: TokenGuard            # ... and per token: 409 Conflict from getUpdates
     throttle: Throttle
+    rosters: Rosters
 
     async def open(self, application: Application) -> None:
         """Start-up: the database's lock (a second copy stops here, with AlreadyRunning), the
@@ -91,7 +93,7 @@ class Services:
         committee that no conversation sent, and the raw texts past their retention."""
         for step in (self.closing.close_unconfirmed, self.followup.tick, self.intake.flush_fragments,
                      self.corrections.danger_unanswered, self.checkins.tick, self.checkin_desk.tick,
-                     self.identity.tick, self.inbox.prune):
+                     self.identity.tick, self.inbox.prune, self.rosters.tick):
             try:
                 await step()
             except Exception:  # one broken step must not stop the others (check-ins, alarms)
@@ -144,6 +146,7 @@ def build_services(settings: Settings, clock: Clock | None = None, flood: FloodC
         views=Views(kit), corrections=Corrections(kit, alerts), registration=registration, teams=teams,
         conversation=Conversation(inbox, intake, threads, closing, volunteering, registration, checkins, throttle),
         checkins=checkins, checkin_desk=CheckinDesk(checkins), identity=identity, throttle=throttle,
+        rosters=Rosters(alerts),
         lock=DatabaseLock(settings.frontdesk_db),
         guard=TokenGuard(clock, settings.conflict_grace_minutes * 60, notices.tell, notices.delivered),
     )

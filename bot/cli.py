@@ -63,7 +63,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     """Load a spreadsheet and print the report in the committee's language (DEFAULT_LANGUAGE)."""
     from bot.clock import SystemClock
     from bot.delivery import Renderer
-    from bot.services import FileError, import_residents, import_volunteers
+    from bot.services import FileError, import_residents, import_shifts, import_volunteers
     from storage import Database
 
     settings = _settings(telegram_bot_token="unused-for-import")
@@ -80,7 +80,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     async def go() -> int:
         db = await Database(settings.frontdesk_db).open()
         try:
-            runner = import_residents if args.what == "residents" else import_volunteers
+            runner = {"residents": import_residents, "volunteers": import_volunteers, "shifts": import_shifts}[args.what]
             report = await runner(db, path, SystemClock(), settings.phone_region)
         except FileError as exc:
             return failed(exc.reason, **exc.params)
@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--verbose", action="store_true", help="show the bot's log too")
     demo.set_defaults(func=cmd_demo)
     imp = sub.add_parser("import", help="import the committee's CSV files")
-    imp.add_argument("what", choices=["residents", "volunteers"])
+    imp.add_argument("what", choices=["residents", "volunteers", "shifts"])
     imp.add_argument("file")
     imp.set_defaults(func=cmd_import)
     triage = sub.add_parser("triage", help="measure the triage engine")

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     # a claimed ticket with no word from its claimant reminds them after this delay (by urgency; info
     # as routine), and after as long again goes back to the other volunteers: urgency=delay pairs
     ack_reminders: Annotated[dict[str, float], NoDecode] = {"emergency": 300.0, "urgent": 3600.0, "routine": 86400.0}
+    # rosters: the evening coverage look-ahead (each grid's hours of the next 24 h with nobody on
+    # duty) reaches the admins at this time, on the committee's clock
+    coverage_report_at: str = "20:00"
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -85,6 +88,15 @@ class Settings(BaseSettings):
         from bot.core.checkins import Quiet
         Quiet.parse(value)  # raises ValueError with the expected form
         return value
+
+    @field_validator("coverage_report_at")
+    @classmethod
+    def _check_report_at(cls, value: str) -> str:
+        from bot.core.roster import format_minute, parse_time
+        minute = parse_time(value)
+        if minute is None:
+            raise ValueError(f"{value!r} is not a time of day: write HH:MM, e.g. 20:00")
+        return format_minute(minute)
 
     @field_validator("phone_region")
     @classmethod

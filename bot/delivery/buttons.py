@@ -71,3 +71,5 @@ CHECKIN_REQUEST_OK, CHECKIN_REQUEST_NO = Kind("ckreqok"), Kind("ckreqno")   # ck
 LINK_OK, LINK_NO = Kind("linkok"), Kind("linkno")                                # linkok:<request>
 # ⬅️ ➡️ under any list a person browses (Outbox.paged): page:<listing>:<page>:<its argument, often empty>
 PAGE = Kind("page", (r"[a-z]{1,12}", r"\d{1,4}", r"[\w*-]{0,20}"))
+# rosters: Accept / Decline on a teammate's request to swap a shift (checked again on the server)
+SWAP_OK, SWAP_NO = Kind("swapok"), Kind("swapno")                                # swapok:<swap request>

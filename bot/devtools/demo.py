@@ -5,8 +5,9 @@ resident confirms and rates it. Then a stranger reports a fall, in English, with
 registering. Then two check-in days in simulated time (the clock is the fake one the tests use):
 one answered, one missed until it becomes a ticket, then answered late: the all clear. Then, after
 the claim: the volunteer takes the stranger's emergency, says he is on the way, and goes quiet: a
-reminder after 5 minutes, and after 5 more the request goes back to the pool. The transcript shows
-what each person sees.
+reminder after 5 minutes, and after 5 more the request goes back to the pool. Then a roster: a day
+and a night shift, a request at night for the night volunteer only, the evening coverage look-ahead
+and the morning's shift-start message. The transcript shows what each person sees.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from bot.clock import FakeClock
 from bot.config import load_settings
 from bot.devtools.emulator import TOKEN, ChatUser, Emulator
 
-ADMIN, VOLUNTEER, RESIDENT, STRANGER = 9001, 7001, 5001, 5002
+ADMIN, VOLUNTEER, RESIDENT, STRANGER, NIGHT = 9001, 7001, 5001, 5002, 7002
 
 
 def _heading(text: str) -> None:
@@ -52,6 +53,7 @@ async def run_demo(verbose: bool = False) -> int:
             await _scenario(emulator)
             await _checkin_days(emulator, services, clock)
             await _after_the_claim(emulator, services, clock)
+            await _roster(emulator, services, clock)
         finally:
             await stop(application)
     await emulator.stop()
@@ -178,3 +180,48 @@ async def _after_the_claim(emulator: Emulator, services: Services, clock: FakeCl
     await _until(services, clock, datetime.fromtimestamp(start + 10 * 60, timezone.utc))
     await volunteer.next_message("交给其他志愿者")
     await stranger.next_message("someone else")
+
+
+async def _roster(emulator: Emulator, services: Services, clock: FakeClock) -> None:
+    """Rosters: a day shift and a night shift; a request at night reaches the night volunteer
+    only; the evening coverage look-ahead; the next morning's shift-start message."""
+    admin = emulator.user(ADMIN, "Wang", "zh")
+    volunteer = emulator.user(VOLUNTEER, "Zhang Wei", "zh")
+    night = emulator.user(NIGHT, "刘洋", "zh")
+    resident = emulator.user(RESIDENT, "Li", "zh")
+    zone = ZoneInfo(services.settings.timezone)
+    today = datetime.fromtimestamp(clock.now(), zone).date()
+
+    def at(day: int, hour: int, minute: int = 0) -> datetime:
+        return datetime(today.year, today.month, today.day, hour, minute, tzinfo=zone) + timedelta(days=day)
+
+    _heading("Rosters: 刘洋 joins; the admin sets a day shift and a night shift")
+    admin.send("/invite 一队")
+    code = re.search(r"/join (\w+)", (await admin.next_message("/join")).text).group(1)  # type: ignore[union-attr]
+    night.send(f"/join {code}")
+    await night.next_message()
+    admin.send("/shift add 一队 每天 08:00-20:00 Zhang Wei")
+    await admin.next_message("已添加班次")
+    admin.send("/shift add 一队 每天 20:00-08:00 刘洋")
+    await admin.next_message("已添加班次")
+    admin.send("/oncall")
+    await admin.next_message("📟")
+    await services.outbox.drain()
+
+    _heading(f"{at(0, 20):%Y-%m-%d} 20:00 (simulated): the evening coverage look-ahead")
+    await _until(services, clock, at(0, 20, 1))
+    await admin.next_message("未来 24 小时")
+
+    _heading("21:30: a request reaches the night shift only")
+    await _until(services, clock, at(0, 21, 30))
+    async with services.db.transaction() as tx:
+        number = f"#{(await tx.value('SELECT coalesce(max(id), 0) FROM tickets')) + 1}"
+    resident.send("楼道里的水管漏水了，地上全是水")
+    await resident.next_message(number)
+    await night.next_message(number)
+    await services.outbox.drain()
+    assert not any(number in m.text for m in volunteer.messages()), "the day volunteer is off shift"
+
+    _heading("08:00 the next morning: the day shift starts with what is still open")
+    await _until(services, clock, at(1, 8, 1))
+    await volunteer.next_message("您的班开始了")

@@ -18,12 +18,13 @@ from bot.services.conversation import Conversation
 from bot.services.corrections import Corrections
 from bot.services.followup import Followup
 from bot.services.identity import Identity, convert_phones
-from bot.services.importer import FileError, import_residents, import_volunteers
+from bot.services.importer import FileError, import_residents, import_shifts, import_volunteers
 from bot.services.inbox import Inbox
 from bot.services.intake import Intake
 from bot.services.kit import Kit
 from bot.services.people import Person, first_name_of, load_person
 from bot.services.registration import Registration
+from bot.services.rosters import Rosters
 from bot.services.teams import ADMIN_GROUP, Teams, parse_grids
 from bot.services.threads import Threads
 from bot.services.throttle import Throttle
@@ -34,7 +35,7 @@ from bot.services.volunteering import Volunteering
 __all__ = [
     "ADMIN_GROUP", "NOTICES", "AdminNotices", "Alerts", "Answer", "CheckinDesk", "Checkins", "Closing", "Conversation", "Corrections", "FileError", "Followup",
     "Identity", "Inbox",
-    "Intake", "Kit", "Person", "Registration", "Teams", "Threads", "Throttle", "Views", "Vocabulary", "Volunteering",
-    "convert_phones", "export_corrections", "first_name_of", "import_residents", "import_volunteers", "load_person", "parse_grids",
+    "Intake", "Kit", "Person", "Registration", "Rosters", "Teams", "Threads", "Throttle", "Views", "Vocabulary", "Volunteering",
+    "convert_phones", "export_corrections", "first_name_of", "import_residents", "import_shifts", "import_volunteers", "load_person", "parse_grids",
     "parse_label", "term_language",
 ]

@@ -111,8 +111,11 @@ class Alerts(Service):
         return [Member(**row) for row in await teams_repo.memberships_for_grid(tx, grid)]
 
     async def on_call(self, tx: Tx, grid: str, now: float, exclude: tuple[int, ...] = ()) -> list[Member]:
-        """The volunteers on duty for the grid at `now` (the roster's answer), minus `exclude`."""
-        return on_duty(await self.duty(tx, grid), now, exclude)
+        """The volunteers on duty for the grid at `now` (the roster's answer), minus `exclude`.
+        A team without any shift is on duty always; see bot/core/roster.py."""
+        from bot.services.rosters import roster_for  # imported here: rosters builds on Alerts
+        members, roster = await roster_for(tx, grid, now, self.settings.timezone)
+        return on_duty(members, now, exclude, roster, grid)
 
     async def tell(self, tx: Tx, event: str, ticket: Ticket, **context: Any) -> None:
         """Everyone NOTICES names for this event hears of it, in their own language."""

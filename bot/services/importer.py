@@ -33,7 +33,7 @@ from bot.core import identity as identity_rules
 from bot.services.identity import convert_phones
 from bot.services.teams import assign_building, parse_grids
 from storage import Database, Tx, checkins as checkins_repo, identity as identity_repo, residents as residents_repo
-from storage import teams as teams_repo
+from storage import rosters as rosters_repo, teams as teams_repo
 
 log = logging.getLogger(__name__)
 
@@ -61,14 +61,21 @@ HEADERS: dict[str, tuple[str, ...]] = {
                       "打卡时间", "平安打卡", "问候时间", "签到时间"),
     "team": ("team", "队伍", "小队", "队", "队名", "所属队伍"),
     "role": ("role", "角色", "职务", "身份"),
+    # shifts (rosters)
+    "days": ("days", "weekdays", "day", "日子", "星期", "值班日", "值班日期", "周几"),
+    "start": ("start", "from", "start time", "开始", "开始时间", "上班时间", "起"),
+    "end": ("end", "to", "end time", "结束", "结束时间", "下班时间", "止"),
+    "volunteers": ("volunteers", "who", "people", "志愿者", "值班人员", "值班志愿者", "人员", "值班人"),
 }
 RESIDENT_FIELDS = ("name", "phone", "telegram_id", "building", "unit", "room", "grid", "language", "lives_alone",
                    "birth_year", "emergency_contact_name", "emergency_contact_phone", "emergency_contact_telegram_id",
                    "checkin_times")
 VOLUNTEER_FIELDS = ("name", "phone", "telegram_id", "team", "role", "grids", "language")
+SHIFT_FIELDS = ("team", "days", "start", "end", "volunteers")
+FIELDS = {"residents": RESIDENT_FIELDS, "volunteers": VOLUNTEER_FIELDS, "shifts": SHIFT_FIELDS}
 # In a volunteers file a plain "grid" (网格) column is the grids the team covers.
-KIND_ALIASES = {"volunteers": {"grid": "grids"}, "residents": {}}
-REQUIRED = {"residents": ("name", "building"), "volunteers": ("name", "team")}
+KIND_ALIASES = {"volunteers": {"grid": "grids"}, "residents": {}, "shifts": {}}
+REQUIRED = {"residents": ("name", "building"), "volunteers": ("name", "team"), "shifts": SHIFT_FIELDS}
 
 YES_NO = {
     "是": 1, "否": 0, "有": 1, "无": 0, "對": 1, "对": 1, "不": 0, "不是": 0, "没有": 0, "独居": 1, "不独居": 0,
@@ -213,7 +220,7 @@ class Table:
 
 
 def _recognise(header: list[str], kind: str) -> dict[str, list[int]]:
-    wanted = RESIDENT_FIELDS if kind == "residents" else VOLUNTEER_FIELDS
+    wanted = FIELDS[kind]
     columns: dict[str, list[int]] = {}
     for index, cell in enumerate(header):
         name = _HEADER_INDEX.get(_header_key(cell)) if cell else None
@@ -599,6 +606,55 @@ async def import_volunteers(db: Database, path: Path, clock: Clock, region: str 
             report.errors.extend(Problem(line, error.reason, error.params) for error in exc.errors)
         except RowError as exc:
             report.errors.append(Problem(line, exc.reason, exc.params))
+        except Exception as exc:
+            log.exception("import: line %s", line)
+            report.errors.append(Problem(line, "unexpected", {"detail": f"{type(exc).__name__}: {exc}"}))
+    return report
+
+
+# -- shifts ------------------------------------------------------------------------------------
+
+# what bot/services/rosters.check_shift found wrong -> the reason code of a row
+SHIFT_REASONS = {"unknown_team": "unknown_team", "bad_days": "bad_days", "bad_span": "bad_shift_times",
+                 "same_span": "same_shift_times", "no_volunteers": "required", "unknown_volunteer": "unknown_volunteer",
+                 "not_in_team": "not_in_team", "ambiguous": "ambiguous_volunteer"}
+
+
+async def import_shifts(db: Database, path: Path, clock: Clock, region: str = DEFAULT_REGION) -> Report:
+    """A roster from the committee's spreadsheet: one shift a row (team, days, start, end,
+    volunteers separated by commas). The team and its volunteers must exist (import volunteers
+    first); a row with the same team, days and hours as a shift on record replaces its volunteers."""
+    from bot.services.rosters import check_shift  # rosters builds on the alerts; load it when used
+
+    table = read_table(path, "shifts")
+    report = Report("shifts", table.encoding, ignored_columns=table.ignored)
+    for line, cells in table.rows:
+        values = {name: table.value(cells, name) for name in SHIFT_FIELDS}
+        empty = [name for name in SHIFT_FIELDS if not values[name]]
+        if empty:
+            report.errors.extend(Problem(line, "required", {"column": table.column(name)}) for name in empty)
+            continue
+        try:
+            async with db.transaction() as tx:
+                found = await check_shift(tx, values["team"], values["days"], f"{values['start']}-{values['end']}",
+                                          values["volunteers"], region)
+                if isinstance(found, tuple):
+                    reason, params = found
+                    column = {"unknown_team": "team", "bad_days": "days"}.get(reason, "volunteers")
+                    if reason in ("bad_span", "same_span"):
+                        column = "start"
+                        params = {"value": f"{values['start']}-{values['end']}"}
+                    report.errors.append(Problem(line, SHIFT_REASONS[reason], {
+                        "column": table.column(column), **{k: v for k, v in params.items() if k != "found"}}))
+                    continue
+                same = await rosters_repo.same_shift(tx, found["team_id"], found["days"], found["start"], found["end"])
+                if same is None:
+                    await rosters_repo.add_shift(tx, found["team_id"], found["days"], found["start"], found["end"],
+                                                 found["volunteers"], None, clock.now())
+                    report.created += 1
+                else:
+                    await rosters_repo.set_volunteers(tx, same, found["volunteers"])
+                    report.updated += 1
         except Exception as exc:
             log.exception("import: line %s", line)
             report.errors.append(Problem(line, "unexpected", {"detail": f"{type(exc).__name__}: {exc}"}))

@@ -268,3 +268,19 @@ async def test_excel_unicode_text_utf16_with_tabs_loads(db, tmp_path):
     async with db.transaction() as tx:
         row = dict(await tx.one("SELECT name, building, room FROM residents"))
     assert row == {"name": "王秀兰", "building": "5", "room": "302"}
+
+
+def test_import_shifts_from_the_command_line(monkeypatch, tmp_path, capsys):
+    """`frontdesk import shifts`: volunteers first (the teams and their people), then the roster;
+    a bad row is named by its line and the rest load."""
+    people = tmp_path / "volunteers.csv"
+    people.write_text("姓名,电话,队伍,网格\n张伟,13800002222,一队,G1\n李娜,13800003333,一队,G1\n", encoding="utf-8")
+    assert _cli(monkeypatch, tmp_path, "zh", "volunteers", str(people)) == 0
+    capsys.readouterr()
+    roster = tmp_path / "shifts.csv"
+    roster.write_text("team,days,start,end,volunteers\n一队,周一-周五,08:00,20:00,\"张伟,李娜\"\n"
+                      "一队,周一-周五,20:00,20:00,张伟\n一队,daily,20:00,08:00,13800003333\n", encoding="utf-8")
+    assert _cli(monkeypatch, tmp_path, "en", "shifts", str(roster)) == 1
+    out = capsys.readouterr().out
+    assert "Shifts (UTF-8): 2 added, 0 updated, 1 row not loaded" in out
+    assert "line 3: the shift starts and ends at the same time: 20:00-20:00" in out
