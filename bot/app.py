@@ -23,7 +23,7 @@ from bot.delivery import Outbox, Renderer
 from bot.instance import DatabaseLock, TokenGuard
 from bot.redact import hide
 from bot.services import (
-    AdminNotices, Alerts, CheckinDesk, Checkins, Closing, Conversation, Corrections, Identity, Inbox, Intake, Kit, Registration, Teams,
+    AdminNotices, Alerts, CheckinDesk, Escalation, Checkins, Closing, Conversation, Corrections, Identity, Inbox, Intake, Kit, Registration, Teams,
     Threads, Throttle, Views, Vocabulary, Volunteering, convert_phones
 )
 from handlers import register_all
@@ -46,6 +46,7 @@ class Services:
     vocabulary: Vocabulary
     inbox: Inbox
     alerts: Alerts
+    escalation: Escalation
     intake: Intake
     threads: Threads
     volunteering: Volunteering
@@ -75,6 +76,10 @@ class Services:
             # Timers are rows in the database; this tick only asks what is due now.
             application.job_queue.run_repeating(self._tick_job, interval=TICK_SECONDS, first=TICK_SECONDS,
                                                 name="tick")
+            job_queue = application.job_queue
+            # a step due sooner than the next tick: one precise job that asks the chain again
+            self.escalation.schedule = lambda delay: job_queue.run_once(self._escalation_job, when=delay,
+                                                                         name="escalation")
         try:
             for lang in LANGUAGES:
                 menu = [BotCommand(command, text) for command, text in self.renderer.commands(lang)]
@@ -83,11 +88,11 @@ class Services:
             log.warning("could not publish the command menu", exc_info=True)
 
     async def tick(self) -> None:
-        """Everything that is due by the clock: unconfirmed resolved tickets closing, sentences
+        """Everything that is due by the clock: escalation steps of unclaimed tickets, unconfirmed resolved tickets closing, sentences
         typed in pieces that nobody finished, "is someone in danger?" left unanswered, and the
         day's check-ins and their ladder, the families' "all well today", link requests for the
         committee that no conversation sent, and the raw texts past their retention."""
-        for step in (self.closing.close_unconfirmed, self.intake.flush_fragments,
+        for step in (self.escalation.tick, self.closing.close_unconfirmed, self.intake.flush_fragments,
                      self.corrections.danger_unanswered, self.checkins.tick, self.checkin_desk.tick,
                      self.identity.tick, self.inbox.prune):
             try:
@@ -97,6 +102,12 @@ class Services:
 
     async def _tick_job(self, context: object) -> None:
         await self.tick()
+
+    async def _escalation_job(self, context: object) -> None:
+        try:
+            await self.escalation.tick()
+        except Exception:  # the next tick tries again: the deadline is in the database
+            log.exception("escalation job failed")
 
     async def close(self, application: Application | None = None) -> None:
         try:
@@ -120,6 +131,7 @@ def build_services(settings: Settings, clock: Clock | None = None, flood: FloodC
     vocabulary = Vocabulary(db, outbox, renderer, clock)
     kit = Kit(db, outbox, settings, clock, vocabulary)
     alerts = Alerts(kit)
+    escalation = Escalation(kit, alerts)  # Alerts.alert starts the chain
     inbox, intake, throttle = Inbox(kit), Intake(kit, alerts), Throttle(kit, alerts)
     threads, volunteering, closing = Threads(kit, alerts, intake, throttle), Volunteering(kit, alerts), Closing(kit, alerts)
     identity = Identity(kit)
@@ -137,7 +149,7 @@ def build_services(settings: Settings, clock: Clock | None = None, flood: FloodC
     teams.on_building_moved = intake.follow_building
     return Services(
         settings=settings, clock=clock, db=db, renderer=renderer, outbox=outbox, vocabulary=vocabulary,
-        inbox=inbox, alerts=alerts, intake=intake, threads=threads, volunteering=volunteering, closing=closing,
+        inbox=inbox, alerts=alerts, escalation=escalation, intake=intake, threads=threads, volunteering=volunteering, closing=closing,
         views=Views(kit), corrections=Corrections(kit, alerts), registration=registration, teams=teams,
         conversation=Conversation(inbox, intake, threads, closing, volunteering, registration, checkins, throttle),
         checkins=checkins, checkin_desk=CheckinDesk(checkins), identity=identity, throttle=throttle,
