@@ -29,11 +29,15 @@ from typing import Any
 from bot.clock import local_time
 from bot.core import Member
 from bot.core.checkins import Quiet
-from bot.core.escalation import ADMIN_AUDIENCES, DEFAULTS, URGENCIES, Change, Policy, encode, decode, first_due, next_due
+from bot.core.escalation import (
+    ADMIN_AUDIENCES, DEFAULTS, URGENCIES, Change, Policy, Refused, decode, encode, first_due, next_due, parse_change,
+    parse_urgency
+)
 from bot.delivery import Lane
 from bot.services.alerts import Alerts
 from bot.services.base import Service, Ticket
 from bot.services.kit import Kit
+from bot.services.people import Person
 from storage import Tx, escalation as chain_repo, outbox as outbox_repo, settings as settings_repo, tickets as repo
 
 log = logging.getLogger(__name__)
@@ -81,6 +85,33 @@ class Escalation(Service):
             else:
                 await settings_repo.put(tx, SETTING + change.urgency, encode(policy))
         return policy
+
+    async def command(self, person: Person, chat_id: int, args: list[str]) -> None:
+        """/escalation: the policies; /escalation URGENCY DELAY,DELAY,… [repeat DELAY]: new delays.
+        Bad words are answered naming what was wrong, and change nothing."""
+        if not args:
+            await self._show(person, chat_id)
+            return
+        parsed = parse_change(args, await self.policies())
+        if isinstance(parsed, Refused):
+            async with self.db.transaction() as tx:
+                await self.outbox.say(tx, chat_id, person.lang, "escalation_refused", code=parsed.code,
+                                      value=parsed.value, expected=parsed.expected,
+                                      given=len(parsed.value.split(",")), urgency=parse_urgency(args[0]))
+            self.outbox.kick()
+            return
+        await self.change(parsed)
+        await self._show(person, chat_id, changed=parsed.urgency)
+
+    async def _show(self, person: Person, chat_id: int, changed: str | None = None) -> None:
+        policies = await self.policies()
+        views = [{"urgency": urgency, "repeat": policy.repeat, "quiet": policy.quiet,
+                  "steps": [{"audiences": list(step.audiences), "delay": step.delay} for step in policy.steps]}
+                 for urgency, policy in policies.items()]
+        async with self.db.transaction() as tx:
+            await self.outbox.say(tx, chat_id, person.lang, "escalation_policies", policies=views, changed=changed,
+                                  quiet=self.settings.alert_quiet_hours if self.quiet else None)
+        self.outbox.kick()
 
     # -- the chain ---------------------------------------------------------------------------------
 
