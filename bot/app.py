@@ -8,6 +8,7 @@ reach them through the typed context (`handlers.common.Context`).
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta, timezone
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -76,10 +77,8 @@ class Services:
             # Timers are rows in the database; this tick only asks what is due now.
             application.job_queue.run_repeating(self._tick_job, interval=TICK_SECONDS, first=TICK_SECONDS,
                                                 name="tick")
-            job_queue = application.job_queue
             # a step due sooner than the next tick: one precise job that asks the chain again
-            self.escalation.schedule = lambda delay: job_queue.run_once(self._escalation_job, when=delay,
-                                                                         name="escalation")
+            self.escalation.schedule = lambda delay: self._precise_job(application, delay)
         try:
             for lang in LANGUAGES:
                 menu = [BotCommand(command, text) for command, text in self.renderer.commands(lang)]
@@ -102,6 +101,15 @@ class Services:
 
     async def _tick_job(self, context: object) -> None:
         await self.tick()
+
+    def _precise_job(self, application: Application, delay: float) -> None:
+        """A one-off escalation job `delay` seconds from now, unless one already runs by then."""
+        job_queue = application.job_queue
+        assert job_queue is not None
+        when = datetime.now(timezone.utc) + timedelta(seconds=delay)
+        if any(job.next_t is not None and job.next_t <= when for job in job_queue.get_jobs_by_name("escalation")):
+            return
+        job_queue.run_once(self._escalation_job, when=delay, name="escalation")
 
     async def _escalation_job(self, context: object) -> None:
         try:

@@ -294,3 +294,30 @@ async def test_a_deadline_under_a_minute_gets_a_precise_job(frontdesk, emulator,
     assert asked == [30.0]                                # the tick (60 s) would be late for a 30 s step
     frontdesk.clock.advance(30)
     assert await frontdesk.services.escalation.tick() == 1  # what the job runs: step 2 now
+
+
+async def test_the_job_queue_gets_one_precise_job_per_deadline(frontdesk, emulator, admin):
+    """The real wiring (bot/app.py): a step 30 s away is a one-off JobQueue job; asking twice for
+    the same deadline makes one job, not two."""
+    zhang, liu, chen, resident = await cast(frontdesk, emulator, admin)
+    admin.send("/escalation emergency 30s,5m")
+    await admin.next_message("已保存")
+    resident.send(EMERGENCY)
+    await resident.next_message("#1")
+    await zhang.next_message("#1")
+    await frontdesk.services.tick()                       # the tick asks for the same deadline again
+    jobs = frontdesk.application.job_queue.get_jobs_by_name("escalation")
+    assert len(jobs) == 1
+
+
+async def test_an_unreachable_step_moves_on_at_once(frontdesk, emulator, admin):
+    zhang, liu, chen, resident = await cast(frontdesk, emulator, admin, group=False)
+    roster(frontdesk, zhang.id)
+    emulator.blocked.add(zhang.id)                        # the only one on duty blocked the bot
+    resident.send(URGENT)
+    await resident.next_message("#1")
+    alert = await chen.next_message("#1")                 # the 403 moves the chain on: the leader, now
+    assert "step 2" in alert.text
+    gap = await admin.next_message("谁都联系不上")
+    assert "#1" in gap.text
+    assert await frontdesk.value("SELECT escalation_step FROM tickets WHERE id = 1") == 2
