@@ -54,3 +54,8 @@ async def alert_rows(tx: Tx, ticket_id: int, prefix: str) -> list[dict[str, Any]
         (ticket_id, len(prefix), prefix),
     )
     return [dict(row) for row in rows]
+
+
+async def last_event_id(tx: Tx, ticket_id: int) -> int:
+    """The newest event of the ticket (0: none): a new chain counts Can't go presses after it."""
+    return int(await tx.value("SELECT coalesce(max(id), 0) FROM ticket_events WHERE ticket_id = ?", (ticket_id,)))

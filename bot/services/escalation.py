@@ -27,12 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.clock import local_time
-from bot.core import Member
-from bot.core.checkins import Quiet
-from bot.core.escalation import (
-    ADMIN_AUDIENCES, DEFAULTS, URGENCIES, Change, Policy, Refused, decode, encode, first_due, next_due, parse_change,
-    parse_urgency
-)
+from bot.core import Member, checkins, escalation as chain
 from bot.delivery import Lane
 from bot.services.alerts import Alerts
 from bot.services.base import Service, Ticket
@@ -62,28 +57,28 @@ class Escalation(Service):
         super().__init__(kit)
         self.alerts = alerts
         alerts.escalation = self
-        self.quiet = Quiet.parse(kit.settings.alert_quiet_hours)
+        self.quiet = checkins.Quiet.parse(kit.settings.alert_quiet_hours)
         # bot/app.py: the JobQueue's run_once(delay in seconds); None in services without one
         self.schedule: Callable[[float], None] | None = None
 
     # -- policies ----------------------------------------------------------------------------------
 
-    async def policy(self, tx: Tx, urgency: str) -> Policy:
-        return decode(urgency, await settings_repo.get(tx, SETTING + urgency))
+    async def policy(self, tx: Tx, urgency: str) -> chain.Policy:
+        return chain.decode(urgency, await settings_repo.get(tx, SETTING + urgency))
 
-    async def policies(self) -> dict[str, Policy]:
+    async def policies(self) -> dict[str, chain.Policy]:
         async with self.db.transaction() as tx:
-            return {urgency: await self.policy(tx, urgency) for urgency in URGENCIES}
+            return {urgency: await self.policy(tx, urgency) for urgency in chain.URGENCIES}
 
-    async def change(self, change: Change) -> Policy:
+    async def change(self, change: chain.Change) -> chain.Policy:
         """The admins' new delays (parsed and checked by bot/core/escalation.parse_change). Chains
         already running keep the deadline they have; their next steps follow the new delays."""
         async with self.db.transaction() as tx:
             policy = (await self.policy(tx, change.urgency)).with_delays(change.delays, change.repeat)
-            if policy == DEFAULTS[change.urgency]:
-                await tx.execute("DELETE FROM settings WHERE key = ?", (SETTING + change.urgency,))
+            if policy == chain.DEFAULTS[change.urgency]:
+                await settings_repo.delete(tx, SETTING + change.urgency)
             else:
-                await settings_repo.put(tx, SETTING + change.urgency, encode(policy))
+                await settings_repo.put(tx, SETTING + change.urgency, chain.encode(policy))
         return policy
 
     async def command(self, person: Person, chat_id: int, args: list[str]) -> None:
@@ -92,12 +87,12 @@ class Escalation(Service):
         if not args:
             await self._show(person, chat_id)
             return
-        parsed = parse_change(args, await self.policies())
-        if isinstance(parsed, Refused):
+        parsed = chain.parse_change(args, await self.policies())
+        if isinstance(parsed, chain.Refused):
             async with self.db.transaction() as tx:
                 await self.outbox.say(tx, chat_id, person.lang, "escalation_refused", code=parsed.code,
                                       value=parsed.value, expected=parsed.expected,
-                                      given=len(parsed.value.split(",")), urgency=parse_urgency(args[0]))
+                                      given=len(parsed.value.split(",")), urgency=chain.parse_urgency(args[0]))
             self.outbox.kick()
             return
         await self.change(parsed)
@@ -120,8 +115,8 @@ class Escalation(Service):
         now = self.clock.now()
         policy = await self.policy(tx, ticket["urgency"])
         unplaced = ticket["resident_id"] is None  # the admins hear at once, whatever the hour
-        due = now if unplaced and policy.steps else first_due(policy, now, self.settings.timezone, self.quiet)
-        since = await tx.value("SELECT coalesce(max(id), 0) FROM ticket_events WHERE ticket_id = ?", (ticket["id"],))
+        due = now if unplaced and policy.steps else chain.first_due(policy, now, self.settings.timezone, self.quiet)
+        since = await chain_repo.last_event_id(tx, ticket["id"])
         await repo.update(tx, ticket["id"], {
             "alert_round": ticket["alert_round"] + 1, "escalation_step": 0, "next_action_at": due,
             "escalation_since": since, "escalation_exclude": ",".join(str(v) for v in exclude),
@@ -169,7 +164,7 @@ class Escalation(Service):
         if self.schedule is not None and delay < PRECISE:
             self.schedule(max(delay, 0.0))
 
-    async def _fire(self, tx: Tx, ticket: Ticket, number: int, now: float, policy: Policy,
+    async def _fire(self, tx: Tx, ticket: Ticket, number: int, now: float, policy: chain.Policy,
                     gaps: list[tuple[int, str]] | None = None) -> None:
         """Step `number` goes out; a step that reaches nobody hands over to the next at once."""
         gaps = list(gaps or [])
@@ -183,7 +178,7 @@ class Escalation(Service):
             if reach.unreached:
                 await repo.add_event(tx, ticket["id"], "skipped_unreachable", now, None, None,
                                      ", ".join(reach.unreached))
-            admins_alerted = bool(ADMIN_AUDIENCES & set(step.audiences)) and bool(reach.chats)
+            admins_alerted = bool(chain.ADMIN_AUDIENCES & set(step.audiences)) and bool(reach.chats)
             await self.alerts.post_alerts(
                 tx, ticket, number, reach.chats, nobody_on_duty=reach.nobody_on_duty or any(
                     g == "nobody_on_duty" for _, g in gaps), unreached=await self._unreached(tx, ticket, reach),
@@ -196,7 +191,7 @@ class Escalation(Service):
             if gap is not None:
                 log.error("ticket %s: step %s of its chain reaches nobody", ticket["id"], number)
             break
-        due = next_due(policy, number, now, self.settings.timezone, self.quiet)
+        due = chain.next_due(policy, number, now, self.settings.timezone, self.quiet)
         await repo.update(tx, ticket["id"], {"escalation_step": number, "next_action_at": due}, self.clock.now())
         if gaps and not admins_alerted:
             await self._tell_gaps(tx, ticket, number, gaps, reach)
@@ -204,7 +199,7 @@ class Escalation(Service):
             self._remind(due - self.clock.now())
 
     async def _reach(self, tx: Tx, ticket: Ticket, number: int, audiences: tuple[str, ...], now: float,
-                     policy: Policy) -> Reach:
+                     policy: chain.Policy) -> Reach:
         """Whom step `number` alerts: each chat once; volunteers known to be unreachable are left
         out (and named); see the module's docstring for who a later step skips."""
         reach = Reach()
@@ -247,7 +242,7 @@ class Escalation(Service):
                 reach.names.append(name)
         return reach
 
-    async def _skip(self, tx: Tx, ticket: Ticket, number: int, policy: Policy) -> set[int]:
+    async def _skip(self, tx: Tx, ticket: Ticket, number: int, policy: chain.Policy) -> set[int]:
         """Who this step leaves alone: those who said they can't go in this chain, and (for the
         chain's own steps, not its repeats) those still holding one of its alerts with buttons."""
         skip = await chain_repo.declined_since(tx, ticket["id"], ticket["escalation_since"] or 0)
