@@ -164,10 +164,12 @@ class Escalation(Service):
         if self.schedule is not None and delay < PRECISE:
             self.schedule(max(delay, 0.0))
 
-    async def _fire(self, tx: Tx, ticket: Ticket, number: int, now: float, policy: chain.Policy,
+    async def _fire(self, tx: Tx, ticket: Ticket, number: int, base: float, policy: chain.Policy,
                     gaps: list[tuple[int, str]] | None = None) -> None:
-        """Step `number` goes out; a step that reaches nobody hands over to the next at once."""
+        """Step `number` goes out; a step that reaches nobody hands over to the next at once. The
+        step after it is due `base` + its delay (base: when this step was due, or now)."""
         gaps = list(gaps or [])
+        now = self.clock.now()
         while True:
             step = policy.step(number)
             reach = await self._reach(tx, ticket, number, step.audiences, now, policy)
@@ -191,8 +193,8 @@ class Escalation(Service):
             if gap is not None:
                 log.error("ticket %s: step %s of its chain reaches nobody", ticket["id"], number)
             break
-        due = chain.next_due(policy, number, now, self.settings.timezone, self.quiet)
-        await repo.update(tx, ticket["id"], {"escalation_step": number, "next_action_at": due}, self.clock.now())
+        due = chain.next_due(policy, number, base, self.settings.timezone, self.quiet)
+        await repo.update(tx, ticket["id"], {"escalation_step": number, "next_action_at": due}, now)
         if gaps and not admins_alerted:
             await self._tell_gaps(tx, ticket, number, gaps, reach)
         if due is not None:
