@@ -173,8 +173,9 @@ class Escalation(Service):
         while True:
             step = policy.step(number)
             reach = await self._reach(tx, ticket, number, step.audiences, now, policy)
-            gap = None if reach.anyone else ("nobody_on_duty" if reach.nobody_on_duty
-                                            else "unreachable" if reach.unreached else "nobody")
+            # nobody on duty is a gap even when the step also reached a leader (an emergency's step 1)
+            gap = "nobody_on_duty" if reach.nobody_on_duty else None if reach.anyone else (
+                "unreachable" if reach.unreached else "nobody")
             detail = f"round {ticket['alert_round']} step {number} {'+'.join(step.audiences)}: "
             await repo.add_event(tx, ticket["id"], "alerted", now, None, None, detail + (", ".join(reach.names) or "-"))
             if reach.unreached:

@@ -321,3 +321,19 @@ async def test_an_unreachable_step_moves_on_at_once(frontdesk, emulator, admin):
     gap = await admin.next_message("谁都联系不上")
     assert "#1" in gap.text
     assert await frontdesk.value("SELECT escalation_step FROM tickets WHERE id = 1") == 2
+
+
+async def test_an_emergency_with_nobody_on_duty_reaches_the_leader_and_the_next_step_at_once(frontdesk, emulator,
+                                                                                            admin):
+    zhang, liu, chen, resident = await cast(frontdesk, emulator, admin)
+    roster(frontdesk)                                     # nobody on duty: the leader alone is not enough
+    resident.send(EMERGENCY)
+    await resident.next_message("#1")
+    await chen.next_message("#1")                         # step 1's leader
+    await zhang.next_message("#1")                        # step 2 at once: every volunteer of the grid...
+    await liu.next_message("#1")
+    group = await emulator.wait_for(lambda: next((m for m in emulator.chat(GROUP) if "#1" in m.text), None), 5,
+                                    "the admin group's alert")   # ... and the admin group, told why
+    assert "没有值班志愿者" in group.text and group.button("claim:1")
+    assert await alerts_to(frontdesk, chen.id) == 1      # the leader holds step 1's alert: not twice
+    assert await frontdesk.value("SELECT escalation_step FROM tickets WHERE id = 1") == 2
