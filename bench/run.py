@@ -349,6 +349,57 @@ async def bench_rosters(teams: int = 200, per_team: int = 10) -> dict[str, float
     }
 
 
+async def bench_escalation(tickets: int = 10_000, due: int = 5) -> dict[str, float]:
+    """10,000 open tickets waiting on their escalation chain: the tick's "what is due" pass with
+    nothing due, and with `due` tickets due (each fires its next step: audience, alerts queued)."""
+    from bot.app import build_services
+    from bot.clock import FakeClock
+    from bot.config import load_settings
+    from storage import teams as teams_repo
+
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = load_settings(telegram_bot_token="1:BENCH", frontdesk_db=str(Path(tmp) / "bench.db"),
+                                 admin_ids="9001,9002")
+        clock = FakeClock()
+        services = build_services(settings, clock)
+        await services.db.open()
+        now = clock.now()
+        async with services.db.transaction() as tx:
+            team = (await teams_repo.ensure_team(tx, "north", now))["id"]
+            await teams_repo.set_grids(tx, team, ["G1"])
+            for n in range(20):
+                await tx.execute("INSERT INTO volunteers (telegram_id, name, created_at, updated_at) VALUES (?, ?, ?, ?)",
+                                 (70_000 + n, f"V{n}", now, now))
+                await tx.execute("INSERT INTO memberships (team_id, volunteer_id, role, joined_at) VALUES "
+                                 "(?, (SELECT id FROM volunteers WHERE telegram_id = ?), ?, ?)",
+                                 (team, 70_000 + n, "leader" if n == 0 else "member", now))
+            await tx.executemany(
+                """INSERT INTO tickets (status, urgency, category, lang, text, grid, reporter_chat_id, resident_id,
+                   alert_round, escalation_step, escalation_since, next_action_at, created_at, updated_at)
+                   VALUES ('open', ?, 'water', 'zh', '水管漏水', 'G1', ?, NULL, 1, 1, 0, ?, ?, ?)""",
+                [("urgent" if n % 3 else "emergency", 100_000 + n, now + 3600 + n, now, now) for n in range(tickets)])
+        idle, busy = [], []
+        for _ in range(20):
+            t0 = time.perf_counter()
+            await services.escalation.tick()
+            idle.append(time.perf_counter() - t0)
+        fired = 0
+        for _ in range(10):
+            async with services.db.transaction() as tx:  # a few tickets fall due
+                await tx.execute("UPDATE tickets SET next_action_at = ? WHERE id IN "
+                                 "(SELECT id FROM tickets WHERE status = 'open' ORDER BY next_action_at LIMIT ?)",
+                                 (clock.now() - 1, due))
+            t0 = time.perf_counter()
+            fired += await services.escalation.tick()
+            busy.append(time.perf_counter() - t0)
+        await services.db.close()
+    return {
+        "escalation_tick_idle_10k_open_ms": statistics.median(idle) * 1000,
+        f"escalation_tick_{due}_due_10k_open_ms": statistics.median(busy) * 1000,
+        "escalation_steps_fired": float(fired),
+    }
+
+
 def main() -> None:
     results = bench_triage()
     results.update(bench_conversation())
@@ -358,6 +409,7 @@ def main() -> None:
     results.update(asyncio.run(bench_checkins()))
     results.update(asyncio.run(bench_ack_tick()))
     results.update(asyncio.run(bench_rosters()))
+    results.update(asyncio.run(bench_escalation()))
     for name, value in results.items():
         print(f"{name:<34} {value:,.3f}")
 

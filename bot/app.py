@@ -8,6 +8,7 @@ reach them through the typed context (`handlers.common.Context`).
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta, timezone
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -23,8 +24,8 @@ from bot.delivery import Outbox, Renderer
 from bot.instance import DatabaseLock, TokenGuard
 from bot.redact import hide
 from bot.services import (
-    AdminNotices, Alerts, CheckinDesk, Checkins, Closing, Conversation, Corrections, Followup, Identity, Inbox, Intake, Kit, Registration,
-    Rosters, Teams,
+    AdminNotices, Alerts, CheckinDesk, Checkins, Closing, Conversation, Corrections, Escalation, Followup, Identity, Inbox,
+    Intake, Kit, Registration, Rosters, Teams,
     Threads, Throttle, Views, Vocabulary, Volunteering, convert_phones
 )
 from handlers import register_all
@@ -47,6 +48,7 @@ class Services:
     vocabulary: Vocabulary
     inbox: Inbox
     alerts: Alerts
+    escalation: Escalation
     intake: Intake
     threads: Threads
     volunteering: Volunteering
@@ -78,6 +80,8 @@ class Services:
             # Timers are rows in the database; this tick only asks what is due now.
             application.job_queue.run_repeating(self._tick_job, interval=TICK_SECONDS, first=TICK_SECONDS,
                                                 name="tick")
+            # a step due sooner than the next tick: one precise job that asks the chain again
+            self.escalation.schedule = lambda delay: self._precise_job(application, delay)
         try:
             for lang in LANGUAGES:
                 menu = [BotCommand(command, text) for command, text in self.renderer.commands(lang)]
@@ -86,12 +90,12 @@ class Services:
             log.warning("could not publish the command menu", exc_info=True)
 
     async def tick(self) -> None:
-        """Everything that is due by the clock: unconfirmed resolved tickets closing, sentences
+        """Everything that is due by the clock: escalation steps of unclaimed tickets, unconfirmed resolved tickets closing, sentences
         typed in pieces that nobody finished, "is someone in danger?" left unanswered, and the
         day's check-ins and their ladder, claimed tickets whose claimant went quiet (a reminder, then
         back to the pool), the families' "all well today", link requests for the
         committee that no conversation sent, and the raw texts past their retention."""
-        for step in (self.closing.close_unconfirmed, self.followup.tick, self.intake.flush_fragments,
+        for step in (self.escalation.tick, self.closing.close_unconfirmed, self.followup.tick, self.intake.flush_fragments,
                      self.corrections.danger_unanswered, self.checkins.tick, self.checkin_desk.tick,
                      self.identity.tick, self.inbox.prune, self.rosters.tick):
             try:
@@ -101,6 +105,21 @@ class Services:
 
     async def _tick_job(self, context: object) -> None:
         await self.tick()
+
+    def _precise_job(self, application: Application, delay: float) -> None:
+        """A one-off escalation job `delay` seconds from now, unless one already runs by then."""
+        job_queue = application.job_queue
+        assert job_queue is not None
+        when = datetime.now(timezone.utc) + timedelta(seconds=delay)
+        if any(job.next_t is not None and job.next_t <= when for job in job_queue.get_jobs_by_name("escalation")):
+            return
+        job_queue.run_once(self._escalation_job, when=delay, name="escalation")
+
+    async def _escalation_job(self, context: object) -> None:
+        try:
+            await self.escalation.tick()
+        except Exception:  # the next tick tries again: the deadline is in the database
+            log.exception("escalation job failed")
 
     async def close(self, application: Application | None = None) -> None:
         try:
@@ -124,6 +143,7 @@ def build_services(settings: Settings, clock: Clock | None = None, flood: FloodC
     vocabulary = Vocabulary(db, outbox, renderer, clock)
     kit = Kit(db, outbox, settings, clock, vocabulary)
     alerts = Alerts(kit)
+    escalation = Escalation(kit, alerts)  # Alerts.alert starts the chain
     inbox, intake, throttle = Inbox(kit), Intake(kit, alerts), Throttle(kit, alerts)
     threads, volunteering, closing = Threads(kit, alerts, intake, throttle), Volunteering(kit, alerts), Closing(kit, alerts)
     identity = Identity(kit)
@@ -141,8 +161,8 @@ def build_services(settings: Settings, clock: Clock | None = None, flood: FloodC
     teams.on_building_moved = intake.follow_building
     return Services(
         settings=settings, clock=clock, db=db, renderer=renderer, outbox=outbox, vocabulary=vocabulary,
-        inbox=inbox, alerts=alerts, intake=intake, threads=threads, volunteering=volunteering, closing=closing,
-        followup=Followup(kit, alerts),
+        inbox=inbox, alerts=alerts, escalation=escalation, intake=intake, threads=threads, volunteering=volunteering,
+        closing=closing, followup=Followup(kit, alerts),
         views=Views(kit), corrections=Corrections(kit, alerts), registration=registration, teams=teams,
         conversation=Conversation(inbox, intake, threads, closing, volunteering, registration, checkins, throttle),
         checkins=checkins, checkin_desk=CheckinDesk(checkins), identity=identity, throttle=throttle,

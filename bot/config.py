@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     elderly_age: int = Field(default=70, ge=0)
     # check-ins: nobody is asked (or reminded) in these hours, on the committee's clock; "none" for never quiet
     checkin_quiet_hours: str = "22:00-07:00"
+    # escalation: routine alerts wait for the end of these hours (emergency and urgent never wait); "none" for never
+    alert_quiet_hours: str = "22:00-07:00"
     # new requests one person may open in an hour; past it their messages join their open request
     # and the admins hear of the flood (emergencies are never held back)
     tickets_per_hour: int = Field(default=5, ge=1)
@@ -82,7 +84,7 @@ class Settings(BaseSettings):
             return parse_delays(value)  # raises ValueError naming the bad pair
         return value
 
-    @field_validator("checkin_quiet_hours")
+    @field_validator("checkin_quiet_hours", "alert_quiet_hours")
     @classmethod
     def _check_quiet(cls, value: str) -> str:
         from bot.core.checkins import Quiet

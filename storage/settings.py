@@ -14,3 +14,7 @@ async def put(tx: Tx, key: str, value: str) -> None:
         "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         (key, value),
     )
+
+
+async def delete(tx: Tx, key: str) -> None:
+    await tx.execute("DELETE FROM settings WHERE key = ?", (key,))

@@ -80,7 +80,8 @@ def _join(eval_ctx: Any, value: Any, d: str = "", attribute: Any = None) -> str:
 # The codes the program writes, read back so a template can name their parts in the reader's
 # language (see reason_parts and event_parts).
 _VERDICT = re.compile(r"([a-z]+)/([a-z]+): (.+)", re.S)                     # urgent/water: burst
-_ROUND = re.compile(r"round (\d+): (.*)", re.S)                            # Alerts.alert
+_ROUND = re.compile(r"round (\d+)(?: step (\d+) ([a-z_+]+))?: (.*)", re.S)   # Escalation._fire
+_GAP = re.compile(r"step (\d+): ([a-z_]+)")                                  # Escalation (a step skipped)
 _RELABEL = re.compile(r"([a-z]+)/([a-z]+) -> ([a-z]+)/([a-z]+)")           # Corrections._relabel
 _UNDELIVERED = re.compile(r"([a-z_]+) to (-?\d+): ([a-z_]+)")               # Alerts.undeliverable
 
@@ -119,15 +120,18 @@ def event_parts(kind: str, detail: str | None) -> dict[str, Any]:
     """What a ticket event's detail says, in parts a template names; "text" (the detail as
     written) when it is a person's own words or a format this reader does not know.
 
-    The details are written by the services (bot/services): alerted "round 2: Zhang, Li" ("-": nobody on
-    duty), triage_corrected and raised "routine/water -> urgent/water", created the first reasons joined
+    The details are written by the services (bot/services): alerted "round 2 step 1 on_duty+leader: Zhang, Li" ("-":
+    nobody), escalation_gap "step 1: nobody_on_duty", triage_corrected and raised "routine/water -> urgent/water", created the first reasons joined
     by "; ", rated "4", attachment "photo", undeliverable "alert to 7001: unreachable".
     """
     detail = detail or ""
     parts: dict[str, Any] = {"text": detail}
     if kind == "alerted" and (found := _ROUND.fullmatch(detail)):
-        names = found[2].strip()
-        parts.update(round=int(found[1]), names=[] if names in ("", "-") else names.split(", "))
+        names = found[4].strip()
+        parts.update(round=int(found[1]), names=[] if names in ("", "-") else names.split(", "),
+                     step=int(found[2]) if found[2] else None, audiences=found[3].split("+") if found[3] else [])
+    elif kind == "escalation_gap" and (found := _GAP.fullmatch(detail)):
+        parts.update(step=int(found[1]), gap=found[2])
     elif kind in ("triage_corrected", "raised") and (found := _RELABEL.fullmatch(detail.strip())):
         before, after = _label(found[1], found[2]), _label(found[3], found[4])
         if before and after:

@@ -2,7 +2,7 @@
 
 inbox (who is writing, the plain reply), conversation (what a text means here and now), intake
 (requests become placed tickets), threads (updates, cancel, thanks on an open request), alerts
-(who hears about a ticket: the alert round and the NOTICES table), throttle (one person's flood), volunteering, closing (the
+(who hears about a ticket: the alert round and the NOTICES table), escalation (the chain of steps until a claim), throttle (one person's flood), volunteering, closing (the
 resident closes the loop), followup (after the claim: on my way, the ack reminder), checkins (plans, the day's questions and their alarms), checkins_desk (/elderly, /allwell, a resident's request for other times), views, corrections, identity (which
 account is which record: proof, link requests, phone numbers), registration, teams, vocabulary, importer,
 admin_notices (about the bot itself).
@@ -16,6 +16,7 @@ from bot.services.checkins_desk import CheckinDesk
 from bot.services.closing import Closing
 from bot.services.conversation import Conversation
 from bot.services.corrections import Corrections
+from bot.services.escalation import Escalation
 from bot.services.followup import Followup
 from bot.services.identity import Identity, convert_phones
 from bot.services.importer import FileError, import_residents, import_shifts, import_volunteers
@@ -33,7 +34,7 @@ from bot.services.vocabulary import Vocabulary, export_corrections, parse_label,
 from bot.services.volunteering import Volunteering
 
 __all__ = [
-    "ADMIN_GROUP", "NOTICES", "AdminNotices", "Alerts", "Answer", "CheckinDesk", "Checkins", "Closing", "Conversation", "Corrections", "FileError", "Followup",
+    "ADMIN_GROUP", "NOTICES", "AdminNotices", "Alerts", "Answer", "CheckinDesk", "Checkins", "Closing", "Conversation", "Corrections", "Escalation", "FileError", "Followup",
     "Identity", "Inbox",
     "Intake", "Kit", "Person", "Registration", "Rosters", "Teams", "Threads", "Throttle", "Views", "Vocabulary", "Volunteering",
     "convert_phones", "export_corrections", "first_name_of", "import_residents", "import_shifts", "import_volunteers", "load_person", "parse_grids",

@@ -1,14 +1,15 @@
 """Alerts and notices: who hears about a ticket, and what they read.
 
-An alert round goes to the on-duty volunteers of the ticket's grid (and the admins when it is an
-emergency, when the reporter cannot be placed, or when nobody is on duty). Everything else that
+An alert round is the ticket's escalation chain (bot/services/escalation.py): step 1 to the
+on-duty volunteers of the ticket's grid, then leaders, the whole grid and the admins as the
+urgency's policy says, until somebody claims it. Everything else that
 happens to a ticket is told through one table, NOTICES: ticket event -> (audience, template,
 buttons). A new audience (grid leaders, family contacts) is one resolver in AUDIENCES; a new
 notice is one line in NOTICES.
 
 No alert dies silently: a volunteer who cannot be reached (blocked the bot, account gone) is
-skipped from then on, and when nobody of a round could be reached the alert moves on to the
-admins, who also learn (once per person) who is unreachable. The resident hears that the alert
+skipped from then on, and when nobody of a step could be reached the chain's next step goes at
+once; the admins also learn (once per person) who is unreachable. The resident hears that the alert
 reached someone only when it did.
 """
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import logging
 
@@ -29,6 +30,9 @@ from storage import (
     Tx, outbox as outbox_repo, residents as residents_repo, settings as settings_repo, teams as teams_repo,
     tickets as repo
 )
+
+if TYPE_CHECKING:
+    from bot.services.escalation import Escalation
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +111,8 @@ AUDIENCES: dict[str, Audience] = {"reporter": _reporter, "claimant": _claimant, 
 
 
 class Alerts(Service):
+    escalation: "Escalation | None" = None  # the chain (bot/services/escalation.py) sets itself here
+
     async def duty(self, tx: Tx, grid: str) -> list[Member]:
         return [Member(**row) for row in await teams_repo.memberships_for_grid(tx, grid)]
 
@@ -143,53 +149,42 @@ class Alerts(Service):
         return chat_id in self.settings.admin_ids or await settings_repo.get(tx, ADMIN_GROUP) == str(chat_id)
 
     async def alert(self, tx: Tx, ticket: Ticket, exclude: tuple[int, ...] = ()) -> None:
-        """One round of alerts: the on-duty volunteers of the grid, and the admin group (or each
-        admin, in their own language) for emergencies, for reporters we cannot place, or when
-        nobody on duty can be reached. A voice note or photo that is the request itself follows
-        its alert."""
-        now = self.clock.now()
-        round_ = ticket["alert_round"] + 1
-        await repo.update(tx, ticket["id"], {"alert_round": round_}, now)
-        on_call = await self.on_call(tx, ticket["grid"], now, exclude)
-        # a volunteer known to be unreachable is not tried again until they write to the bot
-        blocked = await outbox_repo.unreachable(tx, [m.telegram_id for m in on_call if m.telegram_id is not None])
-        members = [m for m in on_call if m.telegram_id not in blocked]
-        unreached = [m.name for m in on_call if m.telegram_id in blocked]
-        audience: list[tuple[int, str | None, str]] = [
-            (m.telegram_id, m.language, str(m.telegram_id)) for m in members if m.telegram_id is not None
-        ]
-        names = ", ".join(m.name for m in members) or "-"
-        await repo.add_event(tx, ticket["id"], "alerted", now, None, None, f"round {round_}: {names}")
-        if unreached:
-            await repo.add_event(tx, ticket["id"], "skipped_unreachable", now, None, None, ", ".join(unreached))
-        admins: list[tuple[int, str | None, str]] = []
-        if ticket["urgency"] == "emergency" or ticket["resident_id"] is None or not members:
-            admins = [a for a in await self.admins(tx) if a[0] not in {chat for chat, _, _ in audience}]
-        await self._post_alerts(tx, ticket, round_, audience, nobody_on_duty=not on_call)
-        await self._post_alerts(tx, ticket, round_, admins, nobody_on_duty=not on_call, unreached=unreached)
+        """Start alerting an open ticket: its escalation chain from step 1 (bot/services/escalation.py),
+        a new alert round. Release, "Not yet", a raised urgency and a claim given back all call
+        this. `exclude`: volunteer ids the chain leaves out (who just gave it back)."""
+        assert self.escalation is not None, "Escalation(kit, alerts) wires itself in"
+        await self.escalation.start(tx, ticket, exclude)
 
-    async def _post_alerts(self, tx: Tx, ticket: Ticket, round_: int, audience: list[tuple[int, str | None, str]],
-                           key_prefix: str = "", **context: Any) -> None:
-        """The alert of one round (and the voice note or photo that is the request) to each chat."""
+    async def declined(self, tx: Tx, ticket_id: int) -> None:
+        """Somebody pressed Can't go: the chain may move on at once."""
+        if self.escalation is not None:
+            await self.escalation.declined(tx, ticket_id)
+
+    async def post_alerts(self, tx: Tx, ticket: Ticket, step: int, audience: list[tuple[int, str | None, str]],
+                          **context: Any) -> None:
+        """The alert of one step of the ticket's chain (and the voice note or photo that is the
+        request) to each chat, once: the dedupe key names the round, the step and the chat."""
+        round_ = ticket["alert_round"]
         media = await repo.attachments(tx, ticket["id"]) if ticket["source"] in ("voice", "photo") else []
         lane = Lane.EMERGENCY if ticket["urgency"] == "emergency" else Lane.ALERT
         keyboard = [[("claim", buttons.CLAIM.data(ticket["id"])), ("decline", buttons.DECLINE.data(ticket["id"]))]]
         if ticket["source"] == "checkin":  # a visit or a phone call ends a missed check-in's alarm
             keyboard.append([("checkin_visited", buttons.CHECKIN_VISITED.data(ticket["id"]))])
+        if not audience:
+            return
         updates = await self.updates(tx, ticket["id"])
         vulnerable = await self.about_a_vulnerable_reporter(tx, ticket)
         context.setdefault("unreached", [])
         for chat_id, lang, key in audience:
-            key = key_prefix + key
             await self.outbox.post(
                 tx, chat_id, lang, "alert", lane=lane, purpose="alert", buttons=keyboard, ticket_id=ticket["id"],
-                dedupe=f"alert:{ticket['id']}:{round_}:{key}", ticket=ticket, round=round_, updates=updates,
-                vulnerable=vulnerable, **context,
+                dedupe=f"alert:{ticket['id']}:{round_}:{step}:{key}", ticket=ticket, round=round_, step=step,
+                updates=updates, vulnerable=vulnerable, **context,
             )
             for item in media:
                 await self.outbox.media(tx, chat_id, item["kind"], item["file_id"], lane=lane, purpose="alert_media",
                                         ticket_id=ticket["id"], caption=f"#{ticket['id']}",
-                                        dedupe=f"alert_media:{item['id']}:{round_}:{key}")
+                                        dedupe=f"alert_media:{item['id']}:{round_}:{step}:{key}")
 
     async def close(self, tx: Tx, ticket: Ticket, template: str, **context: Any) -> None:
         """Every alert of the ticket still out there now says what happened (no buttons): one
@@ -268,10 +263,11 @@ class Alerts(Service):
                 return
             if status == "unreachable":
                 await self._tell_admins_unreachable(tx, row)
-            await self._escalate(tx, row)
+            if self.escalation is not None:
+                await self.escalation.undelivered(tx, row)
         self.outbox.kick()
 
-    async def _name_of(self, tx: Tx, chat_id: int) -> str:
+    async def name_of(self, tx: Tx, chat_id: int) -> str:
         volunteer = await teams_repo.volunteer_by_telegram_id(tx, chat_id)
         if volunteer:
             return str(volunteer["name"])
@@ -282,33 +278,10 @@ class Alerts(Service):
         chat_id = row["chat_id"]
         since = await outbox_repo.unreachable_since(tx, chat_id)
         group = chat_id < 0  # the only group alerts go to is the admin group
-        name = "" if group else await self._name_of(tx, chat_id)
+        name = "" if group else await self.name_of(tx, chat_id)
         for admin_chat, lang, key in await self.admins(tx):
             await self.outbox.post(
                 tx, admin_chat, lang, "unreachable_admin", lane=Lane.UPDATE, purpose="notice",
                 dedupe=f"unreachable:{chat_id}:{since or 0:.0f}:{key}", who=name, telegram_id=chat_id, group=group,
                 reason=unreachable_reason(row.get("last_error") or ""),
             )
-
-    async def _escalate(self, tx: Tx, row: dict[str, Any]) -> None:
-        """Nobody of the ticket's current alert round was reached, and none is still on its way:
-        the alert moves on to the admins (the next of the chain until escalation, issue #9, has
-        its steps). Its dedupe keys make this happen once per round, however the failures race."""
-        ticket = await repo.get(tx, row["ticket_id"])
-        if ticket is None or ticket["status"] != lifecycle.OPEN:
-            return
-        this_round = f"alert:{ticket['id']}:{ticket['alert_round']}:"  # a volunteer who released it was reached before
-        rows = [r for r in await outbox_repo.for_ticket(tx, ticket["id"], "alert")
-                if (r["dedupe_key"] or "").startswith(this_round)]
-        if any(r["status"] == "sent" or (r["status"] == "pending" and r["id"] != row["id"]) for r in rows):
-            return
-        tried = {r["chat_id"] for r in rows}
-        admins = [a for a in await self.admins(tx) if a[0] not in tried]
-        unreached = [await self._name_of(tx, chat) for chat in sorted(tried) if chat > 0]
-        if not admins:
-            log.error("ticket %s: no volunteer and no admin can be reached", ticket["id"])
-            return
-        await repo.add_event(tx, ticket["id"], "escalated", self.clock.now(), None, None,
-                             ", ".join(unreached) or "-")
-        await self._post_alerts(tx, ticket, ticket["alert_round"], admins, key_prefix="escalated:",
-                                nobody_on_duty=False, unreached=unreached)

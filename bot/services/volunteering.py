@@ -104,6 +104,7 @@ class Volunteering(Service):
                 return await self.stale(tx, ticket_id)
             await repo.add_event(tx, ticket_id, "declined", self.clock.now(), person.telegram_id,
                                  person.display_name)
+            await self.alerts.declined(tx, ticket_id)  # everyone of the step declined: the next goes now
             if message_id is not None and chat_id > 0:
                 await self.outbox.edit(tx, chat_id, person.lang, "alert_declined", lane=Lane.REPLY,
                                        purpose="alert_closed", message_id=message_id, ticket_id=ticket_id,

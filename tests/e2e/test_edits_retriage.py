@@ -28,6 +28,8 @@ async def test_an_edit_that_names_an_emergency_raises_the_ticket_and_alerts_as_o
     assert answer.text.startswith("🚨") and "120" in answer.text                # the number to call, first
     alert = await zhang.next_message("EMERGENCY")
     assert "#1" in alert.text and "my father fell down the stairs" in alert.text
+    frontdesk.clock.advance(120)                      # the admins: an emergency's step 2, two minutes on
+    await frontdesk.services.tick()                   # (the escalation table in DESIGN.md)
     assert "#1" in (await admin.next_message("紧急求助")).text                     # emergencies reach the admins
     ticket = (await frontdesk.rows("SELECT * FROM tickets WHERE id = 1"))[0]
     assert (ticket["urgency"], ticket["category"], ticket["alert_round"]) == ("emergency", "medical", 2)

@@ -81,6 +81,8 @@ async def test_a_cry_alone_is_an_emergency(frontdesk, emulator, admin, cry):
     assert ack.text.startswith("🚨") and "120" in ack.text                     # call now: the number first
     alert = await zhang.next_message("#1")
     assert "EMERGENCY" in alert.text
+    frontdesk.clock.advance(120)                      # the admins: an emergency's step 2, two minutes on
+    await frontdesk.services.tick()                   # (the escalation table in DESIGN.md)
     assert "#1" in (await admin.next_message("紧急求助")).text
     assert await frontdesk.value("SELECT urgency FROM tickets WHERE id = 1") == "emergency"
 

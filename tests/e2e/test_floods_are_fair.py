@@ -127,6 +127,8 @@ async def test_an_emergency_in_a_flood_raises_the_ticket_and_alerts_as_an_emerge
     assert "120" in ack.text and "#1" in ack.text
     alert = await zhang.next_message("EMERGENCY")
     assert "#1" in alert.text
+    frontdesk.clock.advance(120)                      # the admins: an emergency's step 2, two minutes on
+    await frontdesk.services.tick()                   # (the escalation table in DESIGN.md)
     assert "#1" in (await admin.next_message("紧急求助")).text                 # the admins, in their language
     assert await frontdesk.value("SELECT urgency FROM tickets WHERE id = 1") == "emergency"
     assert await frontdesk.value("SELECT count(*) FROM tickets") == 1

@@ -83,6 +83,9 @@ async def test_an_admin_who_claims_in_the_group_without_a_private_chat_is_not_le
     await register(resident)
     emulator.never_started.add(ADMIN)
     resident.send("My father fell down the stairs and is not moving")
+    await zhang.next_message("#1")
+    frontdesk.clock.advance(120)                      # the admins: an emergency's step 2, two minutes on
+    await frontdesk.services.tick()                   # (the escalation table in DESIGN.md)
     alert = await emulator.wait_for(
         lambda: next((m for m in emulator.chat(GROUP) if "#1" in m.text and m.buttons), None), 5, "the group's alert")
     admin.press(alert, "claim:1")
