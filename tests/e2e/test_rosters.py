@@ -84,7 +84,7 @@ async def test_an_alert_at_nine_goes_only_to_the_day_shift(frontdesk, emulator, 
     await zhang.next_message("#1")
     assert got(li, "#1") == [] and got(wang, "#1") == []
     events = await frontdesk.rows("SELECT detail FROM ticket_events WHERE ticket_id = 1 AND kind = 'alerted'")
-    assert events[0]["detail"] == "round 1: Zhang"
+    assert events[0]["detail"] == "round 1 step 1 on_duty: Zhang"
 
 
 async def test_the_overnight_shift_across_midnight(frontdesk, emulator, admin, cast):
