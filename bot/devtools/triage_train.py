@@ -24,7 +24,8 @@ TRAINING = ("dev.jsonl", "blind_a.jsonl", "blind_b.jsonl", "blind_c.jsonl", "bli
             "blind_f.jsonl", "blind_g.jsonl", "blind_h.jsonl", "blind_i.jsonl", "blind_j.jsonl", "blind_k.jsonl",
             "blind_l.jsonl", "blind_m.jsonl", "blind_n.jsonl", "blind_o.jsonl", "blind_p.jsonl",
             "blind_q.jsonl", "blind_r.jsonl", "blind_s.jsonl",
-            "blind_t.jsonl", "blind_u.jsonl", "blind_v.jsonl", "blind_w.jsonl", "conversation_info.jsonl")
+            "blind_t.jsonl", "blind_u.jsonl", "blind_v.jsonl", "blind_w.jsonl",
+            "blind_x.jsonl", "blind_y.jsonl", "conversation_info.jsonl")
 OUT = Path(__file__).resolve().parents[1] / "core" / "triage" / "model.json"
 # The bars at which the model acts (bot.core.triage.model.Model). Fixed, never tuned on an unspent
 # blind batch: chosen by leaving each spent batch out of training and scoring the engine with that

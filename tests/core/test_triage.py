@@ -391,3 +391,16 @@ def test_round_15_families(text: str, urgency: str) -> None:
 ])
 def test_round_16_families(text: str, urgency: str) -> None:
     assert classify(text).urgency == urgency, (text, classify(text))
+
+
+@pytest.mark.parametrize("text, urgency", [
+    # round 17, in words of our own
+    ("my dad has dementia, he walked out in his pyjamas two hours ago and hasn't come back", "emergency"),
+    ("Could the committee run a first aid class? If someone collapses we would not know what to do", "info"),
+    ("仓库里不知道什么东西漏了 好几个人眼睛辣 一直咳", "emergency"),
+    ("the girl from 3-202 who went missing yesterday is back home, you can stop looking", "info"),
+    ("the girl from 3-202 who went missing is back home, you can stop looking", "urgent"),  # over, no time: a person checks
+    ("装修的油漆味很大 孩子有点咳", "routine"),
+])
+def test_round_17_families(text: str, urgency: str) -> None:
+    assert classify(text).urgency == urgency, (text, classify(text))

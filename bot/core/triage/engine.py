@@ -43,7 +43,7 @@ _OLD_AGE = re.compile(
 )
 _LATIN_WORD = re.compile(r"[a-z]{2,}")
 # "if" in the words' own sentence: with "asking in advance" the whole message is a what-if
-_WHAT_IF = re.compile(r"如果|要是|万一|假如|假设|怎么看出|怎么判断|\bif\b|\bin case\b|\bhow (?:to|do you|can i) tell\b")
+_WHAT_IF = re.compile(r"如果|要是|万一|假如|假设|怎么看出|怎么判断|碰到有人|遇到有人|\bif\b|\bin case\b|\bhow (?:to|do you|can i) tell\b")
 # Words of doubt that contain a negation character but do not negate: 是不是, 不知道.
 _DOUBT = ("是不是", "不知道", "不确定", "说不定", "不清楚", "没事")
 # Kinds whose terms a negation cancels ("no smell", 没有冒烟); a topic stays a topic.
