@@ -1,0 +1,92 @@
+"""Issue #9's seams: rosters, the escalation chain and after-the-claim, together, as a committee
+would meet them in the first week (over the emulator, with the fake clock).
+
+The fake clock starts on Monday 2026-09-21 at 22:13 in Asia/Shanghai.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from tests.conftest import ADMIN, make_team, register
+from tests.e2e.test_escalation import URGENT, alerts_to, cast, later, steps
+
+TZ = ZoneInfo("Asia/Shanghai")
+QUESTION = "What time does the office open on Saturday?"
+
+
+def at(day: int, hour: int, minute: int = 0) -> float:
+    return datetime(2026, 9, day, hour, minute, tzinfo=TZ).timestamp()
+
+
+async def until(frontdesk, ts: float) -> None:
+    frontdesk.clock.advance(ts - frontdesk.clock.now())
+    await frontdesk.services.tick()
+    await frontdesk.drain()
+
+
+async def ask(frontdesk, user, command: str, expect: str):
+    user.send(command)
+    reply = await user.next_message(expect)
+    await frontdesk.drain()
+    return reply
+
+
+async def day_and_night(frontdesk, emulator, admin):
+    """The team north covers G1: Zhang by day (08:00-20:00), Li Na by night (20:00-08:00)."""
+    zhang, li = emulator.user(7001, "Zhang", "en"), emulator.user(7002, "Li Na", "en")
+    await make_team(admin, [zhang, li], "north", "G1")
+    resident = emulator.user(5001, "Li", "en")
+    await register(resident)
+    await ask(frontdesk, admin, "/shift add north daily 08:00-20:00 Zhang", "已添加班次")
+    await ask(frontdesk, admin, "/shift add north daily 20:00-08:00 Li Na", "已添加班次")
+    return zhang, li, resident
+
+
+# -- /duty off and the chain's later steps ---------------------------------------------------------
+
+async def test_a_leader_off_duty_is_not_woken_by_the_leader_step(frontdesk, emulator, admin):
+    """`/duty off` promises "no alerts will reach you": the leader's step skips a leader who is
+    off, and (nobody else to reach) hands over to the admins at once."""
+    zhang, liu, chen, resident = await cast(frontdesk, emulator, admin, group=False)
+    await ask(frontdesk, chen, "/duty off", "off duty")
+    resident.send(URGENT)
+    await resident.next_message("#1")
+    await zhang.next_message("#1")
+    await liu.next_message("#1")
+    await later(frontdesk, 15 * 60)                       # the leader's step
+    assert await alerts_to(frontdesk, chen.id, 1) == 0
+    assert await alerts_to(frontdesk, ADMIN, 1) == 1         # nobody to reach: the next step at once
+    assert (await steps(frontdesk))[1] == "round 1 step 2 leader: -"
+
+
+# -- the shift-start message -----------------------------------------------------------------------
+
+async def test_the_new_shift_can_claim_what_the_night_left_open(frontdesk, emulator, admin):
+    """At 08:00 the day shift hears of last night's open request; the chain has climbed past the
+    on-duty step, so the shift-start message is the only thing that reaches them: it must let
+    them take it."""
+    zhang, li, resident = await day_and_night(frontdesk, emulator, admin)
+    resident.send(URGENT)
+    await resident.next_message("#1")
+    await li.next_message("#1")                           # the night shift
+    await until(frontdesk, at(22, 8))
+    start = await zhang.next_message("Your shift starts")
+    assert "#1" in start.text
+    zhang.press(start, start.button("claim:1"))
+    await zhang.next_message("is yours now")
+    assert await frontdesk.value("SELECT status FROM tickets WHERE id = 1") == "claimed"
+
+
+async def test_the_shift_start_message_lists_requests_not_questions(frontdesk, emulator, admin):
+    """A question answered from the templates is logged as an open ticket nobody is alerted for;
+    it is not an "open request nobody has taken yet" at every shift start."""
+    zhang, li, resident = await day_and_night(frontdesk, emulator, admin)
+    resident.send(QUESTION)
+    await resident.next_message(None)
+    await frontdesk.drain()
+    assert await frontdesk.value("SELECT urgency FROM tickets WHERE id = 1") == "info"
+    await until(frontdesk, at(22, 8))
+    start = await zhang.next_message("Your shift starts")
+    assert "#1" not in start.text and "No open requests" in start.text
