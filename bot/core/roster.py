@@ -224,6 +224,12 @@ def is_off(roster: Roster, volunteer_id: int, at: float) -> bool:
                for o in roster.off)
 
 
+def not_off(members: Iterable[Member], roster: Roster | None, at: float) -> list[Member]:
+    """The members who are not off duty at `at`: the chain's later steps (the leader, the whole
+    grid) reach beyond the shift, but never someone who said /duty off."""
+    return [m for m in members if roster is None or not is_off(roster, m.volunteer_id, at)]
+
+
 def who(members: Iterable[Member], roster: Roster | None, grid: str | None, at: float) -> list[Member]:
     """Everyone on duty for the grid at `at` (reachable or not), one entry per person, leaders
     first. Without a roster every member is on duty (no rosters set up)."""

@@ -13,10 +13,10 @@ A step that reaches nobody (nobody on duty, no leader, every chat unreachable), 
 volunteers all pressed Can't go or could not be reached, hands over to the next step at once, and
 the admins are told of the gap (once per ticket and step; an admins' own alert carries it).
 
-Who a later step skips: anyone already alerted in this chain who still holds its alert with
-buttons (they have it in front of them), and anyone who pressed Can't go in this chain. Repeats
-after the last step alert the last step's audience again (the repeat is the reminder), except
-those who said they can't go.
+Who a step skips: anyone off duty (/duty off: the leader too), anyone already alerted in this
+chain who still holds its alert with buttons (they have it in front of them), and anyone who
+pressed Can't go in this chain. Repeats after the last step alert the last step's audience again
+(the repeat is the reminder), except those who said they can't go.
 """
 
 from __future__ import annotations
@@ -215,7 +215,7 @@ class Escalation(Service):
                 reach.nobody_on_duty = not on_call
                 volunteers += on_call
             elif audience in ("leader", "all_grid"):
-                volunteers += [m for m in await self.alerts.duty(tx, ticket["grid"])
+                volunteers += [m for m in await self.alerts.available(tx, ticket["grid"], now)
                                if m.volunteer_id not in exclude and m.telegram_id is not None
                                and (audience == "all_grid" or m.role == "leader")]
             elif audience == "admin_group":
