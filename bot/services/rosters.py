@@ -29,6 +29,7 @@ FIRST_LOOK = 120                    # the very first tick looks back this far
 LOOK_AHEAD = 24 * 3600
 MAX_OFF = 30 * 86400                # /duty off 2h: at most this long (longer: /duty off, then /duty on)
 MAX_COVER = 7 * 86400
+CLAIM_BUTTONS = 10                  # the shift-start message's Claim buttons: the most urgent, oldest first
 TODAY = ("today", "今天", "今日")
 TOMORROW = ("tomorrow", "明天", "明日")
 
@@ -398,13 +399,16 @@ class Rosters(Service):
                     continue
                 grids = await teams_repo.grids_of(tx, team_ids[occ.shift.team])
                 tickets = await repo.open_unclaimed(tx, grids)
+                # the chain may have climbed past the on-duty step: this message is the new shift's
+                # way to take what is still open (a claim checks the grid and the state again)
+                claim = [[(f"claim_n:{t['id']}", buttons.CLAIM.data(t["id"]))] for t in tickets[:CLAIM_BUTTONS]]
                 people = await repo.volunteer_names(tx, sorted(occ.volunteers))
                 for volunteer_id, volunteer in people.items():
                     if volunteer["telegram_id"] is None or rules.is_off(off_now, volunteer_id, now):
                         continue
                     queued = await self.outbox.post(
                         tx, volunteer["telegram_id"], await self.lang_of(tx, volunteer["telegram_id"]), "shift_start",
-                        lane=Lane.UPDATE, purpose="notice",
+                        lane=Lane.UPDATE, purpose="notice", buttons=claim or None,
                         dedupe=f"shift_start:{occ.shift.id}:{occ.day.isoformat()}:{volunteer_id}",
                         team=occ.shift.team, grids=grids, tickets=tickets, start=rules.format_minute(occ.shift.start),
                         end=rules.format_minute(occ.shift.end))
