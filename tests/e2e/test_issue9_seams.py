@@ -90,3 +90,25 @@ async def test_the_shift_start_message_lists_requests_not_questions(frontdesk, e
     await until(frontdesk, at(22, 8))
     start = await zhang.next_message("Your shift starts")
     assert "#1" not in start.text and "No open requests" in start.text
+
+
+# -- the coverage look-ahead -----------------------------------------------------------------------
+
+async def test_the_look_ahead_counts_a_shift_nobody_can_be_reached_on_as_a_gap(frontdesk, emulator, admin, tmp_path):
+    """The committee imports its volunteers (phones only: they have not written to the bot yet) and
+    puts one on the night shift. An alert at night would find nobody to reach ("nobody on duty"),
+    so the evening's look-ahead must show the night as a gap, not "every grid is covered"."""
+    from bot.services import import_volunteers
+
+    zhang = emulator.user(7001, "Zhang", "en")
+    await make_team(admin, [zhang], "north", "G1")
+    path = tmp_path / "volunteers.csv"
+    path.write_text("name,phone,telegram_id,team,role,grids,language\nZhao,13900003333,,north,member,G1,zh\n",
+                    encoding="utf-8")
+    report = await import_volunteers(frontdesk.db, path, frontdesk.clock)
+    assert report.created == 1 and not report.errors
+    await ask(frontdesk, admin, "/shift add north daily 08:00-20:00 Zhang", "已添加班次")
+    await ask(frontdesk, admin, "/shift add north daily 20:00-08:00 Zhao", "已添加班次")
+    await until(frontdesk, at(21, 22, 30))
+    look = await admin.next_message("未来 24 小时值班情况")
+    assert "网格 G1 无人值班：周一 22:30–周二 08:00（9.5 小时），周二 20:00–周二 22:30（2.5 小时）" in look.text
