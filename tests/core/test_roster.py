@@ -147,6 +147,13 @@ def test_gaps_over_the_next_24h():
     assert gaps(TEAM, off, "G1", start, start + 86400) == [(at(SH, 2026, 9, 22, 1), at(SH, 2026, 9, 22, 3))]
 
 
+def test_a_shift_nobody_can_be_reached_on_is_a_gap():
+    silent = member(5, tg=None)
+    roster = Roster(shifts=(day_shift((5,), days=ALL),), tz=SH)
+    start = at(SH, 2026, 9, 21, 0)
+    assert gaps([silent], roster, "G1", start, start + 86400) == [(start, start + 86400)]
+
+
 def test_shift_starts_in_an_interval():
     shifts = (day_shift((1,)), night_shift((2,)))
     found = starting(shifts, at(SH, 2026, 9, 21, 7, 59), at(SH, 2026, 9, 21, 8, 1), SH)
