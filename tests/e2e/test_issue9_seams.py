@@ -10,7 +10,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from tests.conftest import ADMIN, make_team, register
-from tests.e2e.test_escalation import URGENT, alerts_to, cast, later, steps
+from tests.e2e.test_escalation import URGENT, alerts_to, cast, later, roster, steps
 
 TZ = ZoneInfo("Asia/Shanghai")
 QUESTION = "What time does the office open on Saturday?"
@@ -112,3 +112,29 @@ async def test_the_look_ahead_counts_a_shift_nobody_can_be_reached_on_as_a_gap(f
     await until(frontdesk, at(21, 22, 30))
     look = await admin.next_message("未来 24 小时值班情况")
     assert "网格 G1 无人值班：周一 22:30–周二 08:00（9.5 小时），周二 20:00–周二 22:30（2.5 小时）" in look.text
+
+
+# -- a ticket relabelled mid-chain -------------------------------------------------------------------
+
+async def test_a_request_relabelled_as_a_question_mid_chain_stops_its_chain_and_no_other(frontdesk, emulator,
+                                                                                         admin):
+    """The admin corrects #1 to info ("just a question") while its chain runs: info has no steps,
+    so its chain ends; the next tick must not trip over it and stall every other ticket's chain."""
+    zhang, liu, chen, resident = await cast(frontdesk, emulator, admin, group=False)
+    roster(frontdesk, zhang.id)
+    resident.send(URGENT)
+    await resident.next_message("#1")
+    await zhang.next_message("#1")
+    admin.send("/triage 1 info")
+    await admin.next_message("已记录")
+    later_resident = emulator.user(5002, "Zhou", "en")
+    await register(later_resident, name="Zhou Min", phone="13800002222")
+    frontdesk.clock.advance(60)
+    later_resident.send(URGENT)
+    await later_resident.next_message("#2")
+    await zhang.next_message("#2")
+    await later(frontdesk, 15 * 60)                       # #1's step 2 was due first, then #2's
+    leader = await chen.next_message("#2")                # #2 climbs on
+    assert "step 2" in leader.text
+    assert await alerts_to(frontdesk, chen.id, 1) == 0       # #1, a question now, alerts nobody
+    assert await frontdesk.value("SELECT next_action_at FROM tickets WHERE id = 1") is None
