@@ -139,18 +139,10 @@ class Escalation(Service):
             due = await chain_repo.due(tx, now)
         fired = 0
         for row in due:
-            async with self.db.transaction() as tx:
-                number = row["escalation_step"] + 1
-                # ours only if nobody (another tick, a Can't go, a claim) moved the ticket since we read it
-                if not await chain_repo.take_step(tx, row["id"], row["alert_round"], row["escalation_step"],
-                                                  row["next_action_at"], {"escalation_step": number}, now):
-                    continue
-                ticket = await repo.get(tx, row["id"])
-                assert ticket is not None
-                # a tick that is a little late keeps the cadence; after a long stop, it starts from now
-                base = max(row["next_action_at"], now - PRECISE)
-                await self._fire(tx, ticket, number, base, await self.policy(tx, ticket["urgency"]))
-                fired += 1
+            try:
+                fired += await self._fire_due(row, now)
+            except Exception:  # one ticket's failure must not hold up every other ticket's chain
+                log.exception("escalation step of ticket %s failed", row["id"])
         async with self.db.transaction() as tx:
             soonest = await chain_repo.next_deadline(tx)
         if soonest is not None:
@@ -158,6 +150,29 @@ class Escalation(Service):
         if fired:
             self.outbox.kick()
         return fired
+
+    async def _fire_due(self, row: dict[str, Any], now: float) -> bool:
+        """The next step of one ticket the tick found due; False when somebody moved it first."""
+        async with self.db.transaction() as tx:
+            number = row["escalation_step"] + 1
+            ticket = await repo.get(tx, row["id"])
+            assert ticket is not None
+            policy = await self.policy(tx, ticket["urgency"])
+            if not policy.has(number):
+                # relabelled since (an info ticket has no steps; a policy with fewer): the chain ends
+                await chain_repo.take_step(tx, row["id"], row["alert_round"], row["escalation_step"],
+                                           row["next_action_at"], {"next_action_at": None}, now)
+                return False
+            # ours only if nobody (another tick, a Can't go, a claim) moved the ticket since we read it
+            if not await chain_repo.take_step(tx, row["id"], row["alert_round"], row["escalation_step"],
+                                              row["next_action_at"], {"escalation_step": number}, now):
+                return False
+            ticket = await repo.get(tx, row["id"])
+            assert ticket is not None
+            # a tick that is a little late keeps the cadence; after a long stop, it starts from now
+            base = max(row["next_action_at"], now - PRECISE)
+            await self._fire(tx, ticket, number, base, policy)
+            return True
 
     def _remind(self, delay: float) -> None:
         """A deadline under a minute away: a precise one-off job (the tick would be late)."""
