@@ -138,3 +138,22 @@ async def test_a_request_relabelled_as_a_question_mid_chain_stops_its_chain_and_
     assert "step 2" in leader.text
     assert await alerts_to(frontdesk, chen.id, 1) == 0       # #1, a question now, alerts nobody
     assert await frontdesk.value("SELECT next_action_at FROM tickets WHERE id = 1") is None
+
+
+# -- /cover in answer to a gap -----------------------------------------------------------------------
+
+async def test_a_cover_made_for_a_gap_lets_the_cover_take_the_open_request(frontdesk, emulator, admin):
+    """Nobody on duty at night: the chain climbs to the admins, who put Zhang on with /cover. The
+    chain is past its on-duty step, so Zhang's "you are on duty" message is the only thing that
+    reaches him: it names what is open and lets him take it."""
+    zhang, li, resident = await day_and_night(frontdesk, emulator, admin)
+    await ask(frontdesk, li, "/duty off", "off duty")
+    resident.send(URGENT)
+    await resident.next_message("#1")
+    await admin.next_message("#1")                        # the gap: straight to the admins
+    await ask(frontdesk, admin, "/cover G1 Zhang until 23:30", "Zhang")
+    covered = await zhang.next_message("on duty for grid G1")
+    assert "#1" in covered.text
+    zhang.press(covered, covered.button("claim:1"))
+    await zhang.next_message("is yours now")
+    assert await frontdesk.value("SELECT status FROM tickets WHERE id = 1") == "claimed"
