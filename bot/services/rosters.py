@@ -143,6 +143,14 @@ class Rosters(Service):
             await self._say(tx, person, chat_id, "unknown_volunteer", who=who)
         return None
 
+    async def _open_to_claim(self, tx: Tx, grids: list[str]) -> tuple[list[dict[str, Any]], list[list[Any]] | None]:
+        """The open, unclaimed requests of these grids and a Claim #N button for the most urgent:
+        someone who comes on duty (a shift starts, a cover) while a chain has climbed past its
+        on-duty step is reached by nothing else (a claim checks the grid and the state again)."""
+        tickets = await repo.open_unclaimed(tx, grids)
+        claim = [[(f"claim_n:{t['id']}", buttons.CLAIM.data(t["id"]))] for t in tickets[:CLAIM_BUTTONS]]
+        return tickets, claim or None
+
     # -- /shift --------------------------------------------------------------------------------------
 
     async def add_shift(self, person: Person, chat_id: int, team: str, days: str, span: str, who: str) -> None:
@@ -268,9 +276,11 @@ class Rosters(Service):
                     await self._say(tx, person, chat_id, "covered", who=volunteer["name"], grid=grid,
                                     until=self._when(end), reachable=volunteer["telegram_id"] is not None)
                     if volunteer["telegram_id"] is not None:
+                        tickets, claim = await self._open_to_claim(tx, [grid])
                         await self.outbox.post(
                             tx, volunteer["telegram_id"], await self.lang_of(tx, volunteer["telegram_id"]), "roster",
-                            lane=Lane.UPDATE, purpose="notice", what="you_cover", grid=grid, until=self._when(end))
+                            lane=Lane.UPDATE, purpose="notice", what="you_cover", grid=grid, until=self._when(end),
+                            tickets=tickets, buttons=claim)
         self.outbox.kick()
 
     # -- /swap ---------------------------------------------------------------------------------------
@@ -398,17 +408,14 @@ class Rosters(Service):
                 if occ.end <= now:
                     continue
                 grids = await teams_repo.grids_of(tx, team_ids[occ.shift.team])
-                tickets = await repo.open_unclaimed(tx, grids)
-                # the chain may have climbed past the on-duty step: this message is the new shift's
-                # way to take what is still open (a claim checks the grid and the state again)
-                claim = [[(f"claim_n:{t['id']}", buttons.CLAIM.data(t["id"]))] for t in tickets[:CLAIM_BUTTONS]]
+                tickets, claim = await self._open_to_claim(tx, grids)
                 people = await repo.volunteer_names(tx, sorted(occ.volunteers))
                 for volunteer_id, volunteer in people.items():
                     if volunteer["telegram_id"] is None or rules.is_off(off_now, volunteer_id, now):
                         continue
                     queued = await self.outbox.post(
                         tx, volunteer["telegram_id"], await self.lang_of(tx, volunteer["telegram_id"]), "shift_start",
-                        lane=Lane.UPDATE, purpose="notice", buttons=claim or None,
+                        lane=Lane.UPDATE, purpose="notice", buttons=claim,
                         dedupe=f"shift_start:{occ.shift.id}:{occ.day.isoformat()}:{volunteer_id}",
                         team=occ.shift.team, grids=grids, tickets=tickets, start=rules.format_minute(occ.shift.start),
                         end=rules.format_minute(occ.shift.end))
