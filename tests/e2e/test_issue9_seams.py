@@ -10,7 +10,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from tests.conftest import ADMIN, make_team, register
-from tests.e2e.test_escalation import URGENT, alerts_to, cast, later, roster, steps
+from tests.e2e.test_checkins import cast  # noqa: F401 (a fixture: Zhang, Li on a check-in plan, her family)
+from tests.e2e.test_escalation import URGENT, alerts_to, later, roster, steps
+from tests.e2e.test_escalation import cast as escalation_cast
 
 TZ = ZoneInfo("Asia/Shanghai")
 QUESTION = "What time does the office open on Saturday?"
@@ -49,7 +51,7 @@ async def day_and_night(frontdesk, emulator, admin):
 async def test_a_leader_off_duty_is_not_woken_by_the_leader_step(frontdesk, emulator, admin):
     """`/duty off` promises "no alerts will reach you": the leader's step skips a leader who is
     off, and (nobody else to reach) hands over to the admins at once."""
-    zhang, liu, chen, resident = await cast(frontdesk, emulator, admin, group=False)
+    zhang, liu, chen, resident = await escalation_cast(frontdesk, emulator, admin, group=False)
     await ask(frontdesk, chen, "/duty off", "off duty")
     resident.send(URGENT)
     await resident.next_message("#1")
@@ -120,7 +122,7 @@ async def test_a_request_relabelled_as_a_question_mid_chain_stops_its_chain_and_
                                                                                          admin):
     """The admin corrects #1 to info ("just a question") while its chain runs: info has no steps,
     so its chain ends; the next tick must not trip over it and stall every other ticket's chain."""
-    zhang, liu, chen, resident = await cast(frontdesk, emulator, admin, group=False)
+    zhang, liu, chen, resident = await escalation_cast(frontdesk, emulator, admin, group=False)
     roster(frontdesk, zhang.id)
     resident.send(URGENT)
     await resident.next_message("#1")
@@ -157,3 +159,29 @@ async def test_a_cover_made_for_a_gap_lets_the_cover_take_the_open_request(front
     zhang.press(covered, covered.button("claim:1"))
     await zhang.next_message("is yours now")
     assert await frontdesk.value("SELECT status FROM tickets WHERE id = 1") == "claimed"
+
+
+# -- a missed check-in that becomes an emergency while held --------------------------------------------
+
+async def test_a_check_in_alarm_raised_to_an_emergency_while_held_is_reminded_by_the_emergency_delay(
+        frontdesk, emulator, admin, cast):
+    """Zhang holds the missed check-in's ticket (urgent: a reminder an hour after his last word); at
+    midnight, still no answer, the ticket becomes an emergency: as for any raised ticket, his
+    reminder comes by the emergency's delay (5 min), not an hour later."""
+    from tests.e2e.test_checkins import at as on, until as until_checkins
+
+    zhang, li, family = cast
+    await until_checkins(frontdesk, on(22, 9, 0) + 5)
+    await until_checkins(frontdesk, on(22, 11, 5))
+    await until_checkins(frontdesk, on(22, 13, 10))         # no answer: an urgent ticket
+    alert = await zhang.next_message("#1")
+    zhang.press(alert, "claim:1")
+    details = await zhang.next_message("is yours")
+    await until_checkins(frontdesk, on(22, 23, 30))
+    zhang.press(details, "onway:1")                         # his last word: 23:30
+    await frontdesk.drain()
+    await until_checkins(frontdesk, on(23, 0, 0) + 5)       # midnight: an emergency now
+    assert await frontdesk.value("SELECT urgency FROM tickets WHERE id = 1") == "emergency"
+    reminders = len([m for m in zhang.messages() if "Still on #1?" in m.text])
+    await until_checkins(frontdesk, on(23, 0, 6))
+    assert len([m for m in zhang.messages() if "Still on #1?" in m.text]) == reminders + 1
