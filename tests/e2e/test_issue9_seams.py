@@ -182,6 +182,7 @@ async def test_a_check_in_alarm_raised_to_an_emergency_while_held_is_reminded_by
     await frontdesk.drain()
     await until_checkins(frontdesk, on(23, 0, 0) + 5)       # midnight: an emergency now
     assert await frontdesk.value("SELECT urgency FROM tickets WHERE id = 1") == "emergency"
+    await zhang.next_message("still no answer to the check-in")   # he hears why
     reminders = len([m for m in zhang.messages() if "Still on #1?" in m.text])
     await until_checkins(frontdesk, on(23, 0, 6))
     assert len([m for m in zhang.messages() if "Still on #1?" in m.text]) == reminders + 1
