@@ -186,3 +186,14 @@ async def test_a_check_in_alarm_raised_to_an_emergency_while_held_is_reminded_by
     reminders = len([m for m in zhang.messages() if "Still on #1?" in m.text])
     await until_checkins(frontdesk, on(23, 0, 6))
     assert len([m for m in zhang.messages() if "Still on #1?" in m.text]) == reminders + 1
+
+
+async def test_covering_with_someone_who_is_off_duty_says_so(frontdesk, emulator, admin):
+    """Li Na said /duty off (she is ill). An admin who puts her on with /cover must not be told
+    "✅ on duty": her /duty off still wins, so no alert would reach her."""
+    zhang, li, resident = await day_and_night(frontdesk, emulator, admin)
+    await ask(frontdesk, li, "/duty off", "off duty")
+    answer = await ask(frontdesk, admin, "/cover G1 Li Na until 23:30", "Li Na")
+    assert "暂停值班" in answer.text and "✅" not in answer.text
+    async with frontdesk.db.transaction() as tx:
+        assert await frontdesk.services.alerts.on_call(tx, "G1", frontdesk.clock.now()) == []
