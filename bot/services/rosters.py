@@ -273,8 +273,12 @@ class Rosters(Service):
                 volunteer = await self._find(tx, person, chat_id, who, await repo.volunteers(tx))
                 if volunteer is not None:
                     await repo.add_override(tx, "cover", volunteer["id"], grid, now, end, person.telegram_id, now)
+                    # their own /duty off still wins (they may be ill): the admin must know
+                    off = next((o for o in await repo.offs(tx, now, volunteer["id"]) if o["starts_at"] <= now), None)
                     await self._say(tx, person, chat_id, "covered", who=volunteer["name"], grid=grid,
-                                    until=self._when(end), reachable=volunteer["telegram_id"] is not None)
+                                    until=self._when(end), reachable=volunteer["telegram_id"] is not None,
+                                    off=off is not None,
+                                    off_until=self._when(off["ends_at"]) if off and off["ends_at"] else None)
                     if volunteer["telegram_id"] is not None:
                         tickets, claim = await self._open_to_claim(tx, [grid])
                         await self.outbox.post(
