@@ -197,3 +197,22 @@ async def test_covering_with_someone_who_is_off_duty_says_so(frontdesk, emulator
     assert "暂停值班" in answer.text and "✅" not in answer.text
     async with frontdesk.db.transaction() as tx:
         assert await frontdesk.services.alerts.on_call(tx, "G1", frontdesk.clock.now()) == []
+
+
+async def test_a_volunteer_borrowed_from_another_grid_by_cover_can_claim_what_they_are_alerted_for(
+        frontdesk, emulator, admin):
+    """Nobody of G1 can take the night; the admins borrow Sun from the team of G2 with /cover. The
+    alerts of G1 reach Sun, so Sun's Claim must work (not "you may not")."""
+    zhang, li, resident = await day_and_night(frontdesk, emulator, admin)
+    sun = emulator.user(7004, "Sun", "en")
+    await make_team(admin, [sun], "south", "G2")
+    await ask(frontdesk, li, "/duty off", "off duty")
+    await ask(frontdesk, admin, "/cover G1 Sun until 23:30", "Sun")
+    await sun.next_message("on duty for grid G1")
+    resident.send(URGENT)
+    await resident.next_message("#1")
+    alert = await sun.next_message("#1")
+    answer = await sun.answer_to(sun.press(alert, "claim:1"))
+    assert "Only volunteers of this grid" not in (answer.get("text") or "")
+    await sun.next_message("is yours now")
+    assert await frontdesk.value("SELECT status FROM tickets WHERE id = 1") == "claimed"
