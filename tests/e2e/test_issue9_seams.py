@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from tests.conftest import ADMIN, make_team, register
+from tests.conftest import ADMIN, GROUP, make_team, register
 from tests.e2e.test_checkins import cast  # noqa: F401 (a fixture: Zhang, Li on a check-in plan, her family)
 from tests.e2e.test_escalation import URGENT, alerts_to, later, roster, steps
 from tests.e2e.test_escalation import cast as escalation_cast
@@ -216,3 +216,21 @@ async def test_a_volunteer_borrowed_from_another_grid_by_cover_can_claim_what_th
     assert "Only volunteers of this grid" not in (answer.get("text") or "")
     await sun.next_message("is yours now")
     assert await frontdesk.value("SELECT status FROM tickets WHERE id = 1") == "claimed"
+
+
+# -- a step that reaches nobody new ------------------------------------------------------------------
+
+async def test_a_leader_on_duty_who_let_it_pass_does_not_make_the_chain_wait_another_step(frontdesk, emulator,
+                                                                                           admin):
+    """A small committee: the leader Chen is the one on duty. Step 1 reached him; 15 minutes
+    later step 2 (the leader) has nobody new to reach, so the admin group hears now, not 30
+    minutes after a step that told nobody."""
+    zhang, liu, chen, resident = await escalation_cast(frontdesk, emulator, admin, group=True)
+    roster(frontdesk, chen.id)
+    resident.send(URGENT)
+    await resident.next_message("#1")
+    await chen.next_message("#1")
+    await later(frontdesk, 15 * 60)
+    assert await alerts_to(frontdesk, GROUP, 1) == 1
+    assert await alerts_to(frontdesk, chen.id, 1) == 1       # not twice
+    assert await frontdesk.value("SELECT escalation_step FROM tickets WHERE id = 1") == 3
