@@ -9,9 +9,10 @@ ticks, or a tick racing a Can't go, fire it once; after a restart the first tick
 deadline under a minute away also gets a precise one-off job (`schedule`, set by bot/app.py to the
 JobQueue's run_once); the database stays the truth.
 
-A step that reaches nobody (nobody on duty, no leader, every chat unreachable), or whose alerted
-volunteers all pressed Can't go or could not be reached, hands over to the next step at once, and
-the admins are told of the gap (once per ticket and step; an admins' own alert carries it).
+A step that reaches nobody (nobody on duty, no leader, every chat unreachable, or nobody new: the
+leader on duty already holds the alert), or whose alerted volunteers all pressed Can't go or could
+not be reached, hands over to the next step at once, and the admins are told of the gap (once per
+ticket and step; an admins' own alert carries it).
 
 Who a step skips: anyone off duty (/duty off: the leader too), anyone already alerted in this
 chain who still holds its alert with buttons (they have it in front of them), and anyone who
@@ -191,6 +192,8 @@ class Escalation(Service):
             # nobody on duty is a gap even when the step also reached a leader (an emergency's step 1)
             gap = "nobody_on_duty" if reach.nobody_on_duty else None if reach.anyone else (
                 "unreachable" if reach.unreached else "nobody")
+            if gap is None and not reach.chats and number > 1:
+                gap = "nobody_new"  # all it would reach have the alert already (the leader on duty)
             detail = f"round {ticket['alert_round']} step {number} {'+'.join(step.audiences)}: "
             await repo.add_event(tx, ticket["id"], "alerted", now, None, None, detail + (", ".join(reach.names) or "-"))
             if reach.unreached:
@@ -206,7 +209,7 @@ class Escalation(Service):
                 gaps.append((number, gap))
                 number += 1
                 continue
-            if gap is not None:
+            if gap is not None and gap != "nobody_new":
                 log.error("ticket %s: step %s of its chain reaches nobody", ticket["id"], number)
             break
         due = chain.next_due(policy, number, base, self.settings.timezone, self.quiet)
