@@ -11,7 +11,7 @@ from bot.core import checkins, escalation, followup, identity, intent, lifecycle
 from bot.core.address import Address, clean_building, clean_name, clean_room, clean_unit, find_address, names_a_place
 from bot.core.phones import DEFAULT_REGION, Stored, is_region, normalize_phone, renumber, split_contact
 from bot.core.ratelimit import FloodControl, Limits, SlidingWindow
-from bot.core.roster import Member, can_act_for_grid, on_duty
+from bot.core.roster import Member, can_act_for_grid, not_off, on_duty
 from bot.core.triage import (
     CATEGORIES, DANGER_FLOOR, RANK, URGENCIES, Engine, Entry, Lexicon, Triage, classify, default_engine, detect_language, load_lexicon
 )
@@ -21,5 +21,5 @@ __all__ = [
     "Limits", "Member", "checkins", "escalation", "followup",
     "SlidingWindow", "Stored", "Triage", "can_act_for_grid", "classify", "clean_building", "clean_name", "clean_room",
     "clean_unit", "default_engine", "detect_language", "find_address", "identity", "intent", "is_region",
-    "lifecycle", "load_lexicon", "names_a_place", "normalize_phone", "on_duty", "renumber", "split_contact", "throttle",
+    "lifecycle", "load_lexicon", "names_a_place", "normalize_phone", "not_off", "on_duty", "renumber", "split_contact", "throttle",
 ]

@@ -224,6 +224,12 @@ def is_off(roster: Roster, volunteer_id: int, at: float) -> bool:
                for o in roster.off)
 
 
+def not_off(members: Iterable[Member], roster: Roster | None, at: float) -> list[Member]:
+    """The members who are not off duty at `at`: the chain's later steps (the leader, the whole
+    grid) reach beyond the shift, but never someone who said /duty off."""
+    return [m for m in members if roster is None or not is_off(roster, m.volunteer_id, at)]
+
+
 def who(members: Iterable[Member], roster: Roster | None, grid: str | None, at: float) -> list[Member]:
     """Everyone on duty for the grid at `at` (reachable or not), one entry per person, leaders
     first. Without a roster every member is on duty (no rosters set up)."""
@@ -297,11 +303,13 @@ def next_change(members: Sequence[Member], roster: Roster | None, grid: str | No
 
 def gaps(members: Sequence[Member], roster: Roster | None, grid: str | None, start: float,
          end: float) -> list[tuple[float, float]]:
-    """The stretches of [start, end) with nobody on duty for the grid (the coverage look-ahead)."""
+    """The stretches of [start, end) with nobody on duty for the grid whom an alert can reach (the
+    coverage look-ahead): a shift of volunteers who have no Telegram chat yet is a gap, as the
+    chain will find it ("nobody on duty")."""
     points = [start] + (_changes(members, roster, grid, start, end) if roster is not None else []) + [end]
     found: list[tuple[float, float]] = []
     for a, b in zip(points, points[1:]):
-        if b <= a or who(members, roster, grid, a):
+        if b <= a or any(m.telegram_id is not None for m in who(members, roster, grid, a)):
             continue
         if found and found[-1][1] == a:
             found[-1] = (found[-1][0], b)

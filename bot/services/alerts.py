@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import logging
 
 from bot.clock import local_time
-from bot.core import Member, lifecycle, on_duty
+from bot.core import Member, can_act_for_grid, lifecycle, not_off, on_duty
 from bot.delivery import Button, Lane, buttons, unreachable_reason
 from bot.services.base import Service, Ticket, lane_of
 from bot.services.teams import ADMIN_GROUP
@@ -122,6 +122,21 @@ class Alerts(Service):
         from bot.services.rosters import roster_for  # imported here: rosters builds on Alerts
         members, roster = await roster_for(tx, grid, now, self.settings.timezone)
         return on_duty(members, now, exclude, roster, grid)
+
+    async def available(self, tx: Tx, grid: str, now: float) -> list[Member]:
+        """Every member of the grid's teams, shift or not, except those off duty at `now`: whom
+        the chain's leader and whole-grid steps may reach."""
+        from bot.services.rosters import roster_for
+        members, roster = await roster_for(tx, grid, now, self.settings.timezone)
+        return not_off(members, roster, now)
+
+    async def may_act(self, tx: Tx, grid: str, volunteer_id: int, now: float) -> bool:
+        """May this volunteer claim (or decline) a ticket of the grid: a team of theirs covers it,
+        or an admin covers the grid with them now (/cover: they get its alerts)."""
+        from bot.services.rosters import roster_for
+        members, roster = await roster_for(tx, grid, now, self.settings.timezone)
+        covering = [c.member for c in roster.covers if c.start <= now < c.end]
+        return can_act_for_grid(members, volunteer_id) or can_act_for_grid(covering, volunteer_id)
 
     async def tell(self, tx: Tx, event: str, ticket: Ticket, **context: Any) -> None:
         """Everyone NOTICES names for this event hears of it, in their own language."""

@@ -17,6 +17,7 @@ from typing import Any
 from bot.core import checkins as rules, lifecycle, normalize_phone
 from bot.delivery import Button, Lane, buttons
 from bot.services.alerts import Alerts
+from bot.services.followup import urgency_raised
 from bot.services.base import Answer, Service
 from bot.services.intake import Intake
 from bot.services.kit import Kit
@@ -555,6 +556,7 @@ class Checkins(Service):
         ticket = await tickets_repo.get(tx, checkin["ticket_id"]) if checkin["ticket_id"] else None
         if ticket is None or ticket["status"] not in STILL_OPEN or ticket["urgency"] == "emergency":
             return
+        before = ticket
         await tickets_repo.update(tx, ticket["id"], {"urgency": "emergency"}, now)
         await tickets_repo.add_event(tx, ticket["id"], "raised", now, None, None,
                                      f"{ticket['urgency']}/{ticket['category']} -> emergency/{ticket['category']}")
@@ -563,7 +565,9 @@ class Checkins(Service):
         if ticket["status"] == lifecycle.OPEN:
             await self.alerts.alert(tx, ticket)
         else:
-            await self.alerts.tell(tx, "triage_corrected", ticket)
+            # held: the claimant hears of it, and is reminded by the emergency's delay (followup)
+            await urgency_raised(tx, self.settings, ticket, now)
+            await self.alerts.tell(tx, "triage_corrected", ticket, before=before, missed_all_day=True)
 
     async def undeliverable(self, row: dict[str, Any], status: str) -> None:
         """The outbox hook: a question that bounced (403) is a missed check-in now, not at the tick."""

@@ -9,14 +9,15 @@ ticks, or a tick racing a Can't go, fire it once; after a restart the first tick
 deadline under a minute away also gets a precise one-off job (`schedule`, set by bot/app.py to the
 JobQueue's run_once); the database stays the truth.
 
-A step that reaches nobody (nobody on duty, no leader, every chat unreachable), or whose alerted
-volunteers all pressed Can't go or could not be reached, hands over to the next step at once, and
-the admins are told of the gap (once per ticket and step; an admins' own alert carries it).
+A step that reaches nobody (nobody on duty, no leader, every chat unreachable, or nobody new: the
+leader on duty already holds the alert), or whose alerted volunteers all pressed Can't go or could
+not be reached, hands over to the next step at once, and the admins are told of the gap (once per
+ticket and step; an admins' own alert carries it).
 
-Who a later step skips: anyone already alerted in this chain who still holds its alert with
-buttons (they have it in front of them), and anyone who pressed Can't go in this chain. Repeats
-after the last step alert the last step's audience again (the repeat is the reminder), except
-those who said they can't go.
+Who a step skips: anyone off duty (/duty off: the leader too), anyone already alerted in this
+chain who still holds its alert with buttons (they have it in front of them), and anyone who
+pressed Can't go in this chain. Repeats after the last step alert the last step's audience again
+(the repeat is the reminder), except those who said they can't go.
 """
 
 from __future__ import annotations
@@ -139,18 +140,10 @@ class Escalation(Service):
             due = await chain_repo.due(tx, now)
         fired = 0
         for row in due:
-            async with self.db.transaction() as tx:
-                number = row["escalation_step"] + 1
-                # ours only if nobody (another tick, a Can't go, a claim) moved the ticket since we read it
-                if not await chain_repo.take_step(tx, row["id"], row["alert_round"], row["escalation_step"],
-                                                  row["next_action_at"], {"escalation_step": number}, now):
-                    continue
-                ticket = await repo.get(tx, row["id"])
-                assert ticket is not None
-                # a tick that is a little late keeps the cadence; after a long stop, it starts from now
-                base = max(row["next_action_at"], now - PRECISE)
-                await self._fire(tx, ticket, number, base, await self.policy(tx, ticket["urgency"]))
-                fired += 1
+            try:
+                fired += await self._fire_due(row, now)
+            except Exception:  # one ticket's failure must not hold up every other ticket's chain
+                log.exception("escalation step of ticket %s failed", row["id"])
         async with self.db.transaction() as tx:
             soonest = await chain_repo.next_deadline(tx)
         if soonest is not None:
@@ -158,6 +151,29 @@ class Escalation(Service):
         if fired:
             self.outbox.kick()
         return fired
+
+    async def _fire_due(self, row: dict[str, Any], now: float) -> bool:
+        """The next step of one ticket the tick found due; False when somebody moved it first."""
+        async with self.db.transaction() as tx:
+            number = row["escalation_step"] + 1
+            ticket = await repo.get(tx, row["id"])
+            assert ticket is not None
+            policy = await self.policy(tx, ticket["urgency"])
+            if not policy.has(number):
+                # relabelled since (an info ticket has no steps; a policy with fewer): the chain ends
+                await chain_repo.take_step(tx, row["id"], row["alert_round"], row["escalation_step"],
+                                           row["next_action_at"], {"next_action_at": None}, now)
+                return False
+            # ours only if nobody (another tick, a Can't go, a claim) moved the ticket since we read it
+            if not await chain_repo.take_step(tx, row["id"], row["alert_round"], row["escalation_step"],
+                                              row["next_action_at"], {"escalation_step": number}, now):
+                return False
+            ticket = await repo.get(tx, row["id"])
+            assert ticket is not None
+            # a tick that is a little late keeps the cadence; after a long stop, it starts from now
+            base = max(row["next_action_at"], now - PRECISE)
+            await self._fire(tx, ticket, number, base, policy)
+            return True
 
     def _remind(self, delay: float) -> None:
         """A deadline under a minute away: a precise one-off job (the tick would be late)."""
@@ -176,6 +192,8 @@ class Escalation(Service):
             # nobody on duty is a gap even when the step also reached a leader (an emergency's step 1)
             gap = "nobody_on_duty" if reach.nobody_on_duty else None if reach.anyone else (
                 "unreachable" if reach.unreached else "nobody")
+            if gap is None and not reach.chats and number > 1:
+                gap = "nobody_new"  # all it would reach have the alert already (the leader on duty)
             detail = f"round {ticket['alert_round']} step {number} {'+'.join(step.audiences)}: "
             await repo.add_event(tx, ticket["id"], "alerted", now, None, None, detail + (", ".join(reach.names) or "-"))
             if reach.unreached:
@@ -191,7 +209,7 @@ class Escalation(Service):
                 gaps.append((number, gap))
                 number += 1
                 continue
-            if gap is not None:
+            if gap is not None and gap != "nobody_new":
                 log.error("ticket %s: step %s of its chain reaches nobody", ticket["id"], number)
             break
         due = chain.next_due(policy, number, base, self.settings.timezone, self.quiet)
@@ -215,7 +233,7 @@ class Escalation(Service):
                 reach.nobody_on_duty = not on_call
                 volunteers += on_call
             elif audience in ("leader", "all_grid"):
-                volunteers += [m for m in await self.alerts.duty(tx, ticket["grid"])
+                volunteers += [m for m in await self.alerts.available(tx, ticket["grid"], now)
                                if m.volunteer_id not in exclude and m.telegram_id is not None
                                and (audience == "all_grid" or m.role == "leader")]
             elif audience == "admin_group":

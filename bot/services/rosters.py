@@ -29,6 +29,7 @@ FIRST_LOOK = 120                    # the very first tick looks back this far
 LOOK_AHEAD = 24 * 3600
 MAX_OFF = 30 * 86400                # /duty off 2h: at most this long (longer: /duty off, then /duty on)
 MAX_COVER = 7 * 86400
+CLAIM_BUTTONS = 10                  # the shift-start message's Claim buttons: the most urgent, oldest first
 TODAY = ("today", "今天", "今日")
 TOMORROW = ("tomorrow", "明天", "明日")
 
@@ -141,6 +142,14 @@ class Rosters(Service):
         else:
             await self._say(tx, person, chat_id, "unknown_volunteer", who=who)
         return None
+
+    async def _open_to_claim(self, tx: Tx, grids: list[str]) -> tuple[list[dict[str, Any]], list[list[Any]] | None]:
+        """The open, unclaimed requests of these grids and a Claim #N button for the most urgent:
+        someone who comes on duty (a shift starts, a cover) while a chain has climbed past its
+        on-duty step is reached by nothing else (a claim checks the grid and the state again)."""
+        tickets = await repo.open_unclaimed(tx, grids)
+        claim = [[(f"claim_n:{t['id']}", buttons.CLAIM.data(t["id"]))] for t in tickets[:CLAIM_BUTTONS]]
+        return tickets, claim or None
 
     # -- /shift --------------------------------------------------------------------------------------
 
@@ -264,12 +273,18 @@ class Rosters(Service):
                 volunteer = await self._find(tx, person, chat_id, who, await repo.volunteers(tx))
                 if volunteer is not None:
                     await repo.add_override(tx, "cover", volunteer["id"], grid, now, end, person.telegram_id, now)
+                    # their own /duty off still wins (they may be ill): the admin must know
+                    off = next((o for o in await repo.offs(tx, now, volunteer["id"]) if o["starts_at"] <= now), None)
                     await self._say(tx, person, chat_id, "covered", who=volunteer["name"], grid=grid,
-                                    until=self._when(end), reachable=volunteer["telegram_id"] is not None)
+                                    until=self._when(end), reachable=volunteer["telegram_id"] is not None,
+                                    off=off is not None,
+                                    off_until=self._when(off["ends_at"]) if off and off["ends_at"] else None)
                     if volunteer["telegram_id"] is not None:
+                        tickets, claim = await self._open_to_claim(tx, [grid])
                         await self.outbox.post(
                             tx, volunteer["telegram_id"], await self.lang_of(tx, volunteer["telegram_id"]), "roster",
-                            lane=Lane.UPDATE, purpose="notice", what="you_cover", grid=grid, until=self._when(end))
+                            lane=Lane.UPDATE, purpose="notice", what="you_cover", grid=grid, until=self._when(end),
+                            tickets=tickets, buttons=claim)
         self.outbox.kick()
 
     # -- /swap ---------------------------------------------------------------------------------------
@@ -397,14 +412,14 @@ class Rosters(Service):
                 if occ.end <= now:
                     continue
                 grids = await teams_repo.grids_of(tx, team_ids[occ.shift.team])
-                tickets = await repo.open_unclaimed(tx, grids)
+                tickets, claim = await self._open_to_claim(tx, grids)
                 people = await repo.volunteer_names(tx, sorted(occ.volunteers))
                 for volunteer_id, volunteer in people.items():
                     if volunteer["telegram_id"] is None or rules.is_off(off_now, volunteer_id, now):
                         continue
                     queued = await self.outbox.post(
                         tx, volunteer["telegram_id"], await self.lang_of(tx, volunteer["telegram_id"]), "shift_start",
-                        lane=Lane.UPDATE, purpose="notice",
+                        lane=Lane.UPDATE, purpose="notice", buttons=claim,
                         dedupe=f"shift_start:{occ.shift.id}:{occ.day.isoformat()}:{volunteer_id}",
                         team=occ.shift.team, grids=grids, tickets=tickets, start=rules.format_minute(occ.shift.start),
                         end=rules.format_minute(occ.shift.end))

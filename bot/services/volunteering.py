@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.core import can_act_for_grid, lifecycle
+from bot.core import lifecycle
 from bot.delivery import Lane, buttons
 from bot.services.alerts import Alerts, work_buttons
 from bot.services.base import Answer, Service, Ticket, lane_of
@@ -26,7 +26,7 @@ class Volunteering(Service):
             return True
         if not person.volunteer or not person.volunteer["active"]:
             return False
-        return can_act_for_grid(await self.alerts.duty(tx, ticket["grid"]), person.volunteer["id"])
+        return await self.alerts.may_act(tx, ticket["grid"], person.volunteer["id"], self.clock.now())
 
     async def _volunteer_id(self, tx: Tx, person: Person) -> int:
         """An admin who claims becomes a volunteer record, so the claim has an owner."""

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.core.roster import (
-    Cover, Member, Off, Roster, Shift, Swap, gaps, next_change, on_duty, parse_days, parse_span, parse_time,
+    Cover, Member, Off, Roster, Shift, Swap, gaps, next_change, not_off, on_duty, parse_days, parse_span, parse_time,
     starting, until, wall, who,
 )
 
@@ -87,6 +87,14 @@ def test_off_wins_and_on_ends_it():
     assert ids(who(TEAM, open_ended, "G1", at(SH, 2030, 1, 1, 0))) == [1, 3]    # off even without rosters
 
 
+def test_not_off_keeps_everyone_but_who_is_off_shift_or_not():
+    leader = member(3, role="leader")
+    roster = Roster(shifts=(day_shift((1,)),), off=(Off(3, at(SH, 2026, 9, 21, 9), at(SH, 2026, 9, 21, 11)),), tz=SH)
+    assert ids(not_off([ZHANG, LI, leader], roster, at(SH, 2026, 9, 21, 10))) == [1, 2]   # Li: no shift, not off
+    assert ids(not_off([ZHANG, LI, leader], roster, at(SH, 2026, 9, 21, 11))) == [1, 2, 3]
+    assert ids(not_off(TEAM, None, at(SH, 2026, 9, 21, 10))) == [1, 2, 3]
+
+
 def test_cover_puts_someone_on_outside_any_shift_and_only_for_that_grid():
     stranger = member(9, "east")
     cover = Cover("G1", stranger, at(SH, 2026, 9, 21, 22), at(SH, 2026, 9, 22, 2))
@@ -137,6 +145,13 @@ def test_gaps_over_the_next_24h():
     assert gaps([], covered, "G9", start, start + 86400) == [(start, start + 86400)]   # nobody at all
     off = Roster(shifts=covered.shifts, off=(Off(2, at(SH, 2026, 9, 22, 1), at(SH, 2026, 9, 22, 3)),), tz=SH)
     assert gaps(TEAM, off, "G1", start, start + 86400) == [(at(SH, 2026, 9, 22, 1), at(SH, 2026, 9, 22, 3))]
+
+
+def test_a_shift_nobody_can_be_reached_on_is_a_gap():
+    silent = member(5, tg=None)
+    roster = Roster(shifts=(day_shift((5,), days=ALL),), tz=SH)
+    start = at(SH, 2026, 9, 21, 0)
+    assert gaps([silent], roster, "G1", start, start + 86400) == [(start, start + 86400)]
 
 
 def test_shift_starts_in_an_interval():
