@@ -13,6 +13,7 @@ KILL_SEED=<seed> to replay a failure.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
 import sqlite3
@@ -23,6 +24,8 @@ from typing import Any
 import pytest
 
 from bot.devtools.emulator import Emulator
+from storage import Database
+from storage import inbox as inbox_repo
 from tests.e2e.processes import BotProcess, calls, until_polling
 
 USERS = 12
@@ -135,3 +138,58 @@ async def test_kill_9_at_random_points_of_intake_loses_no_update_and_handles_non
     for user in users:
         assert len(emulator.chat(user.id)) >= sent[user.id], f"seed {seed}: {user.id} not answered"
     assert kills == ITERATIONS
+
+
+async def test_telegram_hears_of_an_update_only_once_it_is_in_the_inbox(frontdesk, emulator):
+    """The order itself, without a kill: every getUpdates whose offset confirms updates comes after
+    they were stored."""
+    handed_out: set[int] = set()
+    confirmed_unstored: list[int] = []
+    confirmations = 0
+    original = emulator._api_getUpdates
+
+    async def watched(params: dict[str, Any]) -> Any:
+        nonlocal confirmations
+        offset = int(params.get("offset") or 0)
+        confirming = sorted(u for u in handed_out if u < offset)
+        if confirming:
+            confirmations += 1
+            stored = {row["update_id"] for row in await frontdesk.rows(
+                f"SELECT update_id FROM inbox WHERE update_id IN ({','.join('?' * len(confirming))})",
+                tuple(confirming))}
+            confirmed_unstored.extend(u for u in confirming if u not in stored)
+            handed_out.difference_update(confirming)
+        batch = await original(params)
+        handed_out.update(u["update_id"] for u in batch)
+        return batch
+
+    emulator._api_getUpdates = watched
+    users = [emulator.user(6100 + i, f"U{i}", "en") for i in range(5)]
+    for round_ in range(3):
+        for user in users:
+            user.send("/help")
+        for user in users:
+            await user.next_message(None)
+    assert confirmations >= 1 and confirmed_unstored == []
+
+
+async def test_an_update_stored_but_not_handled_when_the_bot_died_is_handled_after_the_restart(frontdesk, emulator):
+    user = emulator.user(6200, "Ma", "en")
+    await frontdesk.stop()
+    # the state a crash leaves between storing a batch and handling it: stored, raw, unhandled
+    message = user._message(text="/help", entities=[{"type": "bot_command", "offset": 0, "length": 5}])
+    db = await Database(str(frontdesk.db_path)).open()
+    try:
+        async with db.transaction() as tx:
+            await inbox_repo.store(tx, [(777, json.dumps({"update_id": 777, "message": message}))], 0.0)
+    finally:
+        await db.close()
+    await frontdesk.start()
+    answer = await user.next_message(None)
+    assert "/status" in answer.text
+    row = (await frontdesk.rows("SELECT * FROM inbox WHERE update_id = 777"))[0]
+    assert row["handled_at"] is not None and row["raw"] is None and row["kind"] == "text" and row["user_id"] == 6200
+    await frontdesk.restart()                               # handled once: a further restart does nothing
+    await asyncio.sleep(0.5)
+    await frontdesk.drain()
+    assert len(emulator.chat(6200)) == 1
