@@ -494,10 +494,12 @@ async def bench_outage(residents: int = 50_000, volunteers: int = 200, grids: in
             senders = [emulator.user(1_000_000 + 7 * 200 + n % 200 + (n // 200) * 200 * 13, f"R{n}", "zh")
                        for n in range(writers)]
             wrote: dict[int, float] = {}
+            wrote_wall: dict[int, float] = {}
             burst_started = time.perf_counter()
             for n, sender in enumerate(senders):
                 await asyncio.sleep(max(0.0, burst_started + n / rate - time.perf_counter()))
                 wrote[sender.id] = time.perf_counter()
+                wrote_wall[sender.id] = time.time()
                 sender.send("整栋楼停电了，电梯也停了" if n % 2 else "No power in the whole building, lifts stopped")
             deadline = time.perf_counter() + give_up
             while time.perf_counter() < deadline and not all(chat in first_answer for chat in wrote):
@@ -507,6 +509,21 @@ async def bench_outage(residents: int = 50_000, volunteers: int = 200, grids: in
             if process.returncode is None:
                 process.terminate()
                 await process.wait()
+        # where the time went: message -> handled (intake: poll, store, handle) and handled -> the
+        # answer sent (the outbox's queue), from the database's own times
+        import sqlite3
+        with sqlite3.connect(db_path) as conn:
+            handled = dict(conn.execute(
+                "SELECT user_id, handled_at FROM inbox WHERE handled_at IS NOT NULL AND user_id >= 1000000"))
+            answered = dict(conn.execute(
+                "SELECT chat_id, min(sent_at) FROM outbox WHERE status = 'sent' AND chat_id >= 1000000 "
+                "AND chat_id < 2000000 GROUP BY chat_id"))
+        intake = sorted(handled[chat] - at for chat, at in wrote_wall.items() if chat in handled)
+        queued = sorted(answered[chat] - handled[chat] for chat in wrote_wall if chat in handled and chat in answered)
+        for name, values in (("intake", intake), ("outbox_queue", queued)):
+            if values:
+                results[f"outage_{name}_p50_s"] = statistics.median(values)
+                results[f"outage_{name}_p99_s"] = values[min(len(values) - 1, int(len(values) * 0.99))]
     await emulator.stop()
     waits = sorted(first_answer[chat] - at for chat, at in wrote.items() if chat in first_answer)
     alerts = sum(1 for _, method, chat in emulator.calls if method == "sendMessage" and chat is not None
