@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 BATCH = 100            # updates per getUpdates, and per read of the unhandled ones
 MAX_PAUSE = 30.0       # the longest pause after repeated errors
+HANDLE_TIMEOUT = 60.0  # one update's handling holds the database: one that hangs is undone and set aside
 
 
 class UpdateSource:
@@ -174,7 +175,9 @@ class UpdateSource:
                 if update is not None:
                     # the handlers' errors go to the error handlers inside; the inbox handler
                     # (handlers/inbox.py) marks it handled, or stops a replay
-                    await application.process_update(update)
+                    # asyncio.timeout, not wait_for: the handling must run in this task (the unit's owner)
+                    async with asyncio.timeout(HANDLE_TIMEOUT):
+                        await application.process_update(update)
                 await self.inbox.finish(update_id)
         except Exception:  # noqa: BLE001 - one update that cannot be handled must not block the rest
             log.exception("update %s could not be handled; set aside", update_id)

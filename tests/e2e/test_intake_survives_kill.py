@@ -22,7 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from telegram.ext import MessageHandler, filters
 
+from bot import updates
 from bot.devtools.emulator import Emulator
 from storage import Database
 from storage import inbox as inbox_repo
@@ -193,3 +195,22 @@ async def test_an_update_stored_but_not_handled_when_the_bot_died_is_handled_aft
     await asyncio.sleep(0.5)
     await frontdesk.drain()
     assert len(emulator.chat(6200)) == 1
+
+
+async def test_an_update_whose_handling_hangs_is_undone_and_set_aside(frontdesk, emulator, monkeypatch, caplog):
+    """The handling of one update holds the database: one that hangs must not stop the others."""
+    monkeypatch.setattr(updates, "HANDLE_TIMEOUT", 0.5)
+
+    async def hang(update: Any, context: Any) -> None:
+        await frontdesk.services.inbox.remember(update.update_id, None, None, "text", "written, then undone")
+        await asyncio.Event().wait()
+
+    frontdesk.application.add_handler(MessageHandler(filters.Regex("^hang$"), hang), group=-2)
+    user = emulator.user(6300, "Zhou", "en")
+    user.send("hang")
+    hung = emulator.last_update["update_id"]
+    user.send("/help")
+    assert "/status" in (await user.next_message(None, timeout=10)).text
+    row = (await frontdesk.rows("SELECT * FROM inbox WHERE update_id = ?", (hung,)))[0]
+    assert row["handled_at"] is not None and row["text"] is None   # set aside, its writes undone
+    assert f"update {hung} could not be handled" in caplog.text
