@@ -113,6 +113,8 @@ async def test_kill_9_at_random_points_of_intake_loses_no_update_and_handles_non
         code = await bot.exit_code(timeout=30)
         assert code == -9, f"iteration {iteration}: the bot was not killed ({code}):\n{bot.stderr()}"
         kills += 1
+        left = _read(db, "SELECT count(*) FROM inbox WHERE handled_at IS NULL")   # stored, not yet handled
+        print(f"kill {iteration} ({when}): {left[0][0] if left else '?'} updates stored and not handled")
 
     # a last start, left running: it must pick up everything the killed ones left behind
     last = BotProcess(emulator, tmp_path, db, "last")
