@@ -415,6 +415,131 @@ async def bench_escalation(tickets: int = 10_000, teams: int = 200, per_team: in
     }
 
 
+async def bench_outage(residents: int = 50_000, volunteers: int = 200, grids: int = 13, writers: int = 300,
+                       rate: float = 20.0, give_up: float = 240.0) -> dict[str, float]:
+    """A building-wide outage on a real-sized committee: `frontdesk run` as its own process (what an
+    operator starts) on a database of 50,000 imported residents and 200 volunteers (about 15 per
+    grid), against the emulator enforcing Telegram's limits (30 messages/s overall, 3 then 1/s per
+    chat, 429 past them). Measured: start-up (process start to its first getUpdates), memory (RSS
+    once started and its peak), and for 300 residents writing at 20 messages/s the time from each
+    resident's message to the bot's first answer in their chat (p50/p99/max and how many within
+    2 s), with the alerts (~15 per ticket) competing for the same 30 messages/s."""
+    import os
+    import sys
+
+    from bot.clock import SystemClock
+    from bot.devtools.emulator import TOKEN, Emulator
+    from bot.services import import_residents, import_volunteers
+    from storage import Database
+
+    def rss_kb(pid: int, field: str) -> float:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return float(line.split()[1])
+        return float("nan")
+
+    emulator = Emulator()
+    await emulator.start()
+    emulator.enforce_limits = True
+    results: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        db_path = Path(tmp) / "outage.db"
+        people = Path(tmp) / "residents.csv"
+        with people.open("w", encoding="utf-8") as out:   # building b is in grid G(b % grids + 1)
+            out.write("name,phone,telegram_id,building,unit,room,grid,language\n")
+            for n in range(residents):
+                building = n // 200 + 1
+                out.write(f"居民{n},139{n:08d},{1_000_000 + n},{building},{n % 4 + 1},{n % 200 + 101},"
+                          f"G{building % grids + 1},{'zh' if n % 3 else 'en'}\n")
+        crew = Path(tmp) / "volunteers.csv"
+        with crew.open("w", encoding="utf-8") as out:
+            out.write("name,phone,telegram_id,team,role,grids,language\n")
+            for n in range(volunteers):
+                grid = n % grids + 1
+                out.write(f"志愿者{n},137{n:08d},{2_000_000 + n},team{grid},{'leader' if n < grids else 'member'},"
+                          f"G{grid},zh\n")
+        db = await Database(str(db_path)).open()
+        t0 = time.perf_counter()
+        await import_residents(db, people, SystemClock())
+        await import_volunteers(db, crew, SystemClock())
+        results["outage_import_50k_residents_200_volunteers_s"] = time.perf_counter() - t0
+        await db.close()
+
+        first_answer: dict[int, float] = {}
+        original = emulator._api_sendMessage
+
+        async def watched(params: dict[str, Any]) -> Any:
+            sent = await original(params)
+            first_answer.setdefault(params["chat_id"], time.perf_counter())
+            return sent
+
+        emulator._api_sendMessage = watched  # type: ignore[method-assign]
+        env = {"PATH": os.environ.get("PATH", ""), "HOME": tmp, "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+               "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": emulator.base_url,
+               "FRONTDESK_DB": str(db_path), "ADMIN_IDS": "9001", "ALERT_QUIET_HOURS": "none"}
+        started = time.perf_counter()
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "run", cwd=tmp, env=env, stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+        try:
+            while not any(method == "getUpdates" for _, method, _ in emulator.calls):
+                if process.returncode is not None:
+                    raise RuntimeError(f"frontdesk run exited with {process.returncode}")
+                await asyncio.sleep(0.01)
+            results["outage_startup_s"] = time.perf_counter() - started
+            results["outage_rss_started_mb"] = rss_kb(process.pid, "VmRSS") / 1024
+            await asyncio.sleep(1.0)
+            first_answer.clear()
+            # 300 residents of two buildings of one grid (8 and 21: G9) write at 20 messages/s
+            senders = [emulator.user(1_000_000 + 7 * 200 + n % 200 + (n // 200) * 200 * 13, f"R{n}", "zh")
+                       for n in range(writers)]
+            wrote: dict[int, float] = {}
+            wrote_wall: dict[int, float] = {}
+            burst_started = time.perf_counter()
+            for n, sender in enumerate(senders):
+                await asyncio.sleep(max(0.0, burst_started + n / rate - time.perf_counter()))
+                wrote[sender.id] = time.perf_counter()
+                wrote_wall[sender.id] = time.time()
+                sender.send("整栋楼停电了，电梯也停了" if n % 2 else "No power in the whole building, lifts stopped")
+            deadline = time.perf_counter() + give_up
+            while time.perf_counter() < deadline and not all(chat in first_answer for chat in wrote):
+                await asyncio.sleep(0.1)
+            results["outage_rss_peak_mb"] = rss_kb(process.pid, "VmHWM") / 1024
+        finally:
+            if process.returncode is None:
+                process.terminate()
+                await process.wait()
+        # where the time went: message -> handled (intake: poll, store, handle) and handled -> the
+        # answer sent (the outbox's queue), from the database's own times
+        import sqlite3
+        with sqlite3.connect(db_path) as conn:
+            handled = dict(conn.execute(
+                "SELECT user_id, handled_at FROM inbox WHERE handled_at IS NOT NULL AND user_id >= 1000000"))
+            answered = dict(conn.execute(
+                "SELECT chat_id, min(sent_at) FROM outbox WHERE status = 'sent' AND chat_id >= 1000000 "
+                "AND chat_id < 2000000 GROUP BY chat_id"))
+        intake = sorted(handled[chat] - at for chat, at in wrote_wall.items() if chat in handled)
+        queued = sorted(answered[chat] - handled[chat] for chat in wrote_wall if chat in handled and chat in answered)
+        for name, values in (("intake", intake), ("outbox_queue", queued)):
+            if values:
+                results[f"outage_{name}_p50_s"] = statistics.median(values)
+                results[f"outage_{name}_p99_s"] = values[min(len(values) - 1, int(len(values) * 0.99))]
+    await emulator.stop()
+    waits = sorted(first_answer[chat] - at for chat, at in wrote.items() if chat in first_answer)
+    alerts = sum(1 for _, method, chat in emulator.calls if method == "sendMessage" and chat is not None
+                 and chat >= 2_000_000)
+    results.update({
+        "outage_answered_of_300": float(len(waits)),
+        "outage_answered_within_2s": float(sum(1 for w in waits if w <= 2.0)),
+        "outage_ack_p50_s": statistics.median(waits) if waits else float("nan"),
+        "outage_ack_p99_s": waits[min(len(waits) - 1, int(len(waits) * 0.99))] if waits else float("nan"),
+        "outage_ack_max_s": waits[-1] if waits else float("nan"),
+        "outage_alert_sends_to_volunteers": float(alerts),
+        "outage_429s": float(emulator.throttled),
+    })
+    return results
+
+
 def main() -> None:
     results = bench_triage()
     results.update(bench_conversation())
@@ -425,6 +550,7 @@ def main() -> None:
     results.update(asyncio.run(bench_ack_tick()))
     results.update(asyncio.run(bench_rosters()))
     results.update(asyncio.run(bench_escalation()))
+    results.update(asyncio.run(bench_outage()))
     for name, value in results.items():
         print(f"{name:<34} {value:,.3f}")
 

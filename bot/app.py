@@ -7,7 +7,10 @@ reach them through the typed context (`handlers.common.Context`).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import signal
 from datetime import datetime, timedelta, timezone
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -23,6 +26,7 @@ from bot.core import FloodControl
 from bot.delivery import Outbox, Renderer
 from bot.instance import DatabaseLock, TokenGuard
 from bot.redact import hide
+from bot.updates import ALLOWED_UPDATES, UpdateSource
 from bot.services import (
     AdminNotices, Alerts, CheckinDesk, Checkins, Closing, Conversation, Corrections, Escalation, Followup, Identity, Inbox,
     Intake, Kit, Registration, Rosters, Teams,
@@ -66,6 +70,7 @@ class Services:
     guard: TokenGuard            # ... and per token: 409 Conflict from getUpdates
     throttle: Throttle
     rosters: Rosters
+    source: UpdateSource         # getUpdates: stored before confirmed, handled from the inbox (bot/updates.py)
 
     async def open(self, application: Application) -> None:
         """Start-up: the database's lock (a second copy stops here, with AlreadyRunning), the
@@ -166,7 +171,7 @@ def build_services(settings: Settings, clock: Clock | None = None, flood: FloodC
         views=Views(kit), corrections=Corrections(kit, alerts), registration=registration, teams=teams,
         conversation=Conversation(inbox, intake, threads, closing, volunteering, registration, checkins, throttle),
         checkins=checkins, checkin_desk=CheckinDesk(checkins), identity=identity, throttle=throttle,
-        rosters=Rosters(alerts),
+        rosters=Rosters(alerts), source=UpdateSource(inbox, db),
         lock=DatabaseLock(settings.frontdesk_db),
         guard=TokenGuard(clock, settings.conflict_grace_minutes * 60, notices.tell, notices.delivered),
     )
@@ -193,16 +198,17 @@ def build_application(services: Services) -> Application:
         .context_types(ContextTypes(context=Context))
         .post_init(services.open)
         .post_shutdown(services.close)
+        .updater(None)  # ours instead (bot/updates.py): PTB's confirms updates before they are stored
         .build()
     )
     application.bot_data["services"] = services
-    services.guard.stop = application.stop_running  # run_polling's way out (`frontdesk run`)
     register_all(application)
     return application
 
 
 async def start(application: Application, poll_timeout: float = 10.0) -> None:
-    """Start without run_polling (tests and the demo drive the loop themselves)."""
+    """Start: the services, the Application (its job queue) and our update source. `frontdesk run`
+    (`serve`), the demo and the tests all start here."""
     services: Services = application.bot_data["services"]
     services.guard.stop = lambda: _halt(application)
     try:
@@ -217,28 +223,42 @@ async def start(application: Application, poll_timeout: float = 10.0) -> None:
         await application.shutdown()
         raise
     await application.start()
-    assert application.updater is not None
     # polling errors go to the error handlers, as run_polling sends them (a 409: services.guard)
-    await application.updater.start_polling(
-        poll_interval=0.0, timeout=poll_timeout,
+    await services.source.start(
+        application, poll_timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES,
         error_callback=lambda error: application.create_task(application.process_error(update=None, error=error)))
 
 
 async def _halt(application: Application) -> None:
-    """The token guard gave up: stop polling and handling, as run_polling's way out does
-    (the owner of the loop still calls stop() to close the rest)."""
-    assert application.updater is not None
-    if application.updater.running:
-        await application.updater.stop()
+    """The token guard gave up: stop polling and handling (the owner of the loop still calls
+    stop() to close the rest)."""
+    services: Services = application.bot_data["services"]
+    await services.source.stop()
     if application.running:
         await application.stop()
 
 
 async def stop(application: Application) -> None:
-    assert application.updater is not None
-    if application.updater.running:
-        await application.updater.stop()
+    services: Services = application.bot_data["services"]
+    await services.source.stop()
     if application.running:
         await application.stop()
-    await application.bot_data["services"].close()
+    await services.close()
     await application.shutdown()
+
+
+async def serve(application: Application, poll_timeout: float = 10.0) -> None:
+    """`frontdesk run`: start, run until SIGTERM/SIGINT (or the token guard gives up), stop cleanly."""
+    services: Services = application.bot_data["services"]
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):  # Windows: Ctrl+C still raises KeyboardInterrupt
+            loop.add_signal_handler(signum, stopping.set)
+    await start(application, poll_timeout)
+    services.guard.stop = stopping.set   # it gave up: the same clean stop as a SIGTERM
+    try:
+        await stopping.wait()
+    finally:
+        await stop(application)
+

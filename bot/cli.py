@@ -28,7 +28,7 @@ def _settings(**overrides: object):  # type: ignore[no-untyped-def]
 def cmd_run(args: argparse.Namespace) -> int:
     from telegram.error import InvalidToken
 
-    from bot.app import TOKEN_REJECTED, build_application, build_services
+    from bot.app import TOKEN_REJECTED, build_application, build_services, serve
     from bot.instance import AlreadyRunning
 
     services = build_services(_settings())
@@ -39,8 +39,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_ANOTHER_INSTANCE
     application = build_application(services)  # the services start in its post_init
     try:
-        # polling errors reach handlers/errors.on_error, which hands a 409 to services.guard
-        application.run_polling(allowed_updates=["message", "edited_message", "callback_query"])
+        # our update source (bot/updates.py), not run_polling: an update is confirmed to Telegram
+        # only once it is in the inbox. Polling errors reach handlers/errors.on_error, which hands
+        # a 409 to services.guard.
+        asyncio.run(serve(application))
     except InvalidToken:  # its message quotes the token: say it in our words
         print(f"frontdesk: {TOKEN_REJECTED}", file=sys.stderr)
         return EXIT_CONFIG

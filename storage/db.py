@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import os
 import sqlite3
 import stat
 from collections.abc import AsyncIterator, Iterable, Iterator
+from contextvars import ContextVar
 from importlib import resources
 from importlib.abc import Traversable
 from typing import Any
@@ -62,6 +64,18 @@ class Tx:
         return None if row is None else row[0]
 
 
+class _Unit:
+    """An open `Database.unit()`: the task that owns it, while it is open."""
+
+    def __init__(self, task: asyncio.Task[Any] | None) -> None:
+        self.task = task
+        self.open = True
+
+
+_UNIT: ContextVar[_Unit | None] = ContextVar("frontdesk_unit", default=None)
+_SAVEPOINTS = itertools.count(1)
+
+
 class Database:
     def __init__(self, path: str) -> None:
         self.path = path
@@ -93,8 +107,46 @@ class Database:
             self._conn = None
 
     @contextlib.asynccontextmanager
+    async def unit(self) -> AsyncIterator[Tx]:
+        """One transaction around everything inside it (the handling of one update, so that the
+        update is marked handled together with all it wrote, or not at all). Transactions the same
+        task opens inside become savepoints of it: a service's failure still undoes only its own
+        work. Other tasks (the outbox, the tick) wait for the unit as for any transaction."""
+        assert self._conn is not None, "Database.open() first"
+        async with self._lock:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            unit = _Unit(asyncio.current_task())
+            token = _UNIT.set(unit)
+            try:
+                yield Tx(self._conn)
+            except BaseException:
+                unit.open = False
+                with contextlib.suppress(sqlite3.Error):
+                    await self._conn.execute("ROLLBACK")
+                raise
+            else:
+                unit.open = False
+                await self._conn.execute("COMMIT")
+            finally:
+                unit.open = False
+                _UNIT.reset(token)
+
+    @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
         assert self._conn is not None, "Database.open() first"
+        unit = _UNIT.get()
+        # inside a unit, by its own task (not one it spawned, which would outlive it): a savepoint
+        if unit is not None and unit.open and unit.task is asyncio.current_task():
+            name = f"sp{next(_SAVEPOINTS)}"
+            await self._conn.execute(f"SAVEPOINT {name}")
+            try:
+                yield Tx(self._conn)
+            except BaseException:
+                await self._conn.execute(f"ROLLBACK TO {name}")
+                await self._conn.execute(f"RELEASE {name}")
+                raise
+            await self._conn.execute(f"RELEASE {name}")
+            return
         async with self._lock:
             await self._conn.execute("BEGIN IMMEDIATE")
             try:

@@ -1,20 +1,60 @@
-"""Incoming updates, remembered by update_id so a replay is recognised."""
+"""Incoming updates: stored raw before Telegram hears they arrived, handled from here, and
+remembered by update_id so a replay is recognised."""
 
 from __future__ import annotations
 
-from storage.db import Tx
+from collections.abc import Iterable
+
+from storage.db import Tx, marks
+
+PENDING = "pending"  # the kind of an update stored but not handled yet (handling names it)
+
+
+async def store(tx: Tx, updates: Iterable[tuple[int, str]], now: float) -> int:
+    """Keep (update_id, raw JSON) pairs, unhandled; one seen before (a replay) is left as it is.
+    Returns how many were new."""
+    rows = [(update_id, PENDING, raw, now) for update_id, raw in updates]
+    if not rows:
+        return 0
+    before = await tx.value("SELECT count(*) FROM inbox WHERE update_id IN (" + marks(rows) + ")",
+                            [row[0] for row in rows])
+    await tx.executemany(
+        "INSERT INTO inbox (update_id, kind, raw, received_at) VALUES (?, ?, ?, ?) ON CONFLICT(update_id) DO NOTHING",
+        rows)
+    return len(rows) - int(before or 0)
+
+
+async def unhandled(tx: Tx, limit: int) -> list[tuple[int, str | None]]:
+    """Stored updates not handled yet, oldest first (Telegram's order)."""
+    found = await tx.all(
+        "SELECT update_id, raw FROM inbox WHERE handled_at IS NULL ORDER BY update_id LIMIT ?", (limit,))
+    return [(row[0], row[1]) for row in found]
 
 
 async def remember(
     tx: Tx, update_id: int, chat_id: int | None, user_id: int | None, kind: str, text: str | None, now: float
 ) -> bool:
-    """Store the update; False if it was stored before (a replay)."""
+    """The update is being handled: note who sent what and mark it handled. False if it was
+    handled before (a replay). An update that did not come through `store` is stored here."""
     cursor = await tx.execute(
-        """INSERT INTO inbox (update_id, chat_id, user_id, kind, text, received_at)
-           VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(update_id) DO NOTHING""",
-        (update_id, chat_id, user_id, kind, text, now),
+        """UPDATE inbox SET chat_id = ?, user_id = ?, kind = ?, text = ?, raw = NULL, handled_at = ?
+           WHERE update_id = ? AND handled_at IS NULL""",
+        (chat_id, user_id, kind, text, now, update_id),
+    )
+    if cursor.rowcount == 1:
+        return True
+    cursor = await tx.execute(
+        """INSERT INTO inbox (update_id, chat_id, user_id, kind, text, received_at, handled_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(update_id) DO NOTHING""",
+        (update_id, chat_id, user_id, kind, text, now, now),
     )
     return cursor.rowcount == 1
+
+
+async def finish(tx: Tx, update_id: int, now: float) -> None:
+    """Handled, whatever the handlers did with it (none took it, or it could not be read)."""
+    await tx.execute("UPDATE inbox SET raw = NULL, handled_at = coalesce(handled_at, ?) WHERE update_id = ?",
+                     (now, update_id))
 
 
 async def forget_texts(tx: Tx, before: float, limit: int) -> int:

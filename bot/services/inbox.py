@@ -31,6 +31,21 @@ class Inbox(Service):
                 await outbox_repo.mark_reachable(tx, chat_id)  # they wrote to us: they have not blocked us
             return await inbox_repo.remember(tx, update_id, chat_id, user_id, kind, text, self.clock.now())
 
+    async def store(self, updates: list[tuple[int, str]]) -> int:
+        """Keep a batch of raw updates (update_id, JSON), unhandled, before Telegram is told they
+        arrived; returns how many were new (the others are replays)."""
+        async with self.db.transaction() as tx:
+            return await inbox_repo.store(tx, updates, self.clock.now())
+
+    async def unhandled(self, limit: int = 100) -> list[tuple[int, str | None]]:
+        async with self.db.transaction() as tx:
+            return await inbox_repo.unhandled(tx, limit)
+
+    async def finish(self, update_id: int) -> None:
+        """Mark the update handled (inside the handling's unit: with everything it wrote)."""
+        async with self.db.transaction() as tx:
+            await inbox_repo.finish(tx, update_id, self.clock.now())
+
     async def prune(self) -> None:
         """What people wrote is kept INBOX_RETENTION_DAYS, then only that an update came (by the
         scheduler tick, a batch at a time so a first run on an old database holds no long lock)."""

@@ -67,14 +67,14 @@ async def test_a_409_conflict_is_reported_and_stops_the_bot_after_the_grace_peri
     notice = await admin.next_message(None, timeout=10)         # admins are told, in their language
     assert "409" in notice.text and socket.gethostname() in notice.text
     assert "another instance is using this token" in caplog.text
-    assert frontdesk.application.updater.running                 # a conflict may pass: not yet
+    assert frontdesk.services.source.running                 # a conflict may pass: not yet
 
     frontdesk.clock.advance(frontdesk.services.settings.conflict_grace_minutes * 60)
     for _ in range(200):                                         # the next conflict, about a second later
-        if not frontdesk.application.updater.running and not frontdesk.application.running:
+        if not frontdesk.services.source.running and not frontdesk.application.running:
             break
         await asyncio.sleep(0.05)
-    assert not frontdesk.application.updater.running and not frontdesk.application.running
+    assert not frontdesk.services.source.running and not frontdesk.application.running
     stopped = await admin.next_message(None, timeout=5)
     assert socket.gethostname() in stopped.text and stopped.text != notice.text
 
@@ -87,7 +87,7 @@ async def test_a_conflict_that_passes_does_not_stop_the_bot(frontdesk, emulator,
     await admin.next_message(None, timeout=10)                   # polling resumed
     emulator.fail("getUpdates", 409, CONFLICT, times=1)          # one more, much later: a new episode
     await admin.next_message(None, timeout=10)
-    assert frontdesk.application.updater.running
+    assert frontdesk.services.source.running
 
 
 async def test_frontdesk_run_stops_on_a_persistent_conflict(emulator, tmp_path: Path):
