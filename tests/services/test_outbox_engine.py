@@ -63,9 +63,11 @@ async def test_a_batch_that_goes_stale_during_the_wait_is_not_sent_twice(desk):
     first, second = engine(desk, FloodControl(limits)), engine(desk, FloodControl(limits))
     for outbox in (first, second):
         outbox.bot = telegram  # type: ignore[assignment]
-    for _ in range(20):   # passes of both engines, interleaved as the loop would run them
+    for _ in range(200):   # passes of both engines, interleaved as the loop would run them
         await asyncio.gather(first.pump(), second.pump(), first.pump())
         await asyncio.sleep(0.02)
+        if len(await desk.rows("SELECT id FROM outbox WHERE status = 'sent'")) == 8:
+            break
     await settle(first, second)
     heard = collections.Counter(chat for chat, _ in telegram.sent)
     assert {chat: n for chat, n in heard.items() if n > 1} == {}
