@@ -406,7 +406,7 @@ class Outbox:
                 await self._give_up(row, "failed", f"400 {exc.message}")
         except (NetworkError, TelegramError) as exc:  # time-outs, 5xx, a connection refused
             # a time-out after the request went out: Telegram may have delivered it
-            unknown = isinstance(exc, TimedOut) and called
+            unknown = isinstance(exc, TimedOut) and called and "pool timeout" not in str(exc).lower()
             if unknown:
                 self.stats["unknown_outcomes"] += 1
             wait = retry_in(row["priority"], row["attempts"] + 1)
