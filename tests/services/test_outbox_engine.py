@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 from types import SimpleNamespace
 from typing import Any
 
@@ -120,3 +121,50 @@ async def test_a_person_who_just_wrote_hears_back_before_other_tickets_alerts(de
     assert order[:2] == [6000, 5000]
     tickets = [1 if chat < 2000 else 2 for chat in order[2:]]
     assert tickets == [1, 2] * 6
+
+
+async def test_a_row_in_flight_when_the_process_died_goes_again_and_is_counted(desk):
+    """The only case a chat may hear a message twice: a send whose outcome is unknown (the process
+    died after claiming it). It is sent again at start-up, and counted."""
+    from storage import outbox as repo
+
+    await queue(desk, 400, Lane.UPDATE, "maybe twice")
+    await queue(desk, 401, Lane.UPDATE, "once")
+    async with desk.s.db.transaction() as tx:   # the dead process had claimed the first one
+        first = (await repo.due(tx, desk.s.outbox.clock.now(), 1))[0]
+        assert await repo.claim(tx, first["id"], desk.s.outbox.clock.now())
+        assert not await repo.claim(tx, first["id"], desk.s.outbox.clock.now())   # only once
+    telegram = Telegram()
+    outbox = engine(desk)
+    outbox.start(telegram)  # type: ignore[arg-type]
+    try:
+        await outbox.drain(timeout=5)
+    finally:
+        await outbox.stop()
+    assert sorted(chat for chat, _ in telegram.sent) == [400, 401]
+    assert outbox.stats["unknown_outcomes"] == 1
+    rows = await desk.rows("SELECT chat_id, unknown_outcomes, claimed_at FROM outbox ORDER BY chat_id")
+    assert [(r["chat_id"], r["unknown_outcomes"], r["claimed_at"]) for r in rows] == [(400, 1, None), (401, 0, None)]
+
+
+async def test_a_send_that_timed_out_is_retried_and_counted_as_unknown(desk):
+    """A time-out after the request went out: Telegram may have delivered it. It is tried again
+    (nothing is lost) and counted; a 5xx is a plain retry, not counted."""
+    from telegram.error import TimedOut
+
+    telegram = Telegram()
+    telegram.fail.extend([TimedOut("Timed out"), NetworkError("Bad Gateway")])
+    outbox = engine(desk)
+    await queue(desk, 500, Lane.ALERT, "an alert")
+    outbox.start(telegram)  # type: ignore[arg-type]
+    try:
+        for _ in range(2):
+            with contextlib.suppress(TimeoutError):
+                await outbox.drain(timeout=0.3)
+            outbox.clock.advance(60)  # type: ignore[attr-defined]
+        await outbox.drain(timeout=5)
+    finally:
+        await outbox.stop()
+    assert [chat for chat, _ in telegram.sent] == [500]
+    assert outbox.stats["unknown_outcomes"] == 1
+    assert await desk.rows("SELECT attempts, unknown_outcomes FROM outbox") == [{"attempts": 3, "unknown_outcomes": 1}]
