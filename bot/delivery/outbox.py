@@ -367,6 +367,21 @@ class Outbox:
         raise TimeoutError(f"outbox did not drain in {timeout:g}s: {count} pending{due_in}, "
                            f"{len(self._in_flight)} in flight")
 
+    async def settle(self, timeout: float = 10.0) -> None:
+        """Wait until nothing is due now and nothing is in flight; rows waiting for a later retry
+        (a back-off, a 429's retry_after on the clock) stay pending. For tests that hold a row in
+        its back-off on purpose; `drain()` is the one that means "all sent"."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            async with self.db.transaction() as tx:
+                rows = await repo.due(tx, self.clock.now(), 1)
+            if not rows and not self._in_flight:
+                return
+            self.kick()
+            await asyncio.sleep(0.02)
+        raise TimeoutError(f"outbox did not settle in {timeout:g}s")
+
     # -- one message ----------------------------------------------------------------------
 
     async def _deliver(self, row: dict[str, Any]) -> None:
