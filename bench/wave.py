@@ -6,6 +6,7 @@ message at once, a few retries on errors).
 
     python -m bench.wave              # 1,000 messages
     python -m bench.wave --n 10000    # 10,000
+    python -m bench.wave --burst      # and the burst: 300 residents write, 15 alerts per ticket
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def _result(emulator: Any, n: int, elapsed: float, emergency_latency: float | No
     sustained = (len(times) * 9 // 10 - len(times) // 10) / (hi - lo) if hi > lo else 0.0
     return {"messages_per_s": sustained, "overall_per_s": sum(1 for c in got if c) / elapsed,
             "429s": emulator.throttled,
-            "twice": len(emulator.duplicate_chats), "none": sum(1 for c in got if not c),
+            "twice": len(emulator.duplicate_chats), "copies": emulator.duplicates, "none": sum(1 for c in got if not c),
             "emergency_s": emergency_latency, "seconds": elapsed,
             "injected": dict(emulator.injected), **extra}
 
@@ -144,9 +145,77 @@ async def ptb_wave(n: int, fault_rate: float) -> dict[str, Any]:
     return _result(emulator, n, elapsed, latency, gave_up=failed)
 
 
+async def frontdesk_burst(residents: int = 300, per_second: float = 20.0, volunteers: int = 200,
+                          per_ticket: int = 15) -> dict[str, float]:
+    """A building-wide outage through the outbox: `residents` people write at `per_second`, each
+    ticket alerts `per_ticket` of `volunteers` (about 15 per grid) and the writer gets an
+    acknowledgement. How long does each acknowledgement take, queued to delivered, while the
+    alerts keep flowing? (The whole bot on 50,000 residents is the intake benchmark's.)"""
+    import statistics
+    import tempfile
+    from pathlib import Path
+
+    from telegram import Bot
+
+    from bot.app import build_services
+    from bot.config import load_settings
+    from bot.delivery import Lane
+    from bot.devtools.emulator import TOKEN, Emulator
+
+    emulator = Emulator()
+    emulator.enforce_limits = True
+    await emulator.start()
+    latencies: list[float] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = load_settings(telegram_bot_token=TOKEN, telegram_api_base_url=emulator.base_url,
+                                 frontdesk_db=str(Path(tmp) / "burst.db"))
+        services = build_services(settings, poll_interval=0.05)
+        await services.db.open()
+        bot = Bot(TOKEN, base_url=emulator.base_url, request=_request())
+        await bot.initialize()
+        outbox = services.outbox
+        outbox.start(bot)
+        waits = []
+        try:
+            t0 = time.perf_counter()
+            for n in range(residents):
+                await asyncio.sleep(max(0.0, t0 + n / per_second - time.perf_counter()))
+                resident = 200_000 + n
+                async with services.db.transaction() as tx:
+                    await tx.execute(
+                        """INSERT INTO tickets (id, status, urgency, category, lang, text, grid, reporter_chat_id,
+                                                created_at, updated_at)
+                           VALUES (?, 'open', 'urgent', 'power', 'en', 'outage', 'G1', ?, 0, 0)""", (n + 1, resident))
+                    await outbox._queue(tx, resident, f"got it #{n + 1}", None, lane=Lane.REPLY, purpose="ack",
+                                        ticket_id=n + 1)
+                    for k in range(per_ticket):
+                        volunteer = 300_000 + (n * per_ticket + k) % volunteers
+                        await outbox._queue(tx, volunteer, f"alert #{n + 1}", None, lane=Lane.ALERT, purpose="alert",
+                                            ticket_id=n + 1)
+                outbox.kick()
+                queued = time.perf_counter()
+
+                async def heard(chat: int = resident, since: float = queued) -> None:
+                    await emulator.wait_for(lambda: emulator.chat(chat), 600, "the acknowledgement")
+                    latencies.append(time.perf_counter() - since)
+                waits.append(asyncio.ensure_future(heard()))
+            await asyncio.gather(*waits)
+            burst = time.perf_counter() - t0
+            alerts = sum(len(emulator.chat(300_000 + v)) for v in range(volunteers))
+        finally:
+            await outbox.stop()
+            await bot.shutdown()
+            await services.db.close()
+    await emulator.stop()
+    latencies.sort()
+    return {"burst_ack_p50_s": statistics.median(latencies), "burst_ack_p99_s": latencies[int(len(latencies) * 0.99)],
+            "burst_alerts_delivered_meanwhile": float(alerts), "burst_seconds": burst,
+            "burst_429s": float(emulator.throttled)}
+
+
 def _row(name: str, r: dict[str, Any]) -> str:
     emergency = f"{r['emergency_s']:.2f}" if r["emergency_s"] is not None else "-"
-    return (f"| {name} | {r['messages_per_s']:.1f} | {r['overall_per_s']:.1f} | {r['429s']} | {r['twice']} | {r['none']} | {emergency} | "
+    return (f"| {name} | {r['messages_per_s']:.1f} | {r['overall_per_s']:.1f} | {r['429s']} | {r['twice']} ({r['copies']}) | {r['none']} | {emergency} | "
             f"{r.get('unknown_counted', '-')} |")
 
 
@@ -169,12 +238,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=1000, help="messages (and chats) in the wave")
     parser.add_argument("--no-ptb", action="store_true", help="leave out python-telegram-bot's AIORateLimiter")
+    parser.add_argument("--burst", action="store_true", help="also the burst: acknowledgements among alerts")
     args = parser.parse_args()
     import logging
     logging.basicConfig(level=logging.ERROR)
     results = asyncio.run(run(args.n, not args.no_ptb))
     print(f"\nThe wave: {args.n:,} messages to {args.n:,} chats, an emergency queued half-way\n")
-    print("| engine, run | messages/s sustained | messages/s first to last | 429s | chats that got one twice "
+    print("| engine, run | messages/s sustained | messages/s first to last | 429s | chats that got one twice (extra copies) "
           "| chats that got none | emergency delivered after (s) | sends of unknown outcome, counted |")
     print("|---|---|---|---|---|---|---|---|")
     for name, r in results:
@@ -182,6 +252,11 @@ def main() -> None:
     for name, r in results:
         print(f"  {name}: {r['seconds']:.1f} s in all, injected {r['injected']}"
               + (f", gave up on {r['gave_up']}" if "gave_up" in r else ""))
+    if args.burst:
+        burst = asyncio.run(frontdesk_burst())
+        print("\nThe burst: 300 residents writing at 20/s, 15 alerts per ticket to 200 volunteers")
+        for name, value in burst.items():
+            print(f"  {name:<34} {value:,.3f}")
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ async def enqueue(
 # tickets take turns: a ticket's n-th row goes after every other ticket's (n-1)-th, so one burst of
 # fifteen alerts never holds up the next ticket's first. Rows without a ticket are each their own.
 LANE_ORDER = "CASE priority WHEN 2 THEN 1 WHEN 1 THEN 2 ELSE priority END"
+TURNS_SPAN = 600.0   # seconds of a ticket's rows its turns are counted over
 
 
 async def due(tx: Tx, now: float, limit: int, skip_chats: Iterable[int] = ()) -> list[dict[str, Any]]:
@@ -43,14 +44,17 @@ async def due(tx: Tx, now: float, limit: int, skip_chats: Iterable[int] = ()) ->
                 {f"AND chat_id NOT IN ({marks(skip)})" if skip else ""}"""
     rows = await tx.all(f"SELECT * FROM outbox WHERE {where} ORDER BY {LANE_ORDER}, id LIMIT ?", (now, *skip, limit))
     if any(row["ticket_id"] is not None for row in rows):
+        # a row's turn is its place among its ticket's rows of the last ten minutes, sent ones too,
+        # so the turns stay put from one pass to the next
         rows = await tx.all(
             f"""SELECT * FROM (
                   SELECT *, {LANE_ORDER} AS lane_order,
                          CASE WHEN ticket_id IS NULL THEN 1
                               ELSE row_number() OVER (PARTITION BY priority, ticket_id ORDER BY id) END AS turn
-                  FROM outbox WHERE {where})
+                  FROM outbox WHERE status = 'pending' OR (ticket_id IS NOT NULL AND created_at >= ?))
+                WHERE {where}
                 ORDER BY lane_order, turn, id LIMIT ?""",
-            (now, *skip, limit),
+            (now - TURNS_SPAN, now, *skip, limit),
         )
     return [{k: row[k] for k in row.keys() if k not in ("lane_order", "turn")} for row in rows]
 

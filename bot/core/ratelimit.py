@@ -4,8 +4,9 @@ The overall limit (30 messages a second) is counted where Telegram counts it, wh
 arrives, which we never see: it lies somewhere between our start of the send and its answer. So a
 send holds its place in the window from its start until one window after its answer; at most the
 limit of sends can be in that state at once, and then no second of arrivals can hold more than the
-limit, whatever the network's jitter. One place is kept for the emergency lane, so an emergency
-never waits for the bulk lanes' window. A 429 that says the overall limit was reached after all
+limit, whatever the network's jitter. The bulk lanes' sends are spread over the window (not all
+at once), so a place frees about every thirtieth of a second and an emergency, first in the order,
+takes the next one; `reserve` can keep places for emergencies alone. A 429 that says the overall limit was reached after all
 pauses the bulk lanes for its retry_after and lowers their share for a while; the emergency lane
 is never slowed.
 """
@@ -43,7 +44,7 @@ class Limits:
     overall: tuple[int, float] = (30, 1.0)       # Telegram: about 30 a second, counted as explained above
     private: tuple[int, float] = (3, 3.0)        # one a second per private chat, bursts of three
     group: tuple[int, float] = (20, 60.0)        # twenty a minute per group
-    reserve: int = 1                             # places in the overall window only emergencies use
+    reserve: int = 0                             # places in the overall window only emergencies use
     recover: float = 10.0                        # seconds without an overall 429 before the bulk share grows back
 
 
@@ -61,6 +62,7 @@ class FloodControl:
         self.bulk_paused_until = 0.0
         self.last_overall_429 = float("-inf")
         self.overall_429s = 0
+        self.last_start = float("-inf")
 
     def _chat(self, chat_id: int) -> SlidingWindow:
         window = self.chats.get(chat_id)
@@ -86,7 +88,9 @@ class FloodControl:
         if not emergency and self.bulk_paused_until > now:
             return self.bulk_paused_until - now
         if self.in_flight + len(self.answered) < limit:
-            return 0.0
+            # the bulk lanes' sends spread evenly over the window rather than all at once: each
+            # answer comes sooner, so its place is free sooner
+            return 0.0 if emergency else max(0.0, self.last_start + window / (self.limits.overall[0] + 5) - now)
         # enough places free up when the oldest answers leave the window
         excess = self.in_flight + len(self.answered) - limit   # this many must leave, plus one
         if excess < len(self.answered):
@@ -105,6 +109,7 @@ class FloodControl:
         """A send starts (call `answered_now` when its answer, or failure, comes)."""
         now = self.monotonic()
         self.overall.record(now)
+        self.last_start = now
         self.in_flight += 1
         window = self._chat(chat_id)
         window.record(now)

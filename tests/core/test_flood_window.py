@@ -31,6 +31,7 @@ def test_a_send_that_never_went_out_frees_its_place_at_once():
     flood.record(1)
     assert flood.overall_wait() > 0
     flood.answered_now(sent=False)
+    now[0] = 0.2   # past the spacing between two bulk sends (a seventh of a second here)
     assert flood.overall_wait() == 0
 
 
@@ -57,4 +58,13 @@ def test_a_429_with_room_in_the_window_cools_only_that_chat():
     flood.answered_now()
     assert flood.too_many(7, 5.0) is False
     assert flood.chat_wait(7) == 5.0 and flood.chat_wait(8) == 0
+    now[0] = 0.1   # past the spacing between two bulk sends
     assert flood.overall_wait() == 0
+
+
+def test_bulk_sends_are_spread_over_the_window_emergencies_are_not():
+    now = [0.0]
+    flood = _flood(now, overall=30, reserve=0)
+    flood.record(1)
+    assert 0 < flood.overall_wait() <= 1 / 30
+    assert flood.overall_wait(emergency=True) == 0
