@@ -537,6 +537,21 @@ async def bench_outage(residents: int = 50_000, volunteers: int = 200, grids: in
         "outage_alert_sends_to_volunteers": float(alerts),
         "outage_429s": float(emulator.throttled),
     })
+
+
+async def bench_wave(count: int = 1000) -> dict[str, float]:
+    """The wave (bench/wave.py, which also runs python-telegram-bot's AIORateLimiter beside it):
+    `count` messages to as many chats, an emergency half-way, without and with 10% faults."""
+    from bench.wave import frontdesk_wave
+
+    results: dict[str, float] = {}
+    for label, rate in (("", 0.0), ("_10pct_faults", 0.1)):
+        r = await frontdesk_wave(count, rate)
+        results.update({
+            f"wave{label}_messages_per_s": r["messages_per_s"], f"wave{label}_429s": float(r["429s"]),
+            f"wave{label}_chats_twice": float(r["twice"]), f"wave{label}_chats_none": float(r["none"]),
+            f"wave{label}_emergency_s": float(r["emergency_s"] or 0), f"wave{label}_unknown_counted": float(r["unknown_counted"]),
+        })
     return results
 
 
@@ -546,6 +561,7 @@ def main() -> None:
     results.update(asyncio.run(bench_text_to_ack()))
     results.update(asyncio.run(bench_outbox()))
     results.update(asyncio.run(bench_busy_chat()))
+    results.update(asyncio.run(bench_wave()))
     results.update(asyncio.run(bench_checkins()))
     results.update(asyncio.run(bench_ack_tick()))
     results.update(asyncio.run(bench_rosters()))

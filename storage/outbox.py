@@ -26,17 +26,69 @@ async def enqueue(
     return cursor.lastrowid if cursor.rowcount == 1 else None
 
 
+# The order rows go out in: emergencies, then answers to people who just wrote (the reply lane,
+# ahead of the alerts of other tickets), then alerts, then the rest by lane. Within a lane the
+# tickets take turns: a ticket's n-th row goes after every other ticket's (n-1)-th, so one burst of
+# fifteen alerts never holds up the next ticket's first. Rows without a ticket are each their own.
+LANE_ORDER = "CASE priority WHEN 2 THEN 1 WHEN 1 THEN 2 ELSE priority END"
+TURNS_SPAN = 600.0   # seconds of a ticket's rows its turns are counted over
+
+
 async def due(tx: Tx, now: float, limit: int, skip_chats: Iterable[int] = ()) -> list[dict[str, Any]]:
-    """What is due now, most urgent lane first; `skip_chats` (in flight, or cooling down) are left
-    out here rather than after the LIMIT, so a busy chat's queue never hides the other chats'."""
+    """What is due now and not claimed by a send, in the order above; `skip_chats` (in flight, or
+    cooling down) are left out here rather than after the LIMIT, so a busy chat's queue never hides
+    the other chats'. The tickets' turns cost a window over every due row (15 ms at 10,000): they
+    are worked out only when the plain order's first rows belong to tickets."""
     skip = sorted(set(skip_chats))
-    rows = await tx.all(
-        f"""SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?
-            {f"AND chat_id NOT IN ({marks(skip)})" if skip else ""}
-            ORDER BY priority, id LIMIT ?""",
-        (now, *skip, limit),
+    where = f"""status = 'pending' AND claimed_at IS NULL AND next_attempt_at <= ?
+                {f"AND chat_id NOT IN ({marks(skip)})" if skip else ""}"""
+    rows = await tx.all(f"SELECT * FROM outbox WHERE {where} ORDER BY {LANE_ORDER}, id LIMIT ?", (now, *skip, limit))
+    if any(row["ticket_id"] is not None for row in rows):
+        # a row's turn is its place among its ticket's rows of the last ten minutes, sent ones too,
+        # so the turns stay put from one pass to the next
+        rows = await tx.all(
+            f"""SELECT * FROM (
+                  SELECT *, {LANE_ORDER} AS lane_order,
+                         CASE WHEN ticket_id IS NULL THEN 1
+                              ELSE row_number() OVER (PARTITION BY priority, ticket_id ORDER BY id) END AS turn
+                  FROM outbox WHERE status = 'pending' OR (ticket_id IS NOT NULL AND created_at >= ?))
+                WHERE {where}
+                ORDER BY lane_order, turn, id LIMIT ?""",
+            (now - TURNS_SPAN, now, *skip, limit),
+        )
+    return [{k: row[k] for k in row.keys() if k not in ("lane_order", "turn")} for row in rows]
+
+
+async def claim(tx: Tx, outbox_id: int, now: float) -> bool:
+    """Take a row for one send: true only for the one caller that finds it pending, unclaimed and
+    due (a compare-and-set), so a stale copy of the row can never be sent again."""
+    cursor = await tx.execute(
+        """UPDATE outbox SET claimed_at = ? WHERE id = ? AND status = 'pending' AND claimed_at IS NULL
+                                              AND next_attempt_at <= ?""",
+        (now, outbox_id, now),
     )
-    return [dict(row) for row in rows]
+    return cursor.rowcount == 1
+
+
+async def release_abandoned(tx: Tx) -> int:
+    """At start-up: rows claimed by a process that died mid-send. Whether Telegram got them is
+    unknown; they are sent again, and counted. Returns how many."""
+    cursor = await tx.execute(
+        """UPDATE outbox SET claimed_at = NULL, unknown_outcomes = unknown_outcomes + 1
+           WHERE claimed_at IS NOT NULL AND status = 'pending'"""
+    )
+    await tx.execute("UPDATE outbox SET claimed_at = NULL WHERE claimed_at IS NOT NULL")
+    return cursor.rowcount
+
+
+async def pending(tx: Tx) -> tuple[int, float | None]:
+    """How many rows are still to be sent (due or not, claimed or not), and when the next is due."""
+    row = await tx.one("SELECT count(*), min(next_attempt_at) FROM outbox WHERE status = 'pending'")
+    return (row[0], row[1]) if row else (0, None)
+
+
+async def unknown_outcomes(tx: Tx) -> int:
+    return int(await tx.value("SELECT coalesce(sum(unknown_outcomes), 0) FROM outbox") or 0)
 
 
 async def next_due_at(tx: Tx) -> float | None:
@@ -52,7 +104,8 @@ async def mark_sent(tx: Tx, outbox_id: int, message_id: int | None, now: float) 
     """Delivered, even if it was cancelled while in flight: the truth, and the message id an edit
     queued by `supersede` needs to correct it."""
     await tx.execute(
-        "UPDATE outbox SET status = 'sent', message_id = ?, sent_at = ?, attempts = attempts + 1 WHERE id = ?",
+        """UPDATE outbox SET status = 'sent', message_id = ?, sent_at = ?, attempts = attempts + 1, claimed_at = NULL
+           WHERE id = ?""",
         (message_id, now, outbox_id),
     )
 
@@ -63,12 +116,17 @@ async def mark_final(tx: Tx, outbox_id: int, status: str, error: str) -> None:
         "UPDATE outbox SET status = ?, last_error = ?, attempts = attempts + 1 WHERE id = ? AND status = 'pending'",
         (status, error, outbox_id),
     )
+    await tx.execute("UPDATE outbox SET claimed_at = NULL WHERE id = ?", (outbox_id,))
 
 
-async def reschedule(tx: Tx, outbox_id: int, at: float, error: str, count_attempt: bool = True) -> None:
+async def reschedule(tx: Tx, outbox_id: int, at: float, error: str, count_attempt: bool = True,
+                     unknown: bool = False) -> None:
+    """Back to the queue for another try at `at`; `unknown`: the send may have reached Telegram
+    (a time-out), so the next try may be a second copy: counted."""
     await tx.execute(
-        "UPDATE outbox SET next_attempt_at = ?, last_error = ?, attempts = attempts + ? WHERE id = ?",
-        (at, error, 1 if count_attempt else 0, outbox_id),
+        """UPDATE outbox SET next_attempt_at = ?, last_error = ?, attempts = attempts + ?, claimed_at = NULL,
+                             unknown_outcomes = unknown_outcomes + ? WHERE id = ?""",
+        (at, error, 1 if count_attempt else 0, 1 if unknown else 0, outbox_id),
     )
 
 
@@ -151,3 +209,8 @@ async def release_followups(tx: Tx, after_id: int, outcome: str, now: float) -> 
         await enqueue(tx, chat_id=row["chat_id"], text=row["text"], priority=row["priority"], purpose=row["purpose"],
                       now=now)
     await tx.execute("DELETE FROM outbox_followups WHERE after_id = ?", (after_id,))
+
+
+async def release(tx: Tx, outbox_id: int) -> None:
+    """A claim given back without a send (the row was not wanted after all, or is final already)."""
+    await tx.execute("UPDATE outbox SET claimed_at = NULL WHERE id = ?", (outbox_id,))

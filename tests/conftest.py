@@ -71,8 +71,14 @@ class Frontdesk:
             return await tx.value(sql, params)
 
     async def drain(self) -> None:
+        """Every queued message sent (or given up): nothing pending at all."""
         assert self.services is not None
         await self.services.outbox.drain()
+
+    async def settle(self) -> None:
+        """What is due now is sent; a row in its retry back-off on the fake clock stays pending."""
+        assert self.services is not None
+        await self.services.outbox.settle()
 
 
 @pytest.fixture

@@ -10,6 +10,16 @@ sender's logic, and a group that became a supergroup is followed to its new id. 
 per chat is in flight at a time, so a chat reads its messages in the order they were queued
 within a lane.
 
+Each row is sent at most once: a pass reads what is due, and each row is claimed in the database
+(a compare-and-set, storage/outbox.py `claim`) right before its send starts, so a copy of a row
+read before somebody else sent it can never go out again. Two cases leave the outcome unknown: a
+send that timed out (Telegram may have delivered it) and a row still claimed when the engine
+starts (the process died mid-send). Only those are sent again, and each is counted in the row's
+`unknown_outcomes` and in `stats["unknown_outcomes"]`: the only way a chat hears a message twice.
+
+The order (storage/outbox.py `due`): emergencies, then answers to people who just wrote, then
+alerts, then the other lanes; within a lane the tickets take turns.
+
 Texts are Telegram HTML (bot/delivery/render.py) and always fit: a long one is queued as several
 messages, a list is shown a page at a time with ⬅️ ➡️, an edit is cut short (bot/delivery/fit.py).
 A sensitive answer asked for in a group goes to the asker's private chat (`privately`).
@@ -28,7 +38,7 @@ from typing import Any
 
 from telegram import Bot, InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot.clock import Clock
 from bot.core import FloodControl
@@ -124,6 +134,8 @@ class Outbox:
         self._wake = asyncio.Event()
         self._in_flight: dict[int, asyncio.Task[None]] = {}
         self._runner: asyncio.Task[None] | None = None
+        self._pause = 0.0   # the overall window is full: seconds until the next send may start
+        self.stats = {"sent": 0, "unknown_outcomes": 0, "overall_429s": 0, "chat_429s": 0, "lost_claims": 0}
 
     # -- queueing (inside the caller's transaction) ---------------------------------------
 
@@ -275,6 +287,16 @@ class Outbox:
                 await task
 
     async def _run(self) -> None:
+        try:
+            async with self.db.transaction() as tx:
+                abandoned = await repo.release_abandoned(tx)
+        except Exception:
+            log.exception("outbox could not release the rows of a previous run")
+            abandoned = 0
+        if abandoned:
+            self.stats["unknown_outcomes"] += abandoned
+            log.warning("outbox: %d messages were being sent when the bot stopped; whether Telegram got them "
+                        "is unknown: they go again (counted in outbox.unknown_outcomes)", abandoned)
         while True:
             try:
                 started = 0 if self.paused else await self.pump()
@@ -286,14 +308,22 @@ class Outbox:
                 # asyncio.timeout, not wait_for: on Python 3.11, wait_for can swallow the stop's
                 # cancel when the wake-up lands at the same moment, and the loop never ends
                 # (a stop that hung about once in six test runs)
+                wait = min(self.poll_interval, self._pause) if self._pause > 0 else self.poll_interval
                 with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self.poll_interval):
+                    async with asyncio.timeout(wait):
                         await self._wake.wait()
 
     async def pump(self) -> int:
         """Start sending what is due now; returns how many sends were started. Chats that may
         not send now (one in flight, at their limit, cooling after a 429) are left out of the
-        query itself: the next due row of a chat that can send is never behind them."""
+        query itself: the next due row of a chat that can send is never behind them. A pass never
+        waits with the rows it read: when the overall window is full it stops, and the next pass
+        reads again (so an emergency queued meanwhile is first), and every row is claimed in the
+        database before its send starts."""
+        self._pause = 0.0
+        if self.flood.overall_wait(emergency=True) > 0:
+            self._pause = self.flood.overall_wait(emergency=True)
+            return 0
         busy = set(self._in_flight) | self.flood.waiting_chats()
         async with self.db.transaction() as tx:
             rows = await repo.due(tx, self.clock.now(), BATCH, skip_chats=busy)
@@ -304,16 +334,43 @@ class Outbox:
             if chat_id in self._in_flight or chat_id in blocked or self.flood.chat_wait(chat_id) > 0:
                 blocked.add(chat_id)  # later rows of this chat wait their turn
                 continue
-            wait = self.flood.overall_wait()
-            if wait > 0:
-                await asyncio.sleep(wait)
+            wait = self.flood.overall_wait(emergency=row["priority"] == Lane.EMERGENCY)
+            if wait > 0:   # rows are in lane order: none after this one may start either
+                self._pause = wait
+                break
+            async with self.db.transaction() as tx:
+                claimed = await repo.claim(tx, row["id"], self.clock.now())
+            if not claimed:   # sent, cancelled or taken since this pass read it
+                self.stats["lost_claims"] += 1
+                continue
             self.flood.record(chat_id)
             self._in_flight[chat_id] = asyncio.create_task(self._deliver(row))
             started += 1
         return started
 
     async def drain(self, timeout: float = 10.0) -> None:
-        """Wait until nothing due is left (tests and the demo)."""
+        """Wait until nothing is left to send: no row pending (due now or later, after a retry's
+        back-off) and nothing in flight. Past `timeout` seconds, a TimeoutError says how many rows
+        are still pending and when the next is due."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            async with self.db.transaction() as tx:
+                count, next_at = await repo.pending(tx)
+            if not count and not self._in_flight:
+                return
+            if loop.time() >= deadline:
+                break
+            self.kick()
+            await asyncio.sleep(0.02)
+        due_in = f", the next due in {next_at - self.clock.now():.1f}s" if next_at is not None else ""
+        raise TimeoutError(f"outbox did not drain in {timeout:g}s: {count} pending{due_in}, "
+                           f"{len(self._in_flight)} in flight")
+
+    async def settle(self, timeout: float = 10.0) -> None:
+        """Wait until nothing is due now and nothing is in flight; rows waiting for a later retry
+        (a back-off, a 429's retry_after on the clock) stay pending. For tests that hold a row in
+        its back-off on purpose; `drain()` is the one that means "all sent"."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while loop.time() < deadline:
@@ -323,23 +380,32 @@ class Outbox:
                 return
             self.kick()
             await asyncio.sleep(0.02)
-        raise TimeoutError("outbox did not drain")
+        raise TimeoutError(f"outbox did not settle in {timeout:g}s")
 
     # -- one message ----------------------------------------------------------------------
 
     async def _deliver(self, row: dict[str, Any]) -> None:
         chat_id = row["chat_id"]
+        called = False
         try:
             if not await self._wanted(row):
                 return
-            message_id = await self._call(row)
+            called = True
+            try:
+                message_id = await self._call(row)
+            finally:
+                self.flood.answered_now()
         except RetryAfter as exc:
             seconds = _seconds(exc.retry_after)
-            self.flood.cool_down(chat_id, seconds)
+            if self.flood.too_many(chat_id, seconds):   # the overall limit: the bulk lanes pause
+                self.stats["overall_429s"] += 1
+            else:
+                self.stats["chat_429s"] += 1
             await self._reschedule(row, seconds, f"429 retry after {seconds:g}s", count=False)
         except Forbidden as exc:
             await self._give_up(row, "unreachable", f"403 {exc.message}")
         except ChatMigrated as exc:
+            await self._release(row)
             await self.follow_migration(chat_id, int(exc.new_chat_id))
         except _EditTooSoon as wait:
             await self._reschedule(row, max(EDIT_WAIT, wait.at - self.clock.now()), "waits for its message",
@@ -354,17 +420,26 @@ class Outbox:
             else:
                 await self._give_up(row, "failed", f"400 {exc.message}")
         except (NetworkError, TelegramError) as exc:  # time-outs, 5xx, a connection refused
+            # a time-out after the request went out: Telegram may have delivered it
+            unknown = isinstance(exc, TimedOut) and called and "pool timeout" not in str(exc).lower()
+            if unknown:
+                self.stats["unknown_outcomes"] += 1
             wait = retry_in(row["priority"], row["attempts"] + 1)
             if wait is None:
                 await self._give_up(row, "failed", f"gave up: {exc}")
             elif await self._wanted(row):
-                await self._reschedule(row, wait, str(exc))
+                await self._reschedule(row, wait, str(exc), unknown=unknown)
+            else:
+                await self._release(row)
         except Exception as exc:  # a bug in one message must not stop the others
             log.exception("outbox row %s failed", row["id"])
             await self._give_up(row, "failed", repr(exc))
         else:
             await self._sent(row, message_id)
         finally:
+            if not called:   # no request went out: its place in the window is free again
+                self.flood.answered_now(sent=False)
+                await self._release(row)
             self._in_flight.pop(chat_id, None)
             self.kick()
 
@@ -435,10 +510,17 @@ class Outbox:
             log.warning("outbox row %s is not valid HTML (%s): sent as plain text", row["id"], exc.message)
             return await call(None)
 
+    async def _release(self, row: dict[str, Any]) -> None:
+        """The send never started (not wanted, or a bug before it): the claim is let go."""
+        with contextlib.suppress(Exception):
+            async with self.db.transaction() as tx:
+                await repo.release(tx, row["id"])
+
     async def _sent(self, row: dict[str, Any], message_id: int | None) -> None:
         async with self.db.transaction() as tx:
             await repo.mark_sent(tx, row["id"], message_id, self.clock.now())
             await repo.release_followups(tx, row["id"], "sent", self.clock.now())
+        self.stats["sent"] += 1
         if self.on_delivered is not None:
             try:
                 await self.on_delivered(row)
@@ -449,10 +531,12 @@ class Outbox:
         async with self.db.transaction() as tx:
             await repo.mark_final(tx, row["id"], "cancelled", why)
 
-    async def _reschedule(self, row: dict[str, Any], seconds: float, error: str, count: bool = True) -> None:
+    async def _reschedule(self, row: dict[str, Any], seconds: float, error: str, count: bool = True,
+                          unknown: bool = False) -> None:
         log.warning("outbox row %s to %s delayed %.1fs: %s", row["id"], row["chat_id"], seconds, error)
         async with self.db.transaction() as tx:
-            await repo.reschedule(tx, row["id"], self.clock.now() + seconds, error, count_attempt=count)
+            await repo.reschedule(tx, row["id"], self.clock.now() + seconds, error, count_attempt=count,
+                                  unknown=unknown)
 
     async def _give_up(self, row: dict[str, Any], status: str, error: str) -> None:
         log.warning("outbox row %s to %s %s: %s", row["id"], row["chat_id"], status, error)

@@ -7,7 +7,10 @@ It reads parse_mode HTML as Telegram does (the visible text and its entities; an
 unclosed tag is refused; the 4,096 limit counts the visible text), so a test sees what a person
 would (`Sent.text`, `Sent.quotes`, `Sent.own_lines`). It can inject faults (429 with retry_after,
 5xx, a user who blocked the bot or never opened a private chat), hold a request in flight, upgrade
-a group to a supergroup, and keeps a transcript.
+a group to a supergroup, and keeps a transcript. For the benchmarks it enforces Telegram's limits
+(`enforce_limits`), injects random faults (`fault_rate`: half 5xx, half time-outs where the message
+is delivered but the answer comes too late, so the sender cannot know), and counts the messages a
+chat received twice (`duplicates`).
 Used by `frontdesk demo`, the end-to-end tests and the benchmarks; never by production.
 """
 
@@ -16,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -267,6 +271,13 @@ class Emulator:
         self.holds: list[tuple[str, int | None, asyncio.Event]] = []
         self.enforce_limits = False     # benchmarks: answer 429 past Telegram's limits, and count them
         self.throttled = 0
+        self.fault_rate = 0.0           # benchmarks: this share of sends fails at random (see the module text)
+        self.hang = 6.0                 # seconds a timed-out send's answer takes (past the client's time-out)
+        self.random = random.Random(13)
+        self.injected = {"5xx": 0, "timeout": 0}
+        self._seen: set[tuple[int, str]] = set()
+        self.duplicates = 0             # sends of a text a chat had received already
+        self.duplicate_chats: set[int] = set()
         self._recent: list[float] = []
         self._recent_by_chat: dict[int, list[float]] = {}
         self.on_transcript: Callable[[str], None] | None = None
@@ -391,10 +402,18 @@ class Emulator:
         handler = getattr(self, "_api_" + method, None)
         if handler is None:
             return _error(400, f"Bad Request: method {method} is not emulated")
+        injected = None
+        if self.fault_rate and method.startswith("send") and self.random.random() < self.fault_rate:
+            injected = self.random.choice(("5xx", "timeout"))
+            self.injected[injected] += 1
+            if injected == "5xx":
+                return _error(502, "Bad Gateway")
         try:
             result = await handler(params)
         except _ApiError as exc:
             return _error(exc.status, exc.description)
+        if injected == "timeout":   # delivered, but the answer arrives after the client gave up
+            await asyncio.sleep(self.hang)
         return web.json_response({"ok": True, "result": result})
 
     def _over_limit(self, method: str, chat_id: int | None) -> Fault | None:
@@ -470,6 +489,10 @@ class Emulator:
         if sent.reply_markup and "inline_keyboard" not in sent.reply_markup:
             sent.reply_markup = None  # reply keyboards live under the text field, not on the message
         self.chat(chat_id).append(sent)
+        if (chat_id, raw) in self._seen:
+            self.duplicates += 1
+            self.duplicate_chats.add(chat_id)
+        self._seen.add((chat_id, raw))
         shown = sent.shown if kind == "text" else f"[{kind}] {sent.shown}"
         buttons = "  " + " ".join(f"[{label}]" for label, _ in sent.buttons) if sent.buttons else ""
         self._say(f"  bot -> {chat_id}: {shown}{buttons}")
