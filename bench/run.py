@@ -537,6 +537,7 @@ async def bench_outage(residents: int = 50_000, volunteers: int = 200, grids: in
         "outage_alert_sends_to_volunteers": float(alerts),
         "outage_429s": float(emulator.throttled),
     })
+    return results
 
 
 async def bench_wave(count: int = 1000) -> dict[str, float]:
