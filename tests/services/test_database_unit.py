@@ -81,3 +81,43 @@ async def test_other_tasks_wait_for_the_unit_and_a_spawned_task_does_not_join_it
         assert await _xs(db) == [2]                       # the unit's write is gone, the task's stays
     finally:
         await db.close()
+
+
+async def test_what_waits_for_the_commit_runs_after_it_outside_the_lock(tmp_path):
+    """A press's toast is a network call: made inside the unit it would hold the database (the
+    outbox, the tick) for a round trip to Telegram. It runs once the unit has committed, when the
+    database is free again (a transaction inside it would otherwise wait for ever)."""
+    db = await _db(tmp_path)
+    try:
+        seen: list[list[int]] = []
+
+        async def after() -> None:
+            seen.append(await asyncio.wait_for(_xs(db), 2))  # needs the lock: it must be free
+
+        async with db.unit():
+            async with db.transaction() as tx:
+                await tx.execute("INSERT INTO t VALUES (1)")
+            await db.after_commit(after)
+            assert seen == []  # not yet: nothing is committed
+        assert seen == [[1]]
+    finally:
+        await db.close()
+
+
+async def test_what_waits_for_a_commit_that_never_comes_does_not_run(tmp_path):
+    db = await _db(tmp_path)
+    try:
+        ran: list[str] = []
+
+        async def after() -> None:
+            ran.append("toast")
+
+        with pytest.raises(Crash):
+            async with db.unit():
+                await db.after_commit(after)
+                raise Crash
+        assert ran == []
+        await db.after_commit(after)  # outside a unit: at once
+        assert ran == ["toast"]
+    finally:
+        await db.close()
