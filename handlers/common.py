@@ -56,7 +56,9 @@ async def toast(context: Context, press: Press, person: "Person", answer: "Answe
     text = None
     if answer is not None and answer.template:
         text = context.services.renderer.text(person.lang, answer.template, **(answer.context or {}))
-    await press.query.answer(text=text, show_alert=bool(answer and answer.alert))
+    # answered once what the press did is committed: the round trip to Telegram holds no database
+    await context.services.db.after_commit(
+        lambda: press.query.answer(text=text, show_alert=bool(answer and answer.alert)))
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,8 @@ async def on_error(update: object, context: Context) -> None:
         person = await person_of(update, context)
         if update.callback_query:
             text = context.services.renderer.text(person.lang, "toast_error")
-            await update.callback_query.answer(text=text, show_alert=True)
+            query = update.callback_query
+            await context.services.db.after_commit(lambda: query.answer(text=text, show_alert=True))
         elif update.effective_chat:
             await context.services.inbox.reply(person, update.effective_chat.id, "error")
     except Exception:  # telling the person failed too; the log has the first error

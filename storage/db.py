@@ -14,7 +14,7 @@ import logging
 import os
 import sqlite3
 import stat
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from contextvars import ContextVar
 from importlib import resources
 from importlib.abc import Traversable
@@ -70,6 +70,7 @@ class _Unit:
     def __init__(self, task: asyncio.Task[Any] | None) -> None:
         self.task = task
         self.open = True
+        self.after: list[Callable[[], Awaitable[Any]]] = []  # run once committed, outside the lock
 
 
 _UNIT: ContextVar[_Unit | None] = ContextVar("frontdesk_unit", default=None)
@@ -113,9 +114,9 @@ class Database:
         task opens inside become savepoints of it: a service's failure still undoes only its own
         work. Other tasks (the outbox, the tick) wait for the unit as for any transaction."""
         assert self._conn is not None, "Database.open() first"
+        unit = _Unit(asyncio.current_task())
         async with self._lock:
             await self._conn.execute("BEGIN IMMEDIATE")
-            unit = _Unit(asyncio.current_task())
             token = _UNIT.set(unit)
             try:
                 yield Tx(self._conn)
@@ -130,6 +131,21 @@ class Database:
             finally:
                 unit.open = False
                 _UNIT.reset(token)
+        for callback in unit.after:  # committed, and the database free for the others again
+            try:
+                await callback()
+            except Exception:  # noqa: BLE001 - a toast that fails must not undo what was committed
+                log.warning("after the commit: %r failed", callback, exc_info=True)
+
+    async def after_commit(self, callback: Callable[[], Awaitable[Any]]) -> None:
+        """Run `callback` once the unit this task is in has committed, outside the database's lock
+        (a network call, such as answering a button press, must not hold the database for its
+        round trip); never if the unit is undone. Outside a unit: at once."""
+        unit = _UNIT.get()
+        if unit is not None and unit.open and unit.task is asyncio.current_task():
+            unit.after.append(callback)
+        else:
+            await callback()
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
