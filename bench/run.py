@@ -12,7 +12,7 @@ import json
 import statistics
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -140,6 +140,41 @@ async def _outbox_rig() -> AsyncIterator[tuple[Any, Any, Any]]:
     await emulator.stop()
 
 
+@contextlib.asynccontextmanager
+async def _tick_rig(wall: tuple[int, int] | None = None, **overrides: Any) -> AsyncIterator[tuple[Any, Any]]:
+    """The services on a fresh database with the fake clock, nothing started (the tick benchmarks
+    measure what is due, not delivery): (services, clock). `wall`: the committee's hour and minute
+    on 2026-09-22 to start the clock at (a Tuesday)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from bot.app import build_services
+    from bot.clock import FakeClock
+    from bot.config import load_settings
+
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = load_settings(telegram_bot_token="1:BENCH", frontdesk_db=str(Path(tmp) / "bench.db"), **overrides)
+        clock = FakeClock(datetime(2026, 9, 22, *wall, tzinfo=ZoneInfo(settings.timezone)).timestamp()) if wall \
+            else FakeClock()
+        services = build_services(settings, clock)
+        await services.db.open()
+        try:
+            yield services, clock
+        finally:
+            await services.db.close()
+
+
+async def _timed(clock: Any, step: Callable[[], Awaitable[Any]], times: int = 20, advance: float = 60.0) -> list[float]:
+    """`step` (a tick) run `times` times, the clock moved `advance` seconds before each: its durations."""
+    durations = []
+    for _ in range(times):
+        clock.advance(advance)
+        t0 = time.perf_counter()
+        await step()
+        durations.append(time.perf_counter() - t0)
+    return durations
+
+
 async def bench_outbox(count: int = 600) -> dict[str, float]:
     """Queue `count` messages to distinct private chats and time their delivery through the
     real engine and python-telegram-bot to the emulator, with Telegram's real limits."""
@@ -190,42 +225,23 @@ async def bench_checkins(plans: int = 10_000) -> dict[str, float]:
     """10,000 residents on a 09:00 plan: the tick's "what is due" pass on an ordinary minute (nothing
     due), and the 09:00 pass that generates the whole wave (check-in rows and outbox questions, in
     batches). Delivery of the wave is bound by the outbox (see outbox_delivered_per_second)."""
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    from bot.app import build_services
-    from bot.clock import FakeClock
-    from bot.config import load_settings
     from storage import checkins as checkins_repo, residents as residents_repo
 
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = load_settings(telegram_bot_token="1:BENCH", frontdesk_db=str(Path(tmp) / "bench.db"))
-        clock = FakeClock(datetime(2026, 9, 22, 8, 0, tzinfo=ZoneInfo(settings.timezone)).timestamp())
-        services = build_services(settings, clock)
-        await services.db.open()
+    async with _tick_rig((8, 0)) as (services, clock):
         nine = clock.now() + 3600
         async with services.db.transaction() as tx:
             for n in range(plans):
                 resident_id = await residents_repo.create(tx, {"telegram_id": 100_000 + n, "name": f"R{n}",
                                                                "building": str(n % 50), "lives_alone": 1}, clock.now())
                 await checkins_repo.upsert_plan(tx, resident_id, "09:00", "0123456", 7200, nine, None, clock.now())
-        idle = []
-        for _ in range(20):
-            clock.advance(60)
-            t0 = time.perf_counter()
-            await services.checkins.tick()
-            idle.append(time.perf_counter() - t0)
+        idle = await _timed(clock, services.checkins.tick)
         clock.advance(nine + 5 - clock.now())
         t0 = time.perf_counter()
         await services.checkins.tick()
         wave = time.perf_counter() - t0
         async with services.db.transaction() as tx:
             queued = await tx.value("SELECT count(*) FROM outbox WHERE purpose = 'checkin'")
-        clock.advance(60)
-        t0 = time.perf_counter()
-        await services.checkins.tick()
-        after = time.perf_counter() - t0
-        await services.db.close()
+        after = (await _timed(clock, services.checkins.tick, times=1))[0]
     return {
         "checkin_tick_idle_10k_plans_ms": statistics.median(idle) * 1000,
         "checkin_wave_generate_10k_s": wave,
@@ -237,16 +253,9 @@ async def bench_checkins(plans: int = 10_000) -> dict[str, float]:
 async def bench_ack_tick(tickets: int = 10_000, due: int = 100) -> dict[str, float]:
     """10,000 claimed tickets with their ack timers (bot/services/followup.py): the tick on an
     ordinary minute (nothing due), and a minute in which `due` of them remind their claimants."""
-    from bot.app import build_services
-    from bot.clock import FakeClock
-    from bot.config import load_settings
     from storage import teams as teams_repo
 
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = load_settings(telegram_bot_token="1:BENCH", frontdesk_db=str(Path(tmp) / "bench.db"))
-        clock = FakeClock()
-        services = build_services(settings, clock)
-        await services.db.open()
+    async with _tick_rig() as (services, clock):
         now = clock.now()
         async with services.db.transaction() as tx:
             volunteer = await teams_repo.upsert_volunteer(tx, {"telegram_id": 7001, "name": "Zhang"}, now)
@@ -257,17 +266,11 @@ async def bench_ack_tick(tickets: int = 10_000, due: int = 100) -> dict[str, flo
                    VALUES ('claimed', 'urgent', 'water', 'zh', '水管漏水', 'G1', ?, ?, ?, ?, ?, ?)""",
                 [(100_000 + n, volunteer, now, now + 3600 + (30 if n < due else 120 + n * 8), now, now)
                  for n in range(tickets)])
-        idle = []
-        for _ in range(20):
-            clock.advance(1)
-            t0 = time.perf_counter()
-            await services.followup.tick()
-            idle.append(time.perf_counter() - t0)
+        idle = await _timed(clock, services.followup.tick, advance=1)
         clock.advance(now + 3600 + 60 - clock.now())
         t0 = time.perf_counter()
         fired = await services.followup.tick()
         wave = time.perf_counter() - t0
-        await services.db.close()
     assert fired == due, fired
     return {
         "ack_tick_idle_10k_claimed_ms": statistics.median(idle) * 1000,
@@ -280,21 +283,12 @@ async def bench_rosters(teams: int = 200, per_team: int = 10) -> dict[str, float
     each covering its own grid with 10 shifts): the query (`roster_for`) and the pure function;
     then the pure function alone when all 2,000 shifts are one grid's; and the roster's part of
     the scheduler tick (shift starts) on an ordinary minute and on 08:00, when 200 shifts start."""
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    from bot.app import build_services
-    from bot.clock import FakeClock
-    from bot.config import load_settings
     from bot.core import roster as rules
     from bot.services.rosters import roster_for
     from storage import rosters as rosters_repo, teams as teams_repo
 
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = load_settings(telegram_bot_token="1:BENCH", frontdesk_db=str(Path(tmp) / "bench.db"))
-        clock = FakeClock(datetime(2026, 9, 22, 9, 30, tzinfo=ZoneInfo(settings.timezone)).timestamp())
-        services = build_services(settings, clock)
-        await services.db.open()
+    async with _tick_rig((9, 30)) as (services, clock):
+        settings = services.settings
         now = clock.now()
         async with services.db.transaction() as tx:
             for t in range(teams):
@@ -333,13 +327,7 @@ async def bench_rosters(teams: int = 200, per_team: int = 10) -> dict[str, float
             t0 = time.perf_counter()
             rules.on_duty(everyone, now, (), big, "G")
             all_in_one.append(time.perf_counter() - t0)
-        idle = []
-        for _ in range(20):
-            clock.advance(60)
-            t0 = time.perf_counter()
-            await services.rosters.shift_starts()
-            idle.append(time.perf_counter() - t0)
-        await services.db.close()
+        idle = await _timed(clock, services.rosters.shift_starts)
     return {
         "roster_on_duty_query_2k_shifts_ms": statistics.median(query) * 1000,
         "roster_on_duty_pure_ms": statistics.median(pure) * 1000,
@@ -355,17 +343,9 @@ async def bench_escalation(tickets: int = 10_000, teams: int = 200, per_team: in
     the roster (200 teams of 6 volunteers, 10 shifts each): the escalation tick with nothing due and
     with `due` tickets due (each asks the roster who is on duty, fires its next step and queues its
     alerts), and the scheduler's whole tick (every service's "what is due now?") on an ordinary minute."""
-    from bot.app import build_services
-    from bot.clock import FakeClock
-    from bot.config import load_settings
     from storage import rosters as rosters_repo, teams as teams_repo
 
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = load_settings(telegram_bot_token="1:BENCH", frontdesk_db=str(Path(tmp) / "bench.db"),
-                                 admin_ids="9001,9002")
-        clock = FakeClock()
-        services = build_services(settings, clock)
-        await services.db.open()
+    async with _tick_rig(admin_ids="9001,9002") as (services, clock):
         now = clock.now()
         async with services.db.transaction() as tx:
             for t in range(teams):
@@ -387,12 +367,8 @@ async def bench_escalation(tickets: int = 10_000, teams: int = 200, per_team: in
                    VALUES ('open', ?, 'water', 'zh', '水管漏水', ?, ?, NULL, 1, 1, 0, ?, ?, ?)""",
                 [("urgent" if n % 3 else "emergency", f"G{n % teams}", 100_000 + n, now + 3600 + n, now, now)
                  for n in range(tickets)])
-        idle, busy, whole = [], [], []
-        for _ in range(20):
-            t0 = time.perf_counter()
-            await services.escalation.tick()
-            idle.append(time.perf_counter() - t0)
-        fired = 0
+        idle = await _timed(clock, services.escalation.tick, advance=0)
+        busy, fired = [], 0
         for _ in range(10):
             async with services.db.transaction() as tx:  # a few tickets fall due
                 await tx.execute("UPDATE tickets SET next_action_at = ? WHERE id IN "
@@ -401,12 +377,7 @@ async def bench_escalation(tickets: int = 10_000, teams: int = 200, per_team: in
             t0 = time.perf_counter()
             fired += await services.escalation.tick()
             busy.append(time.perf_counter() - t0)
-        for _ in range(10):
-            clock.advance(60)
-            t0 = time.perf_counter()
-            await services.tick()
-            whole.append(time.perf_counter() - t0)
-        await services.db.close()
+        whole = await _timed(clock, services.tick, times=10)
     return {
         "escalation_tick_idle_10k_open_2k_shifts_ms": statistics.median(idle) * 1000,
         f"escalation_tick_{due}_due_10k_open_2k_shifts_ms": statistics.median(busy) * 1000,
