@@ -6,26 +6,13 @@ The fake clock starts on Monday 2026-09-21 at 22:13 in Asia/Shanghai.
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from tests.conftest import ADMIN, GROUP, make_team, register
 from tests.e2e.test_checkins import cast  # noqa: F401 (a fixture: Zhang, Li on a check-in plan, her family)
 from tests.e2e.test_escalation import URGENT, alerts_to, later, roster, steps
 from tests.e2e.test_escalation import cast as escalation_cast
+from tests.e2e.test_rosters import at, until
 
-TZ = ZoneInfo("Asia/Shanghai")
 QUESTION = "What time does the office open on Saturday?"
-
-
-def at(day: int, hour: int, minute: int = 0) -> float:
-    return datetime(2026, 9, day, hour, minute, tzinfo=TZ).timestamp()
-
-
-async def until(frontdesk, ts: float) -> None:
-    frontdesk.clock.advance(ts - frontdesk.clock.now())
-    await frontdesk.services.tick()
-    await frontdesk.drain()
 
 
 async def ask(frontdesk, user, command: str, expect: str):
