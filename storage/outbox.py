@@ -95,6 +95,16 @@ async def next_due_at(tx: Tx) -> float | None:
     return await tx.value("SELECT min(next_attempt_at) FROM outbox WHERE status = 'pending'")
 
 
+async def attach(tx: Tx, outbox_id: int, filename: str, data: bytes) -> None:
+    """The file a queued message uploads (a chart, a spreadsheet)."""
+    await tx.execute("INSERT INTO uploads (outbox_id, filename, data) VALUES (?, ?, ?)", (outbox_id, filename, data))
+
+
+async def attachment(tx: Tx, outbox_id: int) -> tuple[str, bytes] | None:
+    row = await tx.one("SELECT filename, data FROM uploads WHERE outbox_id = ?", (outbox_id,))
+    return (row["filename"], bytes(row["data"])) if row else None
+
+
 async def get(tx: Tx, outbox_id: int) -> dict[str, Any] | None:
     row = await tx.one("SELECT * FROM outbox WHERE id = ?", (outbox_id,))
     return dict(row) if row else None
@@ -108,6 +118,7 @@ async def mark_sent(tx: Tx, outbox_id: int, message_id: int | None, now: float) 
            WHERE id = ?""",
         (message_id, now, outbox_id),
     )
+    await tx.execute("DELETE FROM uploads WHERE outbox_id = ?", (outbox_id,))
 
 
 async def mark_final(tx: Tx, outbox_id: int, status: str, error: str) -> None:
@@ -117,6 +128,8 @@ async def mark_final(tx: Tx, outbox_id: int, status: str, error: str) -> None:
         (status, error, outbox_id),
     )
     await tx.execute("UPDATE outbox SET claimed_at = NULL WHERE id = ?", (outbox_id,))
+    await tx.execute("DELETE FROM uploads WHERE outbox_id = ? AND EXISTS "
+                     "(SELECT 1 FROM outbox WHERE id = ? AND status != 'pending')", (outbox_id, outbox_id))
 
 
 async def reschedule(tx: Tx, outbox_id: int, at: float, error: str, count_attempt: bool = True,

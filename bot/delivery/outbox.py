@@ -36,7 +36,7 @@ from datetime import timedelta
 from enum import IntEnum
 from typing import Any
 
-from telegram import Bot, InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove
+from telegram import Bot, InlineKeyboardMarkup, InputFile, ReplyKeyboardMarkup, ReplyKeyboardRemove
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
@@ -213,6 +213,21 @@ class Outbox:
             tx, chat_id=chat_id, text=caption, method=kind, file_id=file_id, priority=int(lane),
             purpose=purpose, ticket_id=ticket_id, dedupe_key=dedupe, now=self.clock.now(),
         )
+
+    async def upload(
+        self, tx: Tx, chat_id: int, kind: str, data: bytes, filename: str, *, lane: Lane, purpose: str,
+        caption: str | None = None, buttons: list[list[Button]] | None = None, lang: str | None = None,
+    ) -> int | None:
+        """A file the bot made (kind "photo" for a chart, "document" for a spreadsheet), uploaded
+        when its turn comes; `caption` is HTML, at most 1,024 characters as the reader sees it."""
+        markup = self.renderer.inline(lang, buttons) if buttons else None
+        row = await repo.enqueue(
+            tx, chat_id=chat_id, text=caption, method=kind, file_id=None, reply_markup=markup, priority=int(lane),
+            purpose=purpose, now=self.clock.now(),
+        )
+        if row is not None:
+            await repo.attach(tx, row, filename, data)
+        return row
 
     async def paged(
         self, tx: Tx, chat_id: int, lang: str | None, template: str, items: Sequence[Any], *, listing: str,
@@ -495,7 +510,19 @@ class Outbox:
             "photo": self.bot.send_photo, "voice": self.bot.send_voice,
             "video": self.bot.send_video, "document": self.bot.send_document,
         }[method]
-        message = await sender(row["chat_id"], row["file_id"], caption=row["text"])
+        media: str | InputFile | None = row["file_id"]
+        if media is not None:   # a resident's photo passed on: its caption is their words, as written
+            message = await sender(row["chat_id"], media, caption=row["text"], reply_markup=markup)
+            return message.message_id
+        # a file the bot made: its bytes wait in uploads
+        async with self.db.transaction() as tx:
+            found = await repo.attachment(tx, row["id"])
+        if found is None:
+            raise _NothingToEdit()   # sent or given up meanwhile: nothing left to upload
+        upload = InputFile(found[1], filename=found[0])
+        message = await self._html(row, lambda mode: sender(  # type: ignore[operator]
+            row["chat_id"], upload, caption=row["text"], parse_mode=mode if row["text"] else None,
+            reply_markup=markup))
         return message.message_id
 
     @staticmethod

@@ -56,6 +56,8 @@ class Sent:
     entities: list[dict[str, Any]] = field(default_factory=list)   # Telegram's, offsets in UTF-16 units
     raw: str | None = None          # the text as the bot sent it (HTML when parse_mode was HTML)
     parse_mode: str | None = None
+    file: bytes | None = None       # a file the bot uploaded (a chart, a spreadsheet)
+    filename: str | None = None
 
     def _span(self, entity: dict[str, Any]) -> tuple[int, int]:
         """An entity's offsets as indices of `text` (Telegram counts UTF-16 code units)."""
@@ -211,6 +213,23 @@ class ChatUser:
         label = f"[{kind}]" + (f" {caption}" if caption else "")
         self.emulator.push({"message": self._message(**content)}, f"{self.first_name}: {label}")
 
+    def send_document(self, data: bytes, filename: str, caption: str | None = None,
+                      mime_type: str = "application/octet-stream") -> dict[str, Any]:
+        """Send a file (a spreadsheet to import): the bot can fetch it with getFile."""
+        file_id = f"document-{self.id}-{time.monotonic_ns()}"
+        self.emulator.files[file_id] = (filename, data)
+        content: dict[str, Any] = {"document": {"file_id": file_id, "file_unique_id": f"u-{file_id}",
+                                                "file_name": filename, "mime_type": mime_type,
+                                                "file_size": len(data)}}
+        if caption:
+            content["caption"] = caption
+            if caption.startswith("/"):
+                command = caption.split()[0]
+                content["caption_entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        message = self._message(**content)
+        self.emulator.push({"message": message}, f"{self.first_name}: [file {filename}]" + (f" {caption}" if caption else ""))
+        return message
+
     def send_location(self, latitude: float, longitude: float) -> None:
         message = self._message(location={"latitude": latitude, "longitude": longitude})
         self.emulator.push({"message": message}, f"{self.first_name}: [location]")
@@ -281,6 +300,7 @@ class Emulator:
         self._recent: list[float] = []
         self._recent_by_chat: dict[int, list[float]] = {}
         self.on_transcript: Callable[[str], None] | None = None
+        self.files: dict[str, tuple[str, bytes]] = {}   # what users sent, by file_id: (name, bytes)
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.base_url = ""
@@ -290,6 +310,7 @@ class Emulator:
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         app = web.Application(client_max_size=10 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
@@ -486,6 +507,9 @@ class Emulator:
             raise _ApiError(400, "Bad Request: message text is empty")
         sent = Sent(chat_id, self.next_message_id(chat_id), text, params.get("reply_markup"), time.time(), kind,
                     entities=entities, raw=raw, parse_mode=params.get("parse_mode"))
+        upload = params.get("_files", {}).get(kind)
+        if upload is not None:
+            sent.filename, sent.file = upload
         if sent.reply_markup and "inline_keyboard" not in sent.reply_markup:
             sent.reply_markup = None  # reply keyboards live under the text field, not on the message
         self.chat(chat_id).append(sent)
@@ -533,6 +557,21 @@ class Emulator:
             self._say(f"  bot (toast): {params['text']}")
         await self._notify()
         return True
+
+    async def _api_getFile(self, params: dict[str, Any]) -> Any:
+        file_id = str(params.get("file_id") or "")
+        if file_id not in self.files:
+            raise _ApiError(400, "Bad Request: invalid file_id")
+        return {"file_id": file_id, "file_unique_id": f"u-{file_id}", "file_size": len(self.files[file_id][1]),
+                "file_path": f"documents/{file_id}"}
+
+    async def _download(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.Response(status=401)
+        found = self.files.get(request.match_info["path"].rsplit("/", 1)[-1])
+        if found is None:
+            return web.Response(status=404)
+        return web.Response(body=found[1], content_type="application/octet-stream")
 
     async def _api_sendPhoto(self, params: dict[str, Any]) -> Any:
         return await self._add(params, str(params.get("caption") or ""), "photo")
@@ -637,6 +676,14 @@ async def _params(request: web.Request) -> dict[str, Any]:
     else:
         form = await request.post()
         raw = {key: value for key, value in form.items() if isinstance(value, str)}
+        # an uploaded file: PTB names the part by a random id and the field by "attach://<id>"
+        parts = {key: (value.filename, value.file.read()) for key, value in form.items()
+                 if isinstance(value, web.FileField)}
+        files = {key: parts[value.removeprefix("attach://")] for key, value in raw.items()
+                 if value.startswith("attach://") and value.removeprefix("attach://") in parts}
+        files.update({key: value for key, value in parts.items() if key in MEDIA.values()})
+        if files:
+            raw["_files"] = files  # type: ignore[assignment]
     params: dict[str, Any] = {**request.query, **raw}
     for key in list(params):
         value = params[key]
