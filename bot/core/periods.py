@@ -1,0 +1,68 @@
+"""The spans of time an admin names in a command: `7d`, `30d`, `month` (this calendar month so
+far), `2026-11` (that month), `all`; and the week a weekly report covers. Local calendar days in the
+committee's time zone, returned as epoch seconds [start, end). Pure: the time is an argument."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+_DAYS = re.compile(r"^(\d{1,3})d$")
+_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
+MOST_DAYS = 366
+WORDS = ("7d", "30d", "month", "YYYY-MM", "all")
+
+
+@dataclass(frozen=True)
+class Period:
+    start: float
+    end: float
+    key: str      # what was asked, normalised ("7d", "month", "2026-11", "all", "week")
+    days: int     # local calendar days it spans (a chart has one bar per day)
+
+    def holds(self, at: float) -> bool:
+        return self.start <= at < self.end
+
+
+def _midnight(day: datetime) -> datetime:
+    return day.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _span(start: datetime, end: datetime, key: str) -> Period:
+    days = max(1, (end.date() - start.date()).days + (1 if end.time() != datetime.min.time() else 0))
+    return Period(start.timestamp(), end.timestamp(), key, days)
+
+
+def parse(word: str | None, now: float, tz: str, default: str = "7d") -> Period | None:
+    """The period `word` names, ending now; None when it names none (the caller says which words
+    it takes: WORDS). `Nd` is today and the N-1 days before it."""
+    word = (word or default).strip().lower()
+    zone = ZoneInfo(tz)
+    here = datetime.fromtimestamp(now, zone)
+    if match := _DAYS.match(word):
+        days = int(match.group(1))
+        if not 1 <= days <= MOST_DAYS:
+            return None
+        return _span(_midnight(here) - timedelta(days=days - 1), here, f"{days}d")
+    if word == "month":
+        return _span(_midnight(here).replace(day=1), here, "month")
+    if match := _MONTH.match(word):
+        year, month = int(match.group(1)), int(match.group(2))
+        if not 1 <= month <= 12 or year < 2000:
+            return None
+        start = datetime(year, month, 1, tzinfo=zone)
+        end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=zone)
+        if start > here:
+            return None
+        return _span(start, min(end, here), f"{year:04d}-{month:02d}")
+    if word == "all":
+        return Period(0.0, now, "all", MOST_DAYS)
+    return None
+
+
+def last_week(now: float, tz: str) -> Period:
+    """The seven whole local days before today: what a weekly report sent this morning covers."""
+    today = _midnight(datetime.fromtimestamp(now, ZoneInfo(tz)))
+    return _span(today - timedelta(days=7), today, "week")
