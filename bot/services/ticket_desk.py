@@ -139,7 +139,8 @@ class TicketDesk(Service):
             if ticket["status"] not in lifecycle.ACTIVE:
                 await self.outbox.say(tx, chat_id, person.lang, "close_finished", ticket=ticket)
             elif await self._close(tx, person, ticket, reason or None, answered=False):
-                await self.outbox.say(tx, chat_id, person.lang, "close_done", ticket=ticket, reason=reason)
+                await self.outbox.say(tx, chat_id, person.lang, "close_done", ticket=ticket, reason=reason,
+                                      answered=False)
             else:  # it finished between the read and the write
                 await self.outbox.say(tx, chat_id, person.lang, "close_finished", ticket=await repo.get(tx, number))
         self.outbox.kick()
