@@ -30,6 +30,14 @@ async def reported(emulator, admin, text: str = PIPE):
     return zhang, liu, resident, alerts
 
 
+async def asked(emulator, admin):
+    """#1 is Li's question (info): it is in /tickets for the committee, not alerted."""
+    zhang, liu, resident = await team_and_resident(emulator, admin)
+    resident.send(QUESTION)
+    await resident.next_message("#1")
+    return zhang, liu, resident
+
+
 async def claimed(emulator, admin, text: str = PIPE):
     """Zhang holds #1; his details message is returned."""
     zhang, liu, resident, (alert, _) = await reported(emulator, admin, text)
@@ -145,3 +153,149 @@ async def test_cancel_refusals_change_nothing(frontdesk, emulator, admin):
     resident.send("/cancel 1")
     await resident.next_message("already finished")
     assert await status(frontdesk) == "closed"
+
+
+# -- /reply ----------------------------------------------------------------------------------------
+
+async def test_reply_goes_to_the_resident_as_the_committees_words(frontdesk, emulator, admin):
+    zhang, liu, resident = await asked(emulator, admin)
+    assert await frontdesk.value("SELECT urgency FROM tickets WHERE id = 1") == "info"
+    admin.send("/reply 1 Saturdays 9:00-12:00.\nBring <b>your ID</b> & card")
+    sent = await admin.next_message("#1")
+    assert sent.button("closeinfo:") == "closeinfo:1"             # an info question: offered to close
+    answer = await resident.next_message("committee")
+    assert "residents' committee" in answer.text and "#1" in answer.text
+    assert "Saturdays 9:00-12:00.\nBring <b>your ID</b> & card" in answer.text   # shown as typed: escaped, not markup
+    assert "Wang" not in answer.text and "9001" not in answer.text
+    assert await status(frontdesk) == "open"                      # a reply alone closes nothing
+    reply = [e for e in await events(frontdesk) if e["kind"] == "committee_reply"]
+    assert reply == [{"kind": "committee_reply", "actor": "Wang", "detail": "Saturdays 9:00-12:00.\nBring <b>your ID</b> & card"}]
+
+    admin.send("/ticket 1")
+    history = await admin.next_message("记录")
+    assert "居委会答复 · Wang" in history.text and "Saturdays" in history.text
+
+    query = admin.press(sent, "closeinfo:1")                      # ✅ Close #1
+    assert "#1" in (await admin.answer_to(query))["text"]
+    await resident.next_message("We hope our answer helped")
+    assert await status(frontdesk) == "closed"
+    assert (await kinds(frontdesk))[-1] == "closed"
+    again = admin.press(sent, "closeinfo:1")                      # twice: already closed, nothing more
+    assert "已经结束" in (await admin.answer_to(again))["text"]
+    await frontdesk.drain()
+    assert len(said(resident, "We hope our answer helped")) == 1
+
+
+async def test_a_reply_to_a_request_that_is_not_a_question_offers_no_close(frontdesk, emulator, admin):
+    zhang, liu, resident, _ = await reported(emulator, admin)
+    admin.send("/reply 1 A plumber is coming at 3 pm")
+    sent = await admin.next_message("#1")
+    assert sent.buttons == []
+    await resident.next_message("A plumber is coming")
+
+
+async def test_reply_refusals_change_nothing(frontdesk, emulator, admin):
+    zhang, liu, resident = await asked(emulator, admin)
+    before, heard = await kinds(frontdesk), len(resident.messages())
+    admin.send("/reply 99 hello")
+    await admin.next_message("#99")
+    admin.send("/reply 1")
+    await admin.next_message("/reply 1")                           # empty: where the text goes
+    admin.send("/reply 1    ")
+    await admin.next_message("/reply 1")
+    admin.send("/reply")
+    await admin.next_message("/reply 12")                          # the usage, with an example
+    admin.send("/reply one hello")
+    await admin.next_message("/reply 12")
+    admin.send("/reply 1 " + "字" * 2001)
+    too_long = await admin.next_message("2001")
+    assert "2000" in too_long.text
+    zhang.send("/reply 1 hello")                                   # a volunteer who leads no grid
+    await zhang.next_message("Only committee staff")
+    resident.send("/reply 1 hello")
+    await resident.next_message("Only committee staff")
+    await frontdesk.drain()
+    assert await kinds(frontdesk) == before and len(resident.messages()) == heard + 1   # only their own refusal
+
+
+async def test_a_grid_leader_replies_and_closes_on_their_grids_only(frontdesk, emulator, admin):
+    zhang, liu, wang, li, chen = await two_grids(emulator, admin)
+    await make_leader(frontdesk, zhang.id)
+    zhang.send("/reply 1 An electrician comes tomorrow morning")
+    await zhang.next_message("Sent to the resident of #1")
+    await li.next_message("An electrician comes")
+    zhang.send("/reply 2 hello")                                   # another grid's ticket
+    await zhang.next_message("not in your grid")
+    zhang.send("/close 2 not needed")
+    await zhang.next_message("not in your grid")
+    assert await status(frontdesk, 2) == "open"
+    liu.send("/close 1")                                           # a member, not the leader
+    await liu.next_message("Only committee staff")
+    zhang.send("/close 1 fixed by the property company")
+    await zhang.next_message("#1 is closed")
+    assert await status(frontdesk, 1) == "closed"
+
+
+# -- /close ----------------------------------------------------------------------------------------
+
+async def test_close_tells_both_and_stops_the_reminders(frontdesk, emulator, admin):
+    zhang, liu, resident, details = await claimed(emulator, admin)
+    admin.send("/close 1 The property company <fixed> it")
+    done = await admin.next_message("#1")
+    assert "The property company &lt;fixed&gt; it" not in done.text and "<fixed>" in done.text
+    told = await resident.next_message("closed your request #1")
+    assert "The property company <fixed> it" in told.text and "write here" in told.text
+    volunteer = await zhang.next_message("closed #1")
+    assert "no need to go" in volunteer.text and "<fixed>" in volunteer.text
+    assert await status(frontdesk) == "closed"
+    closed = (await events(frontdesk))[-1]
+    assert closed == {"kind": "closed", "actor": "Wang", "detail": "The property company <fixed> it"}
+    await tick_at(frontdesk, 5 * HOUR)                             # the ack reminder and the take-back never come
+    assert not said(zhang, "Still on #1") and not said(liu, "#1") or not said(liu, "alert 2")
+    assert not said(zhang, "gone back") and await status(frontdesk) == "closed"
+    query = zhang.press(details, "resolve:1")                      # the old details: it moved on
+    assert "closed" in (await zhang.answer_to(query))["text"]
+
+
+async def test_close_withdraws_the_alerts_and_the_escalation_never_fires(frontdesk, emulator, admin):
+    zhang, liu, resident, (alert, other) = await reported(emulator, admin)
+    due = await frontdesk.value("SELECT next_action_at FROM tickets WHERE id = 1")
+    assert due is not None                                         # the chain has a next step waiting
+    admin.send("/close 1 duplicate of a call to the office")
+    await admin.next_message("#1")
+    await emulator.wait_for(lambda: "closed by the committee" in alert.text
+                            and "closed by the committee" in other.text, 5, "the alerts withdrawn")
+    assert alert.buttons == []
+    await resident.next_message("closed your request #1")
+    alerts_before = len(zhang.messages()) + len(liu.messages()) + len(admin.messages())
+    for _ in range(6):                                             # every step of the chain would be due by now
+        await tick_at(frontdesk, HOUR)
+    assert len(zhang.messages()) + len(liu.messages()) + len(admin.messages()) == alerts_before
+    assert [k for k in await kinds(frontdesk) if k in ("alerted", "escalated", "escalation_gap")] == ["alerted"]
+    assert await status(frontdesk) == "closed"
+
+
+async def test_close_refusals_change_nothing(frontdesk, emulator, admin):
+    zhang, liu, resident, _ = await reported(emulator, admin)
+    before = await kinds(frontdesk)
+    admin.send("/close 99")
+    await admin.next_message("#99")
+    admin.send("/close")
+    await admin.next_message("/close 12")
+    admin.send("/close x reason")
+    await admin.next_message("/close 12")
+    admin.send("/close 1 " + "x" * 301)
+    await admin.next_message("301")
+    resident.send("/close 1")
+    await resident.next_message("Only committee staff")
+    zhang.send("/close 1")
+    await zhang.next_message("Only committee staff")
+    await frontdesk.drain()
+    assert await status(frontdesk) == "open" and await kinds(frontdesk) == before
+    admin.send("/close 1")                                         # no reason: still kind
+    await admin.next_message("#1")
+    told = await resident.next_message("closed your request #1")
+    assert "None" not in told.text
+    admin.send("/close 1 again")                                   # already finished
+    await admin.next_message("已经结束了")
+    assert [k for k in await kinds(frontdesk) if k == "closed"] == ["closed"]
