@@ -24,7 +24,3 @@ async def get(tx: Tx, chat_id: int) -> dict[str, Any] | None:
 
 async def end(tx: Tx, chat_id: int) -> None:
     await tx.execute("DELETE FROM relays WHERE chat_id = ?", (chat_id,))
-
-
-async def end_for_ticket(tx: Tx, ticket_id: int) -> None:
-    await tx.execute("DELETE FROM relays WHERE ticket_id = ?", (ticket_id,))

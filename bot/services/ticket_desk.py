@@ -18,7 +18,7 @@ from bot.services.alerts import Alerts
 from bot.services.base import Answer, Service, Ticket, lane_of
 from bot.services.kit import Kit
 from bot.services.people import Person
-from storage import Tx, relays as relays_repo, teams as teams_repo, tickets as repo
+from storage import Tx, teams as teams_repo, tickets as repo
 
 
 class TicketDesk(Service):
@@ -166,7 +166,8 @@ class TicketDesk(Service):
         return Answer("toast_closed", {"ticket": ticket})
 
     async def _close(self, tx: Tx, person: Person, ticket: Ticket, reason: str | None, answered: bool) -> bool:
-        """The move, its event, the alerts withdrawn, any relay ended, the resident and the claimant told."""
+        """The move, its event, the alerts withdrawn, the resident and the claimant told. A relay
+        under way ends by the ticket's status (Relays.pass_on), so its writer hears why."""
         now = self.clock.now()
         move = lifecycle.MOVES["close"]
         if not await repo.change(tx, ticket["id"], move.sources, {"status": move.target, "closed_at": now}, now):
@@ -176,7 +177,6 @@ class TicketDesk(Service):
         closed = await repo.get(tx, ticket["id"])
         assert closed is not None
         await self.alerts.close(tx, closed, "alert_closed_by_committee")
-        await relays_repo.end_for_ticket(tx, ticket["id"])
         await self.outbox.post(tx, closed["reporter_chat_id"], closed["lang"], "closed_for_resident",
                                lane=lane_of(closed), purpose="update", ticket_id=closed["id"], ticket=closed,
                                reason=reason, answered=answered)
