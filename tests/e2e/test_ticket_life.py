@@ -411,3 +411,39 @@ async def test_only_the_claimant_may_message_and_only_the_reporter_may_reply(fro
     query = zhang.press(details, "talk:1")                          # released: no longer theirs
     assert "not for you" in (await zhang.answer_to(query))["text"]
     assert await frontdesk.value("SELECT count(*) FROM relays") == 0
+
+
+async def test_in_chinese_and_in_help(frontdesk, emulator, admin):
+    zhang = emulator.user(7001, "张伟", "zh")
+    await make_team(admin, [zhang])
+    resident = emulator.user(5001, "李", "zh")
+    await register(resident, lang="zh")
+    resident.send("厨房水管爆了，水一直在喷")
+    alert = await zhang.next_message("#1")
+    zhang.press(alert, "claim:1")
+    details = await zhang.next_message("在路上")
+    assert "💬 留言" in [label for label, _ in details.buttons]
+    zhang.press(details, "talk:1")
+    await zhang.next_message("30 分钟内有效")
+    zhang.send("我十分钟后到，请先关总阀")
+    told = await resident.next_message("负责 #1 的志愿者")
+    assert "我十分钟后到，请先关总阀" in told.text and "💬 回复" in [label for label, _ in told.buttons]
+    resident.send("/status")
+    listing = await resident.next_message("还没完成的求助")
+    assert "✖️ 取消 #1" in [label for label, _ in listing.buttons]
+    admin.send("/close 1 物业已经修好了")
+    await admin.next_message("已结束")
+    told = await resident.next_message("居委会已经结束了您的求助 #1")
+    assert "物业已经修好了" in told.text
+    await zhang.next_message("居委会结束了 #1，不用去了")
+    admin.send("/ticket 1")
+    history = await admin.next_message("记录")
+    assert "志愿者给居民留言（经机器人） · 张伟" in history.text and "居委会结束 · Wang" in history.text
+    assert "我十分钟后到" not in history.text                          # the words stay between the two
+
+    resident.send("/help")
+    assert "/cancel" in (await resident.next_message("/status")).text
+    admin.send("/help")
+    help_ = await admin.next_message("/status")
+    assert "/reply" in help_.text and "/close" in help_.text
+    assert ("cancel", "取消求助") in frontdesk.services.renderer.commands("zh")
