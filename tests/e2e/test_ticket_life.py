@@ -447,3 +447,17 @@ async def test_in_chinese_and_in_help(frontdesk, emulator, admin):
     help_ = await admin.next_message("/status")
     assert "/reply" in help_.text and "/close" in help_.text
     assert ("cancel", "取消求助") in frontdesk.services.renderer.commands("zh")
+
+
+async def test_a_relayed_message_over_the_limit_is_not_cut_and_the_window_stays(frontdesk, emulator, admin):
+    zhang, liu, resident, details = await claimed(emulator, admin)
+    zhang.press(details, "talk:1")
+    await zhang.next_message("Write your message")
+    zhang.send("x" * 2001)
+    too_long = await zhang.next_message("too long")
+    assert "2001" in too_long.text and "2000" in too_long.text
+    await frontdesk.drain()
+    assert not said(resident, "From the volunteer")
+    zhang.send("Coming at five")                                    # a shorter try still goes to #1
+    await resident.next_message("Coming at five")
+    assert [k for k in await kinds(frontdesk) if k.startswith("relay_to")] == ["relay_to_resident"]
