@@ -21,9 +21,12 @@ MAX_TEXT = 4000
 
 @message_handler
 async def on_text(s: "Services", person: "Person", msg: Incoming) -> None:
-    """Every plain text goes to the conversation, which decides what it means."""
-    await s.conversation.text(person, msg.chat_id, (msg.message.text or "")[:MAX_TEXT], update_id=msg.update_id,
-                              message_id=msg.message.message_id)
+    """Every plain text goes to the conversation, which decides what it means, unless the person
+    pressed 💬 Message / 💬 Reply just before (a resident's emergency still goes to the conversation)."""
+    text = (msg.message.text or "")[:MAX_TEXT]
+    if await s.relays.pass_on(person, msg.chat_id, text):
+        return
+    await s.conversation.text(person, msg.chat_id, text, update_id=msg.update_id, message_id=msg.message.message_id)
 
 
 def _media(message: Message) -> tuple[str, str] | None:

@@ -2,7 +2,7 @@
 
 open -> claimed -> resolved -> closed; `release` and `reopen` go back to open, `redo` from
 resolved back to the same claimant (both only from resolved: a closed ticket stays closed, so an
-old "Not yet" cannot bring it back); `cancel` ends it from any unfinished state. Pure: the service applies the move with a
+old "Not yet" cannot bring it back); `cancel` (the resident) and `close` (the committee, /close) end it from any unfinished state. Pure: the service applies the move with a
 compare-and-set on the row, so two racing presses cannot both succeed.
 """
 
@@ -32,6 +32,7 @@ MOVES = {
         Move("reopen", (RESOLVED,), OPEN, "reopened"),
         Move("redo", (RESOLVED,), CLAIMED, "reopened"),   # "not yet": back to the volunteer who did the work
         Move("cancel", ACTIVE, CANCELLED, "cancelled"),
+        Move("close", ACTIVE, CLOSED, "closed"),          # the committee closes it (/close N [reason])
     )
 }
 EVENT_OF = {move.action: move.event for move in MOVES.values()}

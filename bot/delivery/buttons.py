@@ -73,3 +73,10 @@ LINK_OK, LINK_NO = Kind("linkok"), Kind("linkno")                               
 PAGE = Kind("page", (r"[a-z]{1,12}", r"\d{1,4}", r"[\w*-]{0,20}"))
 # rosters: Accept / Decline on a teammate's request to swap a shift (checked again on the server)
 SWAP_OK, SWAP_NO = Kind("swapok"), Kind("swapno")                                # swapok:<swap request>
+# the rest of a ticket's life (issue #12): "✖️ Cancel #N" under /status and /cancel's choice (asks
+# first: the confirm is CANCEL above); 💬 Message on the claimant's details and 💬 Reply under the
+# volunteer's words (the next text goes to the other side, bot/services/relays.py); "✅ Close #N"
+# for the admin who answered an info question with /reply
+CANCEL_ASK = Kind("cancelask")                                # cancelask:<ticket>
+TALK, TALK_BACK = Kind("talk"), Kind("talkback")              # talk:<ticket> (claimant), talkback:<ticket> (resident)
+CLOSE_ANSWERED = Kind("closeinfo")                            # closeinfo:<ticket>

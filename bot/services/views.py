@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 from bot.clock import local_time
+from bot.delivery import buttons
 from bot.services.base import Answer, Service
 from bot.services.people import Person
 from storage import Tx, residents as residents_repo, teams as teams_repo, tickets as repo
@@ -20,8 +21,10 @@ class Views(Service):
     async def status(self, person: Person, chat_id: int, page: int = 0, message_id: int | None = None) -> None:
         """/status: the person's own open requests (a page press shows the presser's own)."""
         async with self.db.transaction() as tx:
+            # each request with its own "✖️ Cancel #N" (asks first: TicketDesk.cancel_pressed)
             await self.outbox.paged(tx, chat_id, person.lang, "status", await repo.open_for_reporter(tx, person.telegram_id),
-                                    listing="status", name="tickets", page=page, message_id=message_id, most=PER_PAGE)
+                                    listing="status", name="tickets", page=page, message_id=message_id, most=PER_PAGE,
+                                    item_buttons=lambda t: (f"cancel_n:{t['id']}", buttons.CANCEL_ASK.data(t["id"])))
         self.outbox.kick()
 
     async def my_tickets(self, person: Person, chat_id: int, page: int = 0, message_id: int | None = None) -> None:

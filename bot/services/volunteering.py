@@ -87,7 +87,9 @@ class Volunteering(Service):
         attachments = await repo.attachments(tx, ticket["id"])
         details = await self.outbox.post(
             tx, person.telegram_id, person.lang, "claimed_details", lane=lane_of(ticket), purpose="details",
-            ticket_id=ticket["id"], buttons=work_buttons(ticket), ticket=ticket, resident=resident,
+            # 💬 Message: words to the resident through the bot (bot/services/relays.py)
+            ticket_id=ticket["id"], buttons=work_buttons(ticket) + [[("talk", buttons.TALK.data(ticket["id"]))]],
+            ticket=ticket, resident=resident,
             attachments=len(attachments), updates=await self.alerts.updates(tx, ticket["id"]),
         )
         for item in attachments:

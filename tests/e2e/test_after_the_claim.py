@@ -50,7 +50,7 @@ def said(user, words: str) -> list:
 
 async def test_on_my_way_tells_the_resident_once(frontdesk, emulator, admin):
     zhang, liu, resident, details = await claimed(emulator, admin)
-    assert [d.split(":")[0] for _, d in details.buttons] == ["onway", "resolve", "release"]
+    assert [d.split(":")[0] for _, d in details.buttons] == ["onway", "resolve", "release", "talk"]
     assert "🚶 On my way" in [label for label, _ in details.buttons]
 
     query = zhang.press(details, "onway:1")
