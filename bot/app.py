@@ -27,6 +27,7 @@ from bot.delivery import Outbox, Renderer
 from bot.instance import DatabaseLock, TokenGuard
 from bot.redact import hide
 from bot.updates import ALLOWED_UPDATES, UpdateSource
+from bot.services.wishes import Wishes
 from bot.services import (
     AdminNotices, Alerts, CheckinDesk, Checkins, Closing, Conversation, Corrections, Escalation, Followup, Identity, Inbox,
     Intake, Kit, Registration, Rosters, Teams,
@@ -70,6 +71,7 @@ class Services:
     guard: TokenGuard            # ... and per token: 409 Conflict from getUpdates
     throttle: Throttle
     rosters: Rosters
+    wishes: Wishes               # micro-wishes (微心愿): /wish, /wishes, Adopt
     source: UpdateSource         # getUpdates: stored before confirmed, handled from the inbox (bot/updates.py)
 
     async def open(self, application: Application) -> None:
@@ -171,7 +173,7 @@ def build_services(settings: Settings, clock: Clock | None = None, flood: FloodC
         views=Views(kit), corrections=Corrections(kit, alerts), registration=registration, teams=teams,
         conversation=Conversation(inbox, intake, threads, closing, volunteering, registration, checkins, throttle),
         checkins=checkins, checkin_desk=CheckinDesk(checkins), identity=identity, throttle=throttle,
-        rosters=Rosters(alerts), source=UpdateSource(inbox, db),
+        rosters=Rosters(alerts), wishes=Wishes(kit, intake), source=UpdateSource(inbox, db),
         lock=DatabaseLock(settings.frontdesk_db),
         guard=TokenGuard(clock, settings.conflict_grace_minutes * 60, notices.tell, notices.delivered),
     )

@@ -73,3 +73,7 @@ LINK_OK, LINK_NO = Kind("linkok"), Kind("linkno")                               
 PAGE = Kind("page", (r"[a-z]{1,12}", r"\d{1,4}", r"[\w*-]{0,20}"))
 # rosters: Accept / Decline on a teammate's request to swap a shift (checked again on the server)
 SWAP_OK, SWAP_NO = Kind("swapok"), Kind("swapno")                                # swapok:<swap request>
+# micro-wishes (bot/services/wishes.py): wish:<action>:<wish>; the action is checked again on the
+# server against the wish's state and who pressed (approve/decline: admins; adopt: volunteers;
+# done/back: the adopter; yes/notyet/withdraw: the resident)
+WISH = Kind("wish", ("ok|no|adopt|done|back|yes|notyet|withdraw", ID))
