@@ -232,9 +232,9 @@ class Wishes(Service):
                                          detail=thanks)
                 if isinstance(wish, Answer):
                     return wish
-                await self.outbox.say(tx, person.telegram_id, person.lang, "wish_confirmed", wish=wish,
-                                      adopter=self._adopter_shown(wish), thanked=thanks is not None)
-                if message_id is not None:
+                if message_id is not None:   # the 👍 button (a command's answer is the toast, as a reply)
+                    await self.outbox.say(tx, person.telegram_id, person.lang, "wish_confirmed", wish=wish,
+                                          adopter=self._adopter_shown(wish), thanked=thanks is not None)
                     await self.outbox.edit(tx, person.telegram_id, person.lang, "wish_ask_confirm", lane=Lane.REPLY,
                                            purpose="wish", message_id=message_id, wish=wish,
                                            adopter=self._adopter_shown(wish))
@@ -243,8 +243,6 @@ class Wishes(Service):
                 await self.outbox.post(tx, adopter, await self.lang_of(tx, adopter), "wish_thanks_for_adopter",
                                        lane=Lane.UPDATE, purpose="wish", wish=wish, thanks=thanks,
                                        resident=first_name_of(wish["resident_name"]))
-            if already:
-                await self.outbox.say(tx, person.telegram_id, person.lang, "wish_thanks_passed", wish=wish)
         self.outbox.kick()
         return Answer("toast_wish_thanked", {"wish": wish})
 

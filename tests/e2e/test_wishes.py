@@ -4,7 +4,9 @@ reason, withdraw, roles, forged buttons, a restart in the middle, and an emergen
 
 from __future__ import annotations
 
-from tests.conftest import make_team, register
+import asyncio
+
+from tests.conftest import GROUP, make_team, register
 
 PHONE = "13800001111"   # the resident's, from register()
 WISH = "/wish My wheelchair's brake is broken, could someone repair it?"
@@ -81,7 +83,7 @@ async def test_the_whole_flow_first_adopt_wins_and_the_thanks_reach_the_adopter(
     resident.send("/wish 1 thanks Thank you so much, it brakes like new!")
     thanks = await winner.next_message("brakes like new")
     assert any("brakes like new" in q for q in thanks.quotes)
-    await resident.next_message("passed your words")
+    await resident.next_message("passed it on")
     assert await frontdesk.value("SELECT thanks FROM wishes WHERE id = 1") == "Thank you so much, it brakes like new!"
 
     # and the lists follow the state: nothing left for the volunteers, nothing waiting for the admin
@@ -245,3 +247,48 @@ async def test_the_admin_list_has_buttons_and_counts_for_stats(frontdesk, emulat
         assert await repo.counts(tx, now - 3600, now + 1, grids=["G9"]) == {"new": 0, "approved": 0, "adopted": 0,
                                                                              "fulfilled": 0}
         assert await repo.counts(tx, now + 1, now + 2) == {"new": 0, "approved": 0, "adopted": 0, "fulfilled": 0}
+
+
+async def test_the_admin_group_decides_and_lists_go_private(frontdesk, emulator, admin):
+    zhang, liu, resident = await _cast(emulator, admin)
+    admin.send("/set_admin_group", chat_id=GROUP)
+    await emulator.wait_for(lambda: emulator.chat(GROUP), 5, "the group's reply")
+    resident.send("/wish a winter coat, size L")
+    await resident.next_message("wish #1")
+    notice = await emulator.wait_for(
+        lambda: next((m for m in emulator.chat(GROUP) if "微心愿 #1" in m.text), None), 5, "the group's notice")
+    assert PHONE not in notice.text                   # the group sees the wish, not the phone
+    # a volunteer in the staff group cannot approve; the admin can
+    assert "committee staff" in (await zhang.answer_to(zhang.press(notice, "wish:ok:1")))["text"]
+    admin.press(notice, "wish:ok:1")
+    await resident.next_message("approved your wish #1")
+    await emulator.wait_for(lambda: "已同意" in notice.text and not notice.buttons, 5, "the notice to say approved")
+    # a list asked for in the group comes privately (it names residents and their needs)
+    admin.send("/wishes", chat_id=GROUP)
+    listing = await admin.next_message("winter coat")
+    assert listing.chat_id == admin.id
+    # and a wish is made in a private chat only
+    resident.send("/wish new glasses", chat_id=GROUP)
+    await emulator.wait_for(lambda: any("private chat" in m.text for m in emulator.chat(GROUP)), 5, "private only")
+    assert await frontdesk.value("SELECT count(*) FROM wishes") == 1
+
+
+async def test_simultaneous_adopts_at_the_service_and_the_compare_and_set(frontdesk, emulator, admin):
+    """Two Adopt presses racing in one process: one through; and the database's compare-and-set
+    alone lets only the first of two moves from the same state through (another process's press)."""
+    await _approved(frontdesk, emulator, admin)
+    services = frontdesk.services
+    people = [await services.inbox.who(7001, "Zhang"), await services.inbox.who(7002, "Liu")]
+    answers = await asyncio.gather(*(services.wishes.adopt(p, 1, p.telegram_id) for p in people))
+    assert sorted(a.template for a in answers) == ["toast_wish_adopted", "toast_wish_taken"]
+
+    from bot.core import wishes as rules
+    from storage import wishes as repo
+    now = frontdesk.clock.now()
+    async with frontdesk.db.transaction() as tx:
+        give_back = rules.MOVES["give_back"]
+        assert await repo.change(tx, 1, give_back.sources, {"status": give_back.target}, now)
+        adopt = rules.MOVES["adopt"]
+        assert await repo.change(tx, 1, adopt.sources, {"status": adopt.target, "adopter_telegram_id": 7002}, now)
+        assert not await repo.change(tx, 1, adopt.sources, {"status": adopt.target, "adopter_telegram_id": 7001}, now)
+        assert (await repo.get(tx, 1))["adopter_telegram_id"] == 7002
