@@ -50,6 +50,9 @@ def parse(args: list[str]) -> tuple[int, str, str] | None:
 @message_handler
 async def wish(s: "Services", person: "Person", msg: Incoming) -> None:
     command = parse(msg.args)
+    if command is None and len(msg.args) == 1 and _number(msg.args[0]) is not None:
+        await s.inbox.reply(person, msg.chat_id, "wish_usage")   # "/wish 3": a number is no wish
+        return
     if command is None:
         await s.wishes.make(person, msg.chat_id, " ".join(msg.args), update_id=msg.update_id)
         return

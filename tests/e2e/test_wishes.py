@@ -292,3 +292,53 @@ async def test_simultaneous_adopts_at_the_service_and_the_compare_and_set(frontd
         assert await repo.change(tx, 1, adopt.sources, {"status": adopt.target, "adopter_telegram_id": 7002}, now)
         assert not await repo.change(tx, 1, adopt.sources, {"status": adopt.target, "adopter_telegram_id": 7001}, now)
         assert (await repo.get(tx, 1))["adopter_telegram_id"] == 7002
+
+
+async def test_given_back_adopted_again_and_not_yet(frontdesk, emulator, admin):
+    zhang, liu, resident, to_zhang, to_liu = await _approved(frontdesk, emulator, admin)
+    zhang.press(to_zhang, "wish:adopt:1")
+    details = await zhang.next_message(PHONE)
+    await resident.next_message("adopted your wish #1")
+    zhang.press(details, "wish:back:1")
+    await resident.next_message("cannot do it after all")
+    await emulator.wait_for(lambda: "given back" in details.text and not details.buttons, 5, "the details closed")
+    assert await frontdesk.value("SELECT adopter_telegram_id FROM wishes WHERE id = 1") is None
+    # open again: Liu's old announcement adopts it now
+    liu.press(to_liu, "wish:adopt:1")
+    liu_details = await liu.next_message(PHONE)
+    await resident.next_message("Liu has adopted")
+    # Zhang's old details message no longer moves it
+    assert "Only the one who adopted" in (await zhang.answer_to(zhang.press(details, "wish:done:1")))["text"]
+    liu.press(liu_details, "wish:done:1")
+    ask = await resident.next_message("is done")
+    resident.press(ask, "wish:notyet:1")
+    again = await liu.next_message("还没办好")
+    assert again.button("wish:done:1")
+    assert await frontdesk.value("SELECT status FROM wishes WHERE id = 1") == "adopted"
+    # the old 👍 is out of date now
+    answer = await resident.answer_to(resident.press(ask, "wish:yes:1"))
+    assert "out of date" in answer["text"]
+    resident.send("/wish 1")
+    await resident.next_message("/wish and your wish")
+    resident.send("/wish 1 withdraw")
+    await resident.next_message("withdrawn")
+    await liu.next_message("撤回")
+
+
+async def test_a_long_list_turns_pages_with_the_right_buttons(frontdesk, emulator, admin):
+    frontdesk.overrides["wishes_per_resident"] = 20
+    await frontdesk.restart()
+    resident = emulator.user(5001, "Li", "en")
+    await register(resident)
+    for number in range(1, 11):
+        resident.send(f"/wish small wish number {number}")
+        await resident.next_message(f"wish #{number}")
+    admin.send("/wishes")
+    first = await admin.next_message("待审核")
+    shown = {d for _, d in first.buttons}
+    assert "wish:ok:1" in shown and "wish:ok:10" not in shown and any(d.startswith("page:wishes:1") for d in shown)
+    admin.press(first, first.button("page:wishes:1"))
+    await emulator.wait_for(lambda: any(d == "wish:ok:10" for _, d in first.buttons), 5, "page 2's buttons")
+    assert "wish:ok:1" not in {d for _, d in first.buttons} and "number 10" in first.text
+    admin.press(first, "wish:ok:10")
+    await resident.next_message("approved your wish #10")
