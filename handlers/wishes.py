@@ -101,9 +101,17 @@ async def on_wish(s: "Services", person: "Person", press: Press) -> "Answer | No
     return await work.withdraw(person, number)
 
 
+@press_handler
+async def on_wish_in_list(s: "Services", person: "Person", press: Press) -> "Answer | None":
+    """The same moves under a /wishes list (wishl:<action>:<wish>:<page>): the list is shown again."""
+    return await s.wishes.from_list(person, press.parts[1], int(press.parts[2]), int(press.parts[3]), press.chat_id,
+                                    press.message_id)
+
+
 def register(application: Application) -> None:
     # /wish and /wishes work in groups too (an admin in the staff group); the service says what
     # needs a private chat (making a wish) and sends lists and contact details privately
     application.add_handler(CommandHandler("wish", wish))
     application.add_handler(CommandHandler("wishes", wishes))
     application.add_handler(CallbackQueryHandler(on_wish, pattern=buttons.WISH.pattern))
+    application.add_handler(CallbackQueryHandler(on_wish_in_list, pattern=buttons.WISH_IN_LIST.pattern))

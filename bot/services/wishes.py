@@ -300,7 +300,7 @@ class Wishes(Service):
                 items = await repo.of_resident(tx, person.telegram_id, rules.DESK)
 
             def item_buttons(shown: Any) -> list[list[Button]]:
-                return [row for wish in shown for row in self._list_buttons(view, wish, person)]
+                return [row for wish in shown for row in self._list_buttons(view, wish, person, page)]
 
             async def show(chat: int) -> int | None:
                 return await self.outbox.paged(tx, chat, person.lang, "wishes", items, listing="wishes", name="wishes",
@@ -314,17 +314,32 @@ class Wishes(Service):
                 await self.outbox.privately(tx, chat_id, person.telegram_id, person.lang, show, person.first_name)
         self.outbox.kick()
 
+    async def from_list(self, person: Person, action: str, wish_id: int, page: int, chat_id: int,
+                        message_id: int | None) -> Answer:
+        """A button under a /wishes list: the move, then the same page shown again as it is now."""
+        moves = {"ok": lambda: self.decide(person, wish_id, True), "no": lambda: self.decide(person, wish_id, False),
+                 "adopt": lambda: self.adopt(person, wish_id, chat_id), "done": lambda: self.fulfil(person, wish_id),
+                 "back": lambda: self.give_back(person, wish_id), "withdraw": lambda: self.withdraw(person, wish_id)}
+        answer = await moves[action]()
+        if message_id is not None:
+            await self.listing(person, chat_id, page, message_id)
+        return answer
+
     @staticmethod
-    def _list_buttons(view: str, wish: Wish, person: Person) -> list[list[Button]]:
+    def _list_buttons(view: str, wish: Wish, person: Person, page: int) -> list[list[Button]]:
         status, number = wish["status"], wish["id"]
+
+        def button(key: str, action: str) -> Button:
+            return (f"{key}:{number}", buttons.WISH_IN_LIST.data(action, number, page))
+
         if view == "admin" and status == rules.PENDING:
-            return [[wish_button("wish_ok", "ok", number), wish_button("wish_no", "no", number)]]
+            return [[button("wish_ok", "ok"), button("wish_no", "no")]]
         if view == "volunteer" and status == rules.APPROVED:
-            return [[wish_button("wish_adopt", "adopt", number)]]
+            return [[button("wish_adopt", "adopt")]]
         if view == "volunteer" and status == rules.ADOPTED and wish["adopter_telegram_id"] == person.telegram_id:
-            return [[wish_button("wish_done", "done", number), wish_button("wish_back", "back", number)]]
+            return [[button("wish_done", "done"), button("wish_back", "back")]]
         if view == "resident" and status in rules.OPEN:
-            return [[wish_button("wish_withdraw", "withdraw", number)]]
+            return [[button("wish_withdraw", "withdraw")]]
         return []
 
     # -- shared steps ------------------------------------------------------------------------------

@@ -121,8 +121,9 @@ async def test_the_resident_withdraws_and_the_adopter_is_told(frontdesk, emulato
     resident.send("/wishes")
     mine = await resident.next_message("Your wishes")
     assert "adopted" in mine.text
-    answer = await resident.answer_to(resident.press(mine, mine.button("wish:withdraw:1")))
+    answer = await resident.answer_to(resident.press(mine, mine.button("wishl:withdraw:1:0")))
     assert "withdrawn" in answer["text"]
+    await emulator.wait_for(lambda: "no wishes" in mine.text and not mine.buttons, 5, "the list shown again")
     await zhang.next_message("withdrawn")
     assert await frontdesk.value("SELECT status FROM wishes WHERE id = 1") == "withdrawn"
     # the adopter's Fulfilled is out of date now: a kind answer, nothing changes
@@ -231,14 +232,19 @@ async def test_the_admin_list_has_buttons_and_counts_for_stats(frontdesk, emulat
     admin.send("/wishes")
     listing = await admin.next_message("待审核")
     assert "winter coat" in listing.text and "clinic" in listing.text
-    assert {"wish:ok:1", "wish:no:1", "wish:ok:2", "wish:no:2"} <= {d for _, d in listing.buttons}
-    admin.press(listing, "wish:ok:2")
+    assert {"wishl:ok:1:0", "wishl:no:1:0", "wishl:ok:2:0", "wishl:no:2:0"} <= {d for _, d in listing.buttons}
+    admin.press(listing, "wishl:ok:2:0")
     await resident.next_message("approved your wish #2")
+    # the list is shown again as it is now: #2 approved, no buttons for it any more
+    await emulator.wait_for(lambda: "wishl:ok:2:0" not in {d for _, d in listing.buttons}, 5, "the list again")
+    assert "wishl:ok:1:0" in {d for _, d in listing.buttons} and "等人认领" in listing.text
     zhang.send("/wishes")
-    mine = await zhang.next_message("waiting for someone")
-    assert mine.button("wish:adopt:2") and "winter coat" not in mine.text   # pending ones are not shown
-    zhang.press(mine, "wish:adopt:2")
+    mine = await zhang.next_message("Micro-wishes waiting for someone")
+    assert mine.button("wishl:adopt:2:0") and "winter coat" not in mine.text   # pending ones are not shown
+    zhang.press(mine, "wishl:adopt:2:0")
     await zhang.next_message(PHONE)
+    await emulator.wait_for(lambda: "wishl:done:2:0" in {d for _, d in mine.buttons}, 5,
+                            "the list with Fulfilled for the adopter")
 
     from storage import wishes as repo
     now = frontdesk.clock.now()
@@ -336,9 +342,12 @@ async def test_a_long_list_turns_pages_with_the_right_buttons(frontdesk, emulato
     admin.send("/wishes")
     first = await admin.next_message("待审核")
     shown = {d for _, d in first.buttons}
-    assert "wish:ok:1" in shown and "wish:ok:10" not in shown and any(d.startswith("page:wishes:1") for d in shown)
+    assert "wishl:ok:1:0" in shown and not any(d.startswith("wishl:ok:10:") for d in shown)
+    assert any(d.startswith("page:wishes:1") for d in shown)
     admin.press(first, first.button("page:wishes:1"))
-    await emulator.wait_for(lambda: any(d == "wish:ok:10" for _, d in first.buttons), 5, "page 2's buttons")
-    assert "wish:ok:1" not in {d for _, d in first.buttons} and "number 10" in first.text
-    admin.press(first, "wish:ok:10")
+    await emulator.wait_for(lambda: any(d == "wishl:ok:10:1" for _, d in first.buttons), 5, "page 2's buttons")
+    assert "wishl:ok:1:0" not in {d for _, d in first.buttons} and "number 10" in first.text
+    admin.press(first, "wishl:ok:10:1")
     await resident.next_message("approved your wish #10")
+    await emulator.wait_for(lambda: "wishl:ok:10:1" not in {d for _, d in first.buttons}, 5, "page 2 again")
+    assert "wishl:ok:9:1" in {d for _, d in first.buttons}
