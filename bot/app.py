@@ -27,12 +27,12 @@ from bot.delivery import Outbox, Renderer
 from bot.instance import DatabaseLock, TokenGuard
 from bot.redact import hide
 from bot.updates import ALLOWED_UPDATES, UpdateSource
-from bot.services.wishes import Wishes
 from bot.services import (
     AdminNotices, Alerts, CheckinDesk, Checkins, Closing, Conversation, Corrections, Escalation, Followup, Identity, Inbox,
     Intake, Kit, Registration, Rosters, Teams,
     Threads, Throttle, Views, Vocabulary, Volunteering, convert_phones
 )
+from bot.services.wishes import Wishes
 from handlers import register_all
 from handlers.common import Context
 from storage import Database

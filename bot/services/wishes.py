@@ -113,19 +113,18 @@ class Wishes(Service):
             await self.outbox.post(tx, wish["resident_chat_id"], owner.lang,
                                    "wish_approved_for_resident" if approve else "wish_declined_for_resident",
                                    lane=Lane.UPDATE, purpose="wish", wish=wish)
-            if approve:
-                await self._announce(tx, wish)
+            told = await self._announce(tx, wish) if approve else 0
             if chat_id is not None and message_id is not None:
                 resident = await residents_repo.by_id(tx, wish["resident_id"]) if wish["resident_id"] else None
                 await self.outbox.edit(tx, chat_id, person.lang if chat_id > 0 else self.settings.default_language,
                                        "wish_admin", lane=Lane.REPLY, purpose="wish", message_id=message_id,
                                        wish=wish, resident=resident or {}, decided=action)
         self.outbox.kick()
-        return Answer("toast_wish_approved" if approve else "toast_wish_declined", {"wish": wish})
+        return Answer("toast_wish_approved" if approve else "toast_wish_declined", {"wish": wish, "told": told})
 
-    async def _announce(self, tx: Tx, wish: Wish) -> None:
+    async def _announce(self, tx: Tx, wish: Wish) -> int:
         """The volunteers of the teams covering the wish's grid hear of it, in the bulk lane (a wish
-        is never an alert), with Adopt. The resident's contact details are not in it."""
+        is never an alert), with Adopt. The resident's contact details are not in it. How many."""
         seen: set[int] = {wish["resident_chat_id"]}
         for member in await teams_repo.memberships_for_grid(tx, wish["grid"] or self.settings.default_grid):
             chat = member["telegram_id"]
@@ -135,6 +134,7 @@ class Wishes(Service):
             await self.outbox.post(tx, chat, await self.lang_of(tx, chat), "wish_announce", lane=Lane.BULK,
                                    purpose="wish", dedupe=f"wish_announce:{wish['id']}:{chat}", wish=wish,
                                    buttons=[[wish_button("wish_adopt", "adopt", wish["id"])]])
+        return len(seen) - 1
 
     # -- volunteers (and local units an admin records) -------------------------------------------
 

@@ -42,7 +42,7 @@ async def test_the_whole_flow_first_adopt_wins_and_the_thanks_reach_the_adopter(
     assert any("wheelchair" in q for q in notice.quotes)     # the resident's words, quoted
     assert {data for _, data in notice.buttons} == {"wish:ok:1", "wish:no:1"}
     answer = await admin.answer_to(admin.press(notice, "wish:ok:1"))
-    assert "#1" in answer["text"]
+    assert "#1" in answer["text"] and "2 位志愿者" in answer["text"]
     await resident.next_message("approved your wish #1")
     await emulator.wait_for(lambda: "已同意" in notice.text and not notice.buttons, 5, "the notice to say approved")
 
@@ -347,7 +347,8 @@ async def test_a_long_list_turns_pages_with_the_right_buttons(frontdesk, emulato
     admin.press(first, first.button("page:wishes:1"))
     await emulator.wait_for(lambda: any(d == "wishl:ok:10:1" for _, d in first.buttons), 5, "page 2's buttons")
     assert "wishl:ok:1:0" not in {d for _, d in first.buttons} and "number 10" in first.text
-    admin.press(first, "wishl:ok:10:1")
+    answer = await admin.answer_to(admin.press(first, "wishl:ok:10:1"))
+    assert "还没有志愿队负责网格 G1" in answer["text"]          # nobody to tell: the admin knows
     await resident.next_message("approved your wish #10")
     await emulator.wait_for(lambda: "wishl:ok:10:1" not in {d for _, d in first.buttons}, 5, "page 2 again")
     assert "wishl:ok:9:1" in {d for _, d in first.buttons}
