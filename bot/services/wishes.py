@@ -321,7 +321,7 @@ class Wishes(Service):
                  "adopt": lambda: self.adopt(person, wish_id, chat_id), "done": lambda: self.fulfil(person, wish_id),
                  "back": lambda: self.give_back(person, wish_id), "withdraw": lambda: self.withdraw(person, wish_id)}
         answer = await moves[action]()
-        if message_id is not None:
+        if message_id is not None and chat_id == person.telegram_id:   # lists live in private chats only
             await self.listing(person, chat_id, page, message_id)
         return answer
 

@@ -352,3 +352,17 @@ async def test_a_long_list_turns_pages_with_the_right_buttons(frontdesk, emulato
     await resident.next_message("approved your wish #10")
     await emulator.wait_for(lambda: "wishl:ok:10:1" not in {d for _, d in first.buttons}, 5, "page 2 again")
     assert "wishl:ok:9:1" in {d for _, d in first.buttons}
+
+
+async def test_a_list_button_forged_in_a_group_shows_no_list_there(frontdesk, emulator, admin):
+    zhang, liu, resident = await _cast(emulator, admin)
+    admin.send("/set_admin_group", chat_id=GROUP)
+    await emulator.wait_for(lambda: emulator.chat(GROUP), 5, "the group's reply")
+    resident.send("/wish a winter coat, size L")
+    notice = await emulator.wait_for(
+        lambda: next((m for m in emulator.chat(GROUP) if "微心愿 #1" in m.text), None), 5, "the group's notice")
+    answer = await admin.answer_to(admin.press(notice, "wishl:ok:1:0"))
+    assert "#1" in answer["text"]
+    await resident.next_message("approved your wish #1")
+    await frontdesk.drain()
+    assert not any("待审核和进行中" in m.text for m in emulator.chat(GROUP))   # the list never lands in the group
