@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     # rosters: the evening coverage look-ahead (each grid's hours of the next 24 h with nobody on
     # duty) reaches the admins at this time, on the committee's clock
     coverage_report_at: str = "20:00"
+    # micro-wishes: wishes one resident may have waiting (pending, approved or adopted) at a time
+    wishes_per_resident: int = Field(default=3, ge=1)
 
     @field_validator("telegram_bot_token")
     @classmethod

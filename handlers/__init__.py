@@ -3,12 +3,12 @@
 from telegram.ext import Application
 
 from handlers import (
-    admin, checkins, errors, escalation, inbox, pages, registration, resident, roster, ticket_life, volunteer
+    admin, checkins, errors, escalation, inbox, pages, registration, resident, roster, ticket_life, volunteer, wishes
 )
 
 
 def register_all(application: Application) -> None:
     # Order matters: the inbox records every update first; errors catches what nobody took.
-    for module in (inbox, registration, volunteer, admin, escalation, checkins, roster, pages, ticket_life, resident,
-                   errors):
+    for module in (inbox, registration, volunteer, admin, escalation, checkins, roster, wishes, pages, ticket_life,
+                   resident, errors):
         module.register(application)

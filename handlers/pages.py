@@ -30,6 +30,8 @@ LISTINGS: dict[str, tuple[bool, Show]] = {
                                                                              page, msg)),
     "keywords": (True, lambda s, p, chat, page, msg: s.vocabulary.show(p, chat, page, msg)),
     "missing": (True, lambda s, p, chat, page, msg: s.checkins.missing(p, chat, page, msg)),
+    # micro-wishes: each person's own view (admin, volunteer, resident), chosen again by the service
+    "wishes": (False, lambda s, p, chat, page, msg: s.wishes.listing(p, chat, page, msg)),
 }
 
 

@@ -80,3 +80,9 @@ SWAP_OK, SWAP_NO = Kind("swapok"), Kind("swapno")                               
 CANCEL_ASK = Kind("cancelask")                                # cancelask:<ticket>
 TALK, TALK_BACK = Kind("talk"), Kind("talkback")              # talk:<ticket> (claimant), talkback:<ticket> (resident)
 CLOSE_ANSWERED = Kind("closeinfo")                            # closeinfo:<ticket>
+# micro-wishes (bot/services/wishes.py): wish:<action>:<wish>; the action is checked again on the
+# server against the wish's state and who pressed (approve/decline: admins; adopt: volunteers;
+# done/back: the adopter; yes/notyet/withdraw: the resident)
+WISH = Kind("wish", ("ok|no|adopt|done|back|yes|notyet|withdraw", ID))
+# ... and the same moves under a /wishes list, which is shown again after the move: wishl:<action>:<wish>:<page>
+WISH_IN_LIST = Kind("wishl", ("ok|no|adopt|done|back|withdraw", ID, r"\d{1,4}"))

@@ -232,14 +232,15 @@ class Outbox:
     async def paged(
         self, tx: Tx, chat_id: int, lang: str | None, template: str, items: Sequence[Any], *, listing: str,
         name: str = "items", page: int = 0, message_id: int | None = None, most: int = 10, arg: str = "",
-        purpose: str = "reply", item_buttons: Callable[[Any], Button] | None = None, **context: Any,
+        purpose: str = "reply", item_buttons: Callable[[Sequence[Any]], list[list[Button]]] | None = None,
+        **context: Any,
     ) -> int | None:
         """A list a person browses, one page at a time with ⬅️ ➡️ (button data PAGE: the listing,
         the page, `arg`). A page holds at most `most` items and as many as fit one message. The
         template gets the page's items as `name`, and `first` (the index of the first of them),
         `total`, `page` (0-based) and `pages`. With `message_id` the page replaces that message
-        (a press on ⬅️ ➡️); otherwise it is a new message. `item_buttons`: a button of its own for
-        each item on the page (one row each, above ⬅️ ➡️)."""
+        (a press on ⬅️ ➡️); otherwise it is a new message. `item_buttons` makes the rows of buttons
+        for the items of the page shown (above ⬅️ ➡️)."""
         def render(start: int, end: int, page: int, pages: int) -> str:
             return self.renderer.html(lang, template, **{name: items[start:end]}, first=start, total=len(items),
                                       page=page, pages=pages, **context)
@@ -248,13 +249,13 @@ class Outbox:
                               most)
         page = min(max(page, 0), len(bounds) - 1)
         text = render(*bounds[page], page, len(bounds))
+        rows = item_buttons(items[slice(*bounds[page])]) if item_buttons else []
         nav: list[Button] = []
         if page > 0:
             nav.append(("page_prev", button_data.PAGE.data(listing, page - 1, arg)))
         if page < len(bounds) - 1:
             nav.append(("page_next", button_data.PAGE.data(listing, page + 1, arg)))
-        rows = [[item_buttons(item)] for item in items[slice(*bounds[page])]] if item_buttons else []
-        rows += [nav] if nav else []
+        rows = rows + [nav] if nav else rows
         markup = self.renderer.inline(lang, rows) if rows else None
         if message_id is None:
             return await self._queue(tx, chat_id, text, markup, lane=Lane.REPLY, purpose=purpose)

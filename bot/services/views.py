@@ -24,7 +24,8 @@ class Views(Service):
             # each request with its own "✖️ Cancel #N" (asks first: TicketDesk.cancel_pressed)
             await self.outbox.paged(tx, chat_id, person.lang, "status", await repo.open_for_reporter(tx, person.telegram_id),
                                     listing="status", name="tickets", page=page, message_id=message_id, most=PER_PAGE,
-                                    item_buttons=lambda t: (f"cancel_n:{t['id']}", buttons.CANCEL_ASK.data(t["id"])))
+                                    item_buttons=lambda shown: [[(f"cancel_n:{t['id']}", buttons.CANCEL_ASK.data(t["id"]))]
+                                                                 for t in shown])
         self.outbox.kick()
 
     async def my_tickets(self, person: Person, chat_id: int, page: int = 0, message_id: int | None = None) -> None:
