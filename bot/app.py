@@ -32,6 +32,7 @@ from bot.services import (
     Intake, Kit, Registration, Rosters, Teams,
     Threads, Throttle, Views, Vocabulary, Volunteering, convert_phones
 )
+from bot.services.sheets import Sheets
 from handlers import register_all
 from handlers.common import Context
 from storage import Database
@@ -70,6 +71,7 @@ class Services:
     guard: TokenGuard            # ... and per token: 409 Conflict from getUpdates
     throttle: Throttle
     rosters: Rosters
+    sheets: Sheets               # /export and /import (spreadsheets)
     source: UpdateSource         # getUpdates: stored before confirmed, handled from the inbox (bot/updates.py)
 
     async def open(self, application: Application) -> None:
@@ -171,7 +173,7 @@ def build_services(settings: Settings, clock: Clock | None = None, flood: FloodC
         views=Views(kit), corrections=Corrections(kit, alerts), registration=registration, teams=teams,
         conversation=Conversation(inbox, intake, threads, closing, volunteering, registration, checkins, throttle),
         checkins=checkins, checkin_desk=CheckinDesk(checkins), identity=identity, throttle=throttle,
-        rosters=Rosters(alerts), source=UpdateSource(inbox, db),
+        rosters=Rosters(alerts), sheets=Sheets(kit), source=UpdateSource(inbox, db),
         lock=DatabaseLock(settings.frontdesk_db),
         guard=TokenGuard(clock, settings.conflict_grace_minutes * 60, notices.tell, notices.delivered),
     )

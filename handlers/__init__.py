@@ -2,10 +2,11 @@
 
 from telegram.ext import Application
 
-from handlers import admin, checkins, errors, escalation, inbox, pages, registration, resident, roster, volunteer
+from handlers import admin, checkins, errors, escalation, inbox, pages, registration, resident, roster, sheets, volunteer
 
 
 def register_all(application: Application) -> None:
     # Order matters: the inbox records every update first; errors catches what nobody took.
-    for module in (inbox, registration, volunteer, admin, escalation, checkins, roster, pages, resident, errors):
+    # sheets before resident: a file captioned /import (or awaited) is an import, not a resident's file
+    for module in (inbox, registration, volunteer, admin, escalation, checkins, roster, pages, sheets, resident, errors):
         module.register(application)
