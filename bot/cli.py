@@ -122,7 +122,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         db = await Database(settings.frontdesk_db).open()
         try:
             async with db.transaction() as tx:
-                return await export_sheet(tx, renderer, kind, period, lang, settings.timezone)
+                return await export_sheet(tx, renderer, kind, period, lang, settings.timezone, now)
         finally:
             await db.close()
 

@@ -42,9 +42,11 @@ def sheet_words(renderer: Renderer, lang: str | None) -> sheets.Words:
 
 
 async def export_sheet(tx: Tx, renderer: Renderer, kind: str, period: periods.Period, lang: str | None,
-                       tz: str) -> sheets.Sheet:
+                       tz: str, now: float) -> sheets.Sheet:
     """The table of `kind` over `period`, headed in `lang`: what /export and `frontdesk export` write."""
-    records = await READERS[kind](tx, period.start, period.end)
+    # a period that runs until now takes in what happened this very second too
+    end = float("inf") if period.end >= now else period.end
+    records = await READERS[kind](tx, period.start, end)
     return sheets.build(kind, records, sheet_words(renderer, lang), tz)
 
 
@@ -81,7 +83,7 @@ class Sheets(Service):
             if period is None:
                 await self.outbox.say(tx, chat_id, person.lang, "export_bad_period", word=args[1])
                 return
-            sheet = await export_sheet(tx, self.renderer, kind, period, person.lang, tz)
+            sheet = await export_sheet(tx, self.renderer, kind, period, person.lang, tz, now)
             data = sheets.to_xlsx(sheet)
             caption = self.renderer.html(person.lang, "export_caption", kind=kind, period=period,
                                          rows=len(sheet.rows))
@@ -137,7 +139,7 @@ class Sheets(Service):
             await self._say(person, chat_id, "import_fetch_failed")
             return True
         if len(data) > MOST_IMPORT_BYTES:
-            await self._say(person, chat_id, "import_refused", name=document.name, error="too_big",
+            await self._say(person, chat_id, "import_refused", file=document.name, error="too_big",
                             params={"size": _megabytes(len(data)), "most": _megabytes(MOST_IMPORT_BYTES)})
             return True
         await self._import(person, chat_id, kind, document.name, data)
@@ -155,7 +157,7 @@ class Sheets(Service):
         if document is None:   # a photo: the bot cannot read a picture of a sheet; the wait goes on
             return "import_not_a_file", {"kind": kind}
         if document.size is not None and document.size > MOST_IMPORT_BYTES:
-            return "import_refused", {"name": document.name, "error": "too_big", "params": {
+            return "import_refused", {"file": document.name, "error": "too_big", "params": {
                 "size": _megabytes(document.size), "most": _megabytes(MOST_IMPORT_BYTES)}}
         return None
 
@@ -174,7 +176,7 @@ class Sheets(Service):
                 await self.outbox.say(tx, chat_id, person.lang, "import_report", report=report)
             else:
                 assert error is not None
-                await self.outbox.say(tx, chat_id, person.lang, "import_refused", name=name, error=error.reason,
+                await self.outbox.say(tx, chat_id, person.lang, "import_refused", file=name, error=error.reason,
                                       params=error.params)
         self.outbox.kick()
 
