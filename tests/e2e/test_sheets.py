@@ -231,3 +231,13 @@ async def test_a_file_that_is_no_import_is_answered_as_before(frontdesk, emulato
     admin.send_document(b"%PDF-1.4", "letter.pdf")
     answer = await admin.next_message()
     assert "打不开文件" in answer.text and "/import residents" in answer.text   # staff are told how
+
+
+async def test_help_shows_admins_the_spreadsheet_commands_and_nobody_else(frontdesk, emulator, admin):
+    admin.send("/help")
+    text = (await admin.next_message("/export")).text
+    assert "/import residents" in text
+    resident = emulator.user(5001, "Li", "en")
+    await register(resident)
+    resident.send("/help")
+    assert "/export" not in (await resident.next_message("/status")).text
