@@ -315,6 +315,7 @@ def write(sheet: Sheet, fmt: str) -> bytes:
 
 XLSX_MAGIC = b"PK\x03\x04"
 XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"   # the old binary .xls (OLE)
+MOST_UNPACKED = 200_000_000   # bytes of XML inside an .xlsx: about 500,000 rows of a roster
 
 
 @dataclass
@@ -345,12 +346,20 @@ def cell_text(value: Any) -> str:
 
 
 def read_xlsx(data: bytes) -> Workbook:
-    """The first worksheet of an .xlsx file. Raises SheetError: "old_xls" for the binary .xls,
-    "bad_workbook" for what does not open as a workbook, "empty" for a sheet with nothing in it."""
+    """The first worksheet of an .xlsx file. Raises SheetError: "workbook" for the old binary .xls,
+    "bad_workbook" for what does not open as a workbook, "too_big" for one that unpacks into more
+    than MOST_UNPACKED, "empty" for a sheet with nothing in it."""
     if data.startswith(XLS_MAGIC):
         raise SheetError("workbook")
     from openpyxl import load_workbook
 
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            unpacked = sum(info.file_size for info in package.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise SheetError("bad_workbook", detail=type(exc).__name__) from None
+    if unpacked > MOST_UNPACKED:   # a few MB that unpack into gigabytes: refused before reading
+        raise SheetError("too_big", size=f"{unpacked / 1e6:.0f} MB unpacked", most=f"{MOST_UNPACKED / 1e6:.0f} MB")
     try:
         # not read-only: the merged ranges are only known to a full load (the file is at most a few MB)
         book = load_workbook(io.BytesIO(data), data_only=True)

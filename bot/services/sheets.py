@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from bot.core import periods, sheets
 from bot.delivery import Lane, Renderer
 from bot.services.base import Service
-from bot.services.importer import FileError, Report, import_residents, import_shifts, import_volunteers
+from bot.services.importer import FileError, Report, import_residents, import_shifts, import_volunteers, read_table
 from bot.services.people import Person
 from storage import Tx, exports as repo
 
@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 
 IMPORT_WAIT = 15 * 60               # seconds an admin has to send the file after `/import KIND`
 MOST_IMPORT_BYTES = 5 * 1024 * 1024  # a committee's roster is far smaller; larger is a mistake or abuse
+# An import in the chat runs inside the handling of one update, which has HANDLE_TIMEOUT (60 s);
+# 20,000 residents take about 10 s. A bigger file (an .xlsx compresses well) is for `frontdesk import`.
+MOST_IMPORT_ROWS = 20_000
 IMPORTERS = {"residents": import_residents, "volunteers": import_volunteers, "shifts": import_shifts}
 READERS = {"tickets": repo.tickets, "residents": repo.residents, "volunteers": repo.volunteers, "ratings": repo.ratings}
 
@@ -167,6 +170,9 @@ class Sheets(Service):
         report: Report | None = None
         error: FileError | None = None
         try:
+            rows = len(read_table(data, kind).rows)   # read twice, but a file too long loads nothing
+            if rows > MOST_IMPORT_ROWS:
+                raise FileError("too_many_rows", rows=rows, most=MOST_IMPORT_ROWS)
             report = await IMPORTERS[kind](self.db, data, self.clock, self.settings.phone_region)
         except FileError as exc:
             error = exc

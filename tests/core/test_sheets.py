@@ -121,3 +121,11 @@ def test_what_is_not_a_readable_sheet_says_why(data, reason):
     with pytest.raises(sheets.SheetError) as caught:
         sheets.read_xlsx(data)
     assert caught.value.reason == reason
+
+
+def test_a_workbook_that_unpacks_into_too_much_is_refused_before_it_is_read(monkeypatch):
+    data = _xlsx([["姓名", "楼号"]] + [["王秀兰", 5]] * 200)
+    monkeypatch.setattr(sheets, "MOST_UNPACKED", 5_000)
+    with pytest.raises(sheets.SheetError) as caught:
+        sheets.read_xlsx(data)
+    assert caught.value.reason == "too_big" and "unpacked" in caught.value.params["size"]

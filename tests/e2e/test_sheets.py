@@ -241,3 +241,12 @@ async def test_help_shows_admins_the_spreadsheet_commands_and_nobody_else(frontd
     await register(resident)
     resident.send("/help")
     assert "/export" not in (await resident.next_message("/status")).text
+
+
+async def test_a_sheet_too_long_for_the_chat_loads_nothing_and_says_how(frontdesk, emulator, admin, monkeypatch):
+    monkeypatch.setattr("bot.services.sheets.MOST_IMPORT_ROWS", 2)
+    rows = "".join(f"居民{n},1380000{n:04d},5\n" for n in range(3))
+    admin.send_document(("姓名,电话,楼号\n" + rows).encode(), "residents.csv", caption="/import residents")
+    answer = await admin.next_message("没有导入")
+    assert "3 行" in answer.text and "2 行" in answer.text and "frontdesk import" in answer.text
+    assert await frontdesk.value("SELECT count(*) FROM residents") == 0
