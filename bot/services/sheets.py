@@ -177,8 +177,8 @@ class Sheets(Service):
         except FileError as exc:
             error = exc
         async with self.db.transaction() as tx:
-            await repo.stop_waiting(tx, person.telegram_id)
             if report is not None:
+                await repo.stop_waiting(tx, person.telegram_id)   # done; a refused file may be sent again
                 await self.outbox.say(tx, chat_id, person.lang, "import_report", report=report)
             else:
                 assert error is not None

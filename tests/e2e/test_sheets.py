@@ -162,6 +162,8 @@ async def test_import_then_the_file_as_the_next_message_survives_a_restart(front
     await frontdesk.restart()
     admin.send_media("photo")   # a picture of the sheet: asked for the file, still waiting
     assert "图片" in (await admin.next_message()).text
+    admin.send_document(_xlsx([["名字?", "楼号"], ["王秀兰", 5]]), "旧表.xlsx")   # refused: still waiting
+    assert "表头" in (await admin.next_message("没有导入")).text
     admin.send_document(_xlsx([["花名册"], ["姓名", "手机号", "楼号"], ["王秀兰", 13800001111, "5号楼"],
                                ["李建国", "abc", 5]]), "居民.xlsx")
     report = await admin.next_message("居民导入")
