@@ -1,5 +1,5 @@
 """Benchmarks (`python -m bench.run`): triage and conversation speed, a text's way to its answer,
-the delivery engine's throughput, the check-ins' and the ack timers' ticks.
+the delivery engine's throughput, the check-ins' and the ack timers' ticks, a 100,000-ticket export.
 
 Numbers, not pass/fail: the README and the closing notes quote them.
 """
@@ -527,6 +527,51 @@ async def bench_wave(count: int = 1000) -> dict[str, float]:
     return results
 
 
+async def bench_export(tickets: int = 100_000) -> dict[str, float]:
+    """`/export tickets all` on 100,000 tickets over a year (bot/core/sheets.py): reading them, the
+    table, the XLSX the bot uploads and the CSV the shell writes; and the file's size."""
+    from bot.core import periods, sheets
+    from bot.delivery import Renderer
+    from bot.services.sheets import export_sheet
+    from storage import Database
+
+    with tempfile.TemporaryDirectory() as folder:
+        db = await Database(str(Path(folder) / "bench.db")).open()
+        try:
+            now = time.time()
+            async with db.transaction() as tx:
+                await tx.executemany(
+                    """INSERT INTO tickets (status, urgency, category, lang, text, grid, building, reporter_chat_id,
+                                            reporter_name, claimed_at, resolved_at, rating, rating_comment,
+                                            created_at, updated_at)
+                       VALUES ('closed', 'urgent', 'water', 'zh', ?, 'G1', '5', ?, '王秀兰', ?, ?, 4, ?, ?, ?)""",
+                    [(SAMPLES[n % len(SAMPLES)] + (" =1+1" if n % 100 == 0 else ""), 100_000 + n,
+                      now - n * 300 + 60, now - n * 300 + 3600, "谢谢" if n % 3 == 0 else None, now - n * 300,
+                      now - n * 300) for n in range(tickets)])
+            period = periods.parse("all", now, "Asia/Shanghai")
+            assert period is not None
+            t0 = time.perf_counter()
+            async with db.transaction() as tx:
+                sheet = await export_sheet(tx, Renderer("zh"), "tickets", period, "zh", "Asia/Shanghai", now)
+            table = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            xlsx = sheets.to_xlsx(sheet)
+            write_xlsx = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            csv_data = sheets.to_csv(sheet)
+            write_csv = time.perf_counter() - t0
+        finally:
+            await db.close()
+    assert len(sheet.rows) == tickets, len(sheet.rows)
+    return {
+        "export_100k_tickets_table_s": table,
+        "export_100k_tickets_xlsx_s": write_xlsx,
+        "export_100k_tickets_xlsx_mb": len(xlsx) / 1e6,
+        "export_100k_tickets_csv_s": write_csv,
+        "export_100k_tickets_csv_mb": len(csv_data) / 1e6,
+    }
+
+
 def main() -> None:
     results = bench_triage()
     results.update(bench_conversation())
@@ -539,6 +584,7 @@ def main() -> None:
     results.update(asyncio.run(bench_rosters()))
     results.update(asyncio.run(bench_escalation()))
     results.update(asyncio.run(bench_outage()))
+    results.update(asyncio.run(bench_export()))
     for name, value in results.items():
         print(f"{name:<34} {value:,.3f}")
 

@@ -33,6 +33,7 @@ from bot.services import (
     Threads, Throttle, Views, Vocabulary, Volunteering, convert_phones
 )
 from bot.services.relays import Relays
+from bot.services.sheets import Sheets
 from bot.services.ticket_desk import TicketDesk
 from bot.services.wishes import Wishes
 from handlers import register_all
@@ -76,6 +77,7 @@ class Services:
     ticket_desk: TicketDesk      # /cancel, /reply, /close (issue #12)
     relays: Relays               # 💬 Message between a ticket's claimant and its resident
     wishes: Wishes               # micro-wishes (微心愿): /wish, /wishes, Adopt
+    sheets: Sheets               # /export and /import (spreadsheets)
     source: UpdateSource         # getUpdates: stored before confirmed, handled from the inbox (bot/updates.py)
 
     async def open(self, application: Application) -> None:
@@ -178,7 +180,7 @@ def build_services(settings: Settings, clock: Clock | None = None, flood: FloodC
         conversation=Conversation(inbox, intake, threads, closing, volunteering, registration, checkins, throttle),
         checkins=checkins, checkin_desk=CheckinDesk(checkins), identity=identity, throttle=throttle,
         rosters=Rosters(alerts), ticket_desk=TicketDesk(kit, alerts), relays=Relays(kit, intake),
-        wishes=Wishes(kit, intake), source=UpdateSource(inbox, db),
+        wishes=Wishes(kit, intake), sheets=Sheets(kit), source=UpdateSource(inbox, db),
         lock=DatabaseLock(settings.frontdesk_db),
         guard=TokenGuard(clock, settings.conflict_grace_minutes * 60, notices.tell, notices.delivered),
     )

@@ -96,6 +96,48 @@ def cmd_import(args: argparse.Namespace) -> int:
     return asyncio.run(go())
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write a spreadsheet of the database (the same table /export sends in the chat), headed in
+    --lang (default: the committee's language)."""
+    from bot.clock import SystemClock
+    from bot.core import periods, sheets
+    from bot.delivery import Renderer
+    from bot.services.sheets import export_sheet, file_name
+    from storage import Database
+
+    settings = _settings(telegram_bot_token="unused-for-export")
+    kind = sheets.kind_of(args.what)
+    lang = args.lang or settings.default_language
+    renderer = Renderer(settings.default_language)
+    if kind is None:
+        print(renderer.text(lang, "export_usage", word=args.what), file=sys.stderr)
+        return 1
+    now = SystemClock().now()
+    period = periods.parse(args.period, now, settings.timezone, sheets.DEFAULT_PERIOD[kind])
+    if period is None:
+        print(renderer.text(lang, "export_bad_period", word=args.period), file=sys.stderr)
+        return 1
+
+    async def go() -> sheets.Sheet:
+        db = await Database(settings.frontdesk_db).open()
+        try:
+            async with db.transaction() as tx:
+                return await export_sheet(tx, renderer, kind, period, lang, settings.timezone, now)
+        finally:
+            await db.close()
+
+    sheet = asyncio.run(go())
+    data = sheets.write(sheet, args.format)
+    output = args.output or file_name(kind, period, now, settings.timezone, args.format)
+    if output == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        Path(output).write_bytes(data)
+    print(f"{len(sheet.rows)} rows of {kind} ({period.key}) written to {output}", file=sys.stderr)
+    return 0
+
+
 def cmd_triage_eval(args: argparse.Namespace) -> int:
     from bot.core import Engine, load_lexicon
     from bot.core.triage.model import load_model
@@ -143,10 +185,18 @@ def main(argv: list[str] | None = None) -> int:
     demo = sub.add_parser("demo", help="run an offline scenario against the bundled Bot API emulator")
     demo.add_argument("--verbose", action="store_true", help="show the bot's log too")
     demo.set_defaults(func=cmd_demo)
-    imp = sub.add_parser("import", help="import the committee's CSV files")
+    imp = sub.add_parser("import", help="import the committee's spreadsheets (CSV or Excel .xlsx)")
     imp.add_argument("what", choices=["residents", "volunteers", "shifts"])
     imp.add_argument("file")
     imp.set_defaults(func=cmd_import)
+    exp = sub.add_parser("export", help="write tickets, residents, volunteers or ratings as a spreadsheet")
+    exp.add_argument("what", metavar="KIND", help="tickets, residents, volunteers or ratings")
+    exp.add_argument("--period", help="7d, 30d, month, YYYY-MM or all (default: 30d for tickets and ratings, "
+                                      "all for residents and volunteers)")
+    exp.add_argument("--format", choices=["xlsx", "csv"], default="xlsx", help="xlsx (default) or csv (UTF-8 with BOM)")
+    exp.add_argument("--lang", choices=["zh", "en"], help="the headers' language (default: DEFAULT_LANGUAGE)")
+    exp.add_argument("-o", "--output", help="file to write, - for standard output (default: KIND-PERIOD-DATE.FORMAT)")
+    exp.set_defaults(func=cmd_export)
     triage = sub.add_parser("triage", help="measure the triage engine")
     triage_sub = triage.add_subparsers(dest="triage_command", required=True)
     ev = triage_sub.add_parser("eval", help="score a labelled JSON Lines file")

@@ -1,6 +1,7 @@
-"""Load the committee's spreadsheets (CSV with a header row) into the database.
+"""Load the committee's spreadsheets (CSV or Excel .xlsx, with a header row) into the database.
 
-The files are what Excel saves on the clerk's PC: UTF-8 with or without a byte-order mark,
+The files are what Excel saves on the clerk's PC: the workbook itself (.xlsx, its first sheet: see
+bot/core/sheets.py), or CSV in UTF-8 with or without a byte-order mark,
 GBK/GB18030 on a Chinese Windows, or UTF-16 tab-separated ("Unicode text"); headers and values
 in Chinese or English (`HEADERS`, `YES_NO`, `LANGUAGE_WORDS`, `ROLE_WORDS` below are the
 tables of words; add a word there, not an if). A title row above the header is skipped.
@@ -29,7 +30,7 @@ from typing import Any, NamedTuple
 
 from bot.clock import Clock
 from bot.core import DEFAULT_REGION, checkins as checkin_rules, clean_building, clean_room, clean_unit, normalize_phone
-from bot.core import identity as identity_rules
+from bot.core import identity as identity_rules, sheets
 from bot.services.identity import convert_phones
 from bot.services.teams import assign_building, parse_grids
 from storage import Database, Tx, checkins as checkins_repo, identity as identity_repo, residents as residents_repo
@@ -93,7 +94,6 @@ ROLE_WORDS = {
 NO_PHONE = {"", "无", "没有", "暂无", "无手机", "没手机", "-", "--", "—", "——", "/", "\\", "none", "n/a", "na", "null"}
 
 _ENCODINGS = (("utf-8-sig", "UTF-8"), ("gb18030", "GBK"))
-_WORKBOOK_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")  # .xlsx (zip), .xls (OLE)
 _HEADER_SEARCH = 10  # rows looked at for the header (a title row or two may come first)
 _SCIENTIFIC = re.compile(r"^\d+(?:\.\d+)?e\+?\d+$", re.IGNORECASE)
 _FLOAT_ZERO = re.compile(r"^(\d+)\.0+$")  # 13800001111.0: Excel stored the number as a float
@@ -205,6 +205,7 @@ class Table:
     ignored: list[str]                 # header cells that mean nothing we know
     rows: list[tuple[int, list[str]]]  # (line number, cells)
     region: str = DEFAULT_REGION       # how a number without +country is read (PHONE_REGION)
+    header_line: int = 1               # where the header row is (a title may be above it)
 
     def value(self, cells: list[str], name: str) -> str:
         """The first non-empty cell of the columns that mean `name`."""
@@ -230,10 +231,13 @@ def _recognise(header: list[str], kind: str) -> dict[str, list[int]]:
     return columns
 
 
-def read_table(path: Path, kind: str) -> Table:
-    data = path.read_bytes()
-    if data.startswith(_WORKBOOK_MAGIC):
-        raise FileError("workbook")
+def read_table(source: Path | bytes, kind: str) -> Table:
+    """The file's header and rows: a CSV (any of the encodings above) or an Excel workbook (.xlsx,
+    its first sheet; line numbers are Excel's row numbers). A file that cannot be read, or has no
+    header we know, raises FileError and nothing is imported."""
+    data = source if isinstance(source, bytes) else source.read_bytes()
+    if data.startswith((sheets.XLSX_MAGIC, sheets.XLS_MAGIC)):
+        return _workbook_table(data, kind)
     text, encoding = decode(data)
     if not text.strip():
         raise FileError("empty")
@@ -243,34 +247,58 @@ def read_table(path: Path, kind: str) -> Table:
     delimiter = "\t" if sum(line.count("\t") for line in first_lines) > sum(line.count(",") for line in first_lines) \
         else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    required = REQUIRED[kind]
-    rows: list[tuple[int, list[str]]] = []
-    header: list[str] | None = None
-    columns: dict[str, list[int]] = {}
-    best: dict[str, list[int]] = {}
-    try:
+
+    def lines() -> Any:
         previous = 0
         for cells in reader:
             line, previous = previous + 1, reader.line_num
-            cells = [_cell(c) for c in cells]
-            if header is None:
-                found = _recognise(cells, kind)
-                if all(name in found for name in required):
-                    header, columns = cells, found
-                elif line >= _HEADER_SEARCH:
-                    break
-                elif len(found) > len(best):
-                    best = found
-                continue
-            if any(cells):
-                rows.append((line, cells))
+            yield line, cells
+
+    try:
+        return _table(lines(), kind, encoding)
     except csv.Error as exc:
         raise FileError("not_csv", detail=str(exc)) from None
+
+
+def _workbook_table(data: bytes, kind: str) -> Table:
+    try:
+        book = sheets.read_xlsx(data)
+    except sheets.SheetError as exc:
+        raise FileError(exc.reason, **exc.params) from None
+    table = _table(iter(book.rows), kind, "XLSX")
+    # A merged cell hides which row its value belongs to: refused, unless it is a title above the header
+    for first, last, cells in sorted(book.merged):
+        if last >= table.header_line:
+            raise FileError("merged", cells=cells, line=first)
+    return table
+
+
+def _table(lines: Any, kind: str, encoding: str) -> Table:
+    """The header (within the first rows: a title may come first) and the non-empty rows after it."""
+    required = REQUIRED[kind]
+    rows: list[tuple[int, list[str]]] = []
+    header: list[str] | None = None
+    header_line = 0
+    columns: dict[str, list[int]] = {}
+    best: dict[str, list[int]] = {}
+    for line, cells in lines:
+        cells = [_cell(c) for c in cells]
+        if header is None:
+            found = _recognise(cells, kind)
+            if all(name in found for name in required):
+                header, columns, header_line = cells, found, line
+            elif line >= _HEADER_SEARCH:
+                break
+            elif len(found) > len(best):
+                best = found
+            continue
+        if any(cells):
+            rows.append((line, cells))
     if header is None:
         raise FileError("missing_columns", fields=[name for name in required if name not in best])
     used = {index for indexes in columns.values() for index in indexes}
     ignored = [cell for index, cell in enumerate(header) if cell and index not in used]
-    return Table(encoding, columns, header, ignored, rows)
+    return Table(encoding, columns, header, ignored, rows, header_line=header_line)
 
 
 # -- reading values ----------------------------------------------------------------------------
@@ -448,7 +476,7 @@ def _resident_keys(values: dict[str, Any]) -> list[tuple[str, Any]]:
     return keys
 
 
-async def import_residents(db: Database, path: Path, clock: Clock, region: str = DEFAULT_REGION) -> Report:
+async def import_residents(db: Database, path: Path | bytes, clock: Clock, region: str = DEFAULT_REGION) -> Report:
     table = read_table(path, "residents")
     table.region = region
     await convert_phones(db, region, clock.now())   # numbers on record in the form this file's are read into
@@ -565,7 +593,7 @@ async def _known_volunteer(tx: Tx, values: dict[str, Any]) -> dict[str, Any] | N
     return by_telegram or by_phone
 
 
-async def import_volunteers(db: Database, path: Path, clock: Clock, region: str = DEFAULT_REGION) -> Report:
+async def import_volunteers(db: Database, path: Path | bytes, clock: Clock, region: str = DEFAULT_REGION) -> Report:
     table = read_table(path, "volunteers")
     table.region = region
     await convert_phones(db, region, clock.now())
@@ -620,7 +648,7 @@ SHIFT_REASONS = {"unknown_team": "unknown_team", "bad_days": "bad_days", "bad_sp
                  "not_in_team": "not_in_team", "ambiguous": "ambiguous_volunteer"}
 
 
-async def import_shifts(db: Database, path: Path, clock: Clock, region: str = DEFAULT_REGION) -> Report:
+async def import_shifts(db: Database, path: Path | bytes, clock: Clock, region: str = DEFAULT_REGION) -> Report:
     """A roster from the committee's spreadsheet: one shift a row (team, days, start, end,
     volunteers separated by commas). The team and its volunteers must exist (import volunteers
     first); a row with the same team, days and hours as a shift on record replaces its volunteers."""
