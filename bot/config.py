@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     # rosters: the evening coverage look-ahead (each grid's hours of the next 24 h with nobody on
     # duty) reaches the admins at this time, on the committee's clock
     coverage_report_at: str = "20:00"
+    # /broadcast: the admin's progress message is edited this often (seconds; Telegram allows about
+    # one edit a second in a private chat), and recipients are queued this many at a time
+    broadcast_progress_seconds: float = Field(default=5.0, ge=1.0)
+    broadcast_batch: int = Field(default=500, ge=1, le=5000)
 
     @field_validator("telegram_bot_token")
     @classmethod

@@ -73,3 +73,5 @@ LINK_OK, LINK_NO = Kind("linkok"), Kind("linkno")                               
 PAGE = Kind("page", (r"[a-z]{1,12}", r"\d{1,4}", r"[\w*-]{0,20}"))
 # rosters: Accept / Decline on a teammate's request to swap a shift (checked again on the server)
 SWAP_OK, SWAP_NO = Kind("swapok"), Kind("swapno")                                # swapok:<swap request>
+# announcements (/broadcast): Send / Cancel under the preview, Stop while it is being sent
+BROADCAST_SEND, BROADCAST_CANCEL, BROADCAST_STOP = Kind("bcsend"), Kind("bccancel"), Kind("bcstop")   # bcsend:<broadcast>
