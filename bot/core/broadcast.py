@@ -43,7 +43,7 @@ class Progress:
     unreachable: int
     failed: int
     left: int
-    stopped: int = 0      # messages Stop cancelled before they went out
+    stopped: int = 0      # people Stop kept it from (cancelled in the outbox, or not queued yet)
 
     @property
     def done(self) -> int:
@@ -56,11 +56,12 @@ def progress(counts: dict[str, int], total: int, skipped: int, stopped: bool = F
     registered since are counted as they are queued)."""
     sent = counts.get("sent", 0)
     unreachable = counts.get("unreachable", 0) + skipped
-    cancelled = counts.get("cancelled", 0)
-    failed = counts.get("failed", 0) + (0 if stopped else cancelled)
+    failed = counts.get("failed", 0) + (0 if stopped else counts.get("cancelled", 0))
     done = sent + unreachable + failed
-    left = 0 if stopped else max(total - done, counts.get("pending", 0))
-    return Progress(sent, unreachable, failed, left, cancelled if stopped else 0)
+    left = max(total - done, counts.get("pending", 0))
+    if stopped:   # everyone not reached: cancelled in the outbox, or never queued
+        return Progress(sent, unreachable, failed, 0, left)
+    return Progress(sent, unreachable, failed, left)
 
 
 def seconds_left(samples: Sequence[tuple[float, int]], left: int, span: float = 20.0) -> float | None:

@@ -152,7 +152,7 @@ class Broadcasts(Service):
         return answer
 
     async def _send(self, tx: Tx, found: dict[str, Any]) -> Answer:
-        total, _ = await repo.audience_size(tx, found["audience"], found["target"])
+        total, unreachable = await repo.audience_size(tx, found["audience"], found["target"])
         if not await repo.move(tx, found["id"], "preview", "sending", {"sent_at": self.clock.now(), "total": total}):
             return Answer("toast_broadcast_already", {"status": found["status"]}, alert=True)
         sending = {**found, "status": "sending", "total": total}
@@ -163,7 +163,7 @@ class Broadcasts(Service):
             self.start(broadcast_id)
 
         await self.db.after_commit(go)   # the runner reads what this transaction wrote
-        return Answer("toast_broadcast_sending", {"total": total})
+        return Answer("toast_broadcast_sending", {"reach": total - unreachable})
 
     async def _cancel(self, tx: Tx, found: dict[str, Any]) -> Answer:
         if not await repo.move(tx, found["id"], "preview", "cancelled", {"finished_at": self.clock.now()}):
