@@ -253,7 +253,9 @@ async def test_500_under_telegrams_limits_with_an_emergency_overtaking_and_the_b
     summary = await admin.next_message("发完了")
     assert "已发送：491 人" in summary.text and "联系不上（屏蔽了机器人或已注销）：10 人" in summary.text
     progress = next(m for m in admin.messages() if m.message_id == confirm.message_id)
-    assert len(progress.edits) >= 3            # live progress along the way
+    assert len(progress.edits) >= 3            # live progress along the way, with the time left
+    assert any("⏳ 还剩" in e and "大约" in e for e in progress.edits), progress.edits
+    # within the per-chat limits: the emulator answers 429 past them and none came (above)
 
 
 async def test_a_restart_in_the_middle_goes_on_and_nobody_gets_it_twice(frontdesk, emulator, admin):
