@@ -202,12 +202,6 @@ class Broadcasts(Service):
                 await task
         self._runners.clear()
 
-    async def wait(self, broadcast_id: int, timeout: float = 60.0) -> None:
-        """Until the broadcast's runner has finished (tests and the benchmark)."""
-        task = self._runners.get(broadcast_id)
-        if task is not None:
-            await asyncio.wait_for(asyncio.shield(task), timeout)
-
     async def _run(self, broadcast_id: int) -> None:
         while True:
             try:

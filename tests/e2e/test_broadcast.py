@@ -12,7 +12,7 @@ import sqlite3
 
 from bot.core import FloodControl
 from storage import residents
-from tests.conftest import ADMIN, register, staffed_grid
+from tests.conftest import ADMIN, staffed_grid
 
 HEADER_EN = "📢 Announcement from the residents' committee"
 HEADER_ZH = "📢 居委会通知"
