@@ -61,7 +61,8 @@ async def finished(frontdesk, broadcast_id: int = 1, timeout: float = 60.0) -> d
     """Until the broadcast is over (its summary queued), then until that is sent."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    while await frontdesk.value("SELECT status FROM broadcasts WHERE id = ?", (broadcast_id,)) in ("preview", "sending"):
+    status = "SELECT status FROM broadcasts WHERE id = ?"
+    while await frontdesk.value(status, (broadcast_id,)) in ("preview", "sending"):
         assert loop.time() < deadline, "the broadcast did not finish"
         await asyncio.sleep(0.05)
     await frontdesk.drain()
@@ -151,6 +152,7 @@ async def test_pressing_send_twice_sends_once(frontdesk, emulator, admin):
     first, second = admin.press(confirm, "bcsend:1"), admin.press(confirm, "bcsend:1")
     assert "20" in (await admin.answer_to(first))["text"]
     assert "正在发送" in (await admin.answer_to(second))["text"]
+    assert "正在发送" in (await admin.answer_to(admin.press(confirm, "bccancel:1")))["text"]   # too late to cancel
     await finished(frontdesk)
     assert got(emulator, people) == people
     assert all(len(emulator.chat(c)) == 1 for c in people) and emulator.duplicates == 0
@@ -299,3 +301,15 @@ async def test_stop_cancels_what_is_not_sent_yet(frontdesk, emulator, admin):
     await asyncio.sleep(0.3)
     assert len(got(emulator, people)) == sent
     assert await frontdesk.value("SELECT status FROM broadcasts WHERE id = 1") == "stopped"
+
+
+async def test_an_edited_command_is_not_a_second_announcement(frontdesk, emulator, admin):
+    await fast(frontdesk)
+    await seed(frontdesk, 2, first=600_000)
+    command = admin.send("/broadcast all Meeting at 7")
+    await admin.next_message("确定发送")
+    admin.edit(command, "/broadcast all Meeting at 8")
+    admin.send("/broadcast")                      # answered after the edit was handled
+    await admin.next_message("用法")
+    assert await frontdesk.value("SELECT count(*) FROM broadcasts") == 1
+    assert not [m for m in admin.messages() if "Meeting at 8" in m.text]
