@@ -28,7 +28,7 @@ from bot.instance import DatabaseLock, TokenGuard
 from bot.redact import hide
 from bot.updates import ALLOWED_UPDATES, UpdateSource
 from bot.services import (
-    AdminNotices, Alerts, CheckinDesk, Checkins, Closing, Conversation, Corrections, Escalation, Followup, Identity, Inbox,
+    AdminNotices, Alerts, Broadcasts, CheckinDesk, Checkins, Closing, Conversation, Corrections, Escalation, Followup, Identity, Inbox,
     Intake, Kit, Registration, Rosters, Teams,
     Threads, Throttle, Views, Vocabulary, Volunteering, convert_phones
 )
@@ -79,6 +79,7 @@ class Services:
     wishes: Wishes               # micro-wishes (微心愿): /wish, /wishes, Adopt
     sheets: Sheets               # /export and /import (spreadsheets)
     source: UpdateSource         # getUpdates: stored before confirmed, handled from the inbox (bot/updates.py)
+    broadcasts: Broadcasts       # /broadcast: a runner per announcement being sent, resumed from the database
 
     async def open(self, application: Application) -> None:
         """Start-up: the database's lock (a second copy stops here, with AlreadyRunning), the
@@ -89,6 +90,7 @@ class Services:
         await convert_phones(self.db, self.settings.phone_region, self.clock.now())
         await self.identity.tick()
         self.outbox.start(application.bot)
+        await self.broadcasts.resume()   # announcements a restart interrupted go on from where they were
         if application.job_queue is not None:
             # Timers are rows in the database; this tick only asks what is due now.
             application.job_queue.run_repeating(self._tick_job, interval=TICK_SECONDS, first=TICK_SECONDS,
@@ -110,7 +112,7 @@ class Services:
         committee that no conversation sent, and the raw texts past their retention."""
         for step in (self.escalation.tick, self.closing.close_unconfirmed, self.followup.tick, self.intake.flush_fragments,
                      self.corrections.danger_unanswered, self.checkins.tick, self.checkin_desk.tick,
-                     self.identity.tick, self.inbox.prune, self.rosters.tick):
+                     self.identity.tick, self.inbox.prune, self.rosters.tick, self.broadcasts.resume):
             try:
                 await step()
             except Exception:  # one broken step must not stop the others (check-ins, alarms)
@@ -136,6 +138,7 @@ class Services:
 
     async def close(self, application: Application | None = None) -> None:
         try:
+            await self.broadcasts.stop()
             await self.outbox.stop()
             await self.db.close()
         finally:
@@ -181,6 +184,7 @@ def build_services(settings: Settings, clock: Clock | None = None, flood: FloodC
         checkins=checkins, checkin_desk=CheckinDesk(checkins), identity=identity, throttle=throttle,
         rosters=Rosters(alerts), ticket_desk=TicketDesk(kit, alerts), relays=Relays(kit, intake),
         wishes=Wishes(kit, intake), sheets=Sheets(kit), source=UpdateSource(inbox, db),
+        broadcasts=Broadcasts(kit),
         lock=DatabaseLock(settings.frontdesk_db),
         guard=TokenGuard(clock, settings.conflict_grace_minutes * 60, notices.tell, notices.delivered),
     )

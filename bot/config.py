@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     coverage_report_at: str = "20:00"
     # micro-wishes: wishes one resident may have waiting (pending, approved or adopted) at a time
     wishes_per_resident: int = Field(default=3, ge=1)
+    # /broadcast: the admin's progress message is edited this often (seconds; Telegram allows about
+    # one edit a second in a private chat), and recipients are queued this many at a time
+    broadcast_progress_seconds: float = Field(default=5.0, ge=1.0)
+    broadcast_batch: int = Field(default=500, ge=1, le=5000)
 
     @field_validator("telegram_bot_token")
     @classmethod

@@ -86,3 +86,5 @@ CLOSE_ANSWERED = Kind("closeinfo")                            # closeinfo:<ticke
 WISH = Kind("wish", ("ok|no|adopt|done|back|yes|notyet|withdraw", ID))
 # ... and the same moves under a /wishes list, which is shown again after the move: wishl:<action>:<wish>:<page>
 WISH_IN_LIST = Kind("wishl", ("ok|no|adopt|done|back|withdraw", ID, r"\d{1,4}"))
+# announcements (/broadcast): Send / Cancel under the preview, Stop while it is being sent
+BROADCAST_SEND, BROADCAST_CANCEL, BROADCAST_STOP = Kind("bcsend"), Kind("bccancel"), Kind("bcstop")   # bcsend:<broadcast>

@@ -11,6 +11,7 @@ admin_notices (about the bot itself).
 from bot.services.admin_notices import AdminNotices
 from bot.services.alerts import NOTICES, Alerts
 from bot.services.base import Answer
+from bot.services.broadcasts import Broadcasts
 from bot.services.checkins import Checkins
 from bot.services.checkins_desk import CheckinDesk
 from bot.services.closing import Closing
@@ -34,7 +35,7 @@ from bot.services.vocabulary import Vocabulary, export_corrections, parse_label,
 from bot.services.volunteering import Volunteering
 
 __all__ = [
-    "ADMIN_GROUP", "NOTICES", "AdminNotices", "Alerts", "Answer", "CheckinDesk", "Checkins", "Closing", "Conversation", "Corrections", "Escalation", "FileError", "Followup",
+    "ADMIN_GROUP", "NOTICES", "AdminNotices", "Alerts", "Answer", "Broadcasts", "CheckinDesk", "Checkins", "Closing", "Conversation", "Corrections", "Escalation", "FileError", "Followup",
     "Identity", "Inbox",
     "Intake", "Kit", "Person", "Registration", "Rosters", "Teams", "Threads", "Throttle", "Views", "Vocabulary", "Volunteering",
     "convert_phones", "export_corrections", "first_name_of", "import_residents", "import_shifts", "import_volunteers", "load_person", "parse_grids",
