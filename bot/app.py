@@ -32,6 +32,7 @@ from bot.services import (
     Intake, Kit, Registration, Rosters, Teams,
     Threads, Throttle, Views, Vocabulary, Volunteering, convert_phones
 )
+from bot.services.stats import Stats
 from handlers import register_all
 from handlers.common import Context
 from storage import Database
@@ -70,6 +71,7 @@ class Services:
     guard: TokenGuard            # ... and per token: 409 Conflict from getUpdates
     throttle: Throttle
     rosters: Rosters
+    stats: Stats                 # /stats and the weekly report
     source: UpdateSource         # getUpdates: stored before confirmed, handled from the inbox (bot/updates.py)
 
     async def open(self, application: Application) -> None:
@@ -99,10 +101,10 @@ class Services:
         typed in pieces that nobody finished, "is someone in danger?" left unanswered, and the
         day's check-ins and their ladder, claimed tickets whose claimant went quiet (a reminder, then
         back to the pool), the families' "all well today", link requests for the
-        committee that no conversation sent, and the raw texts past their retention."""
+        committee that no conversation sent, the raw texts past their retention, and the weekly report."""
         for step in (self.escalation.tick, self.closing.close_unconfirmed, self.followup.tick, self.intake.flush_fragments,
                      self.corrections.danger_unanswered, self.checkins.tick, self.checkin_desk.tick,
-                     self.identity.tick, self.inbox.prune, self.rosters.tick):
+                     self.identity.tick, self.inbox.prune, self.rosters.tick, self.stats.tick):
             try:
                 await step()
             except Exception:  # one broken step must not stop the others (check-ins, alarms)
@@ -128,6 +130,8 @@ class Services:
 
     async def close(self, application: Application | None = None) -> None:
         try:
+            with contextlib.suppress(Exception):  # a chart being drawn is queued before the database closes
+                await asyncio.wait_for(self.stats.charts_drawn(), 10.0)
             await self.outbox.stop()
             await self.db.close()
         finally:
@@ -171,7 +175,7 @@ def build_services(settings: Settings, clock: Clock | None = None, flood: FloodC
         views=Views(kit), corrections=Corrections(kit, alerts), registration=registration, teams=teams,
         conversation=Conversation(inbox, intake, threads, closing, volunteering, registration, checkins, throttle),
         checkins=checkins, checkin_desk=CheckinDesk(checkins), identity=identity, throttle=throttle,
-        rosters=Rosters(alerts), source=UpdateSource(inbox, db),
+        rosters=Rosters(alerts), stats=Stats(kit, alerts), source=UpdateSource(inbox, db),
         lock=DatabaseLock(settings.frontdesk_db),
         guard=TokenGuard(clock, settings.conflict_grace_minutes * 60, notices.tell, notices.delivered),
     )

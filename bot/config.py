@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     # rosters: the evening coverage look-ahead (each grid's hours of the next 24 h with nobody on
     # duty) reaches the admins at this time, on the committee's clock
     coverage_report_at: str = "20:00"
+    # /stats: the weekly report (the past week's figures and chart, who handled the most, the
+    # lowest-rated tickets) reaches the admin group on this weekday and time, or "off"
+    weekly_report_at: str = "mon 09:00"
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -99,6 +102,15 @@ class Settings(BaseSettings):
         if minute is None:
             raise ValueError(f"{value!r} is not a time of day: write HH:MM, e.g. 20:00")
         return format_minute(minute)
+
+    @field_validator("weekly_report_at")
+    @classmethod
+    def _check_weekly(cls, value: str) -> str:
+        from bot.core.stats import parse_weekly
+        weekly = parse_weekly(value)
+        if weekly is False:
+            raise ValueError(f"{value!r} is not a weekday and time: write e.g. mon 09:00, or off")
+        return weekly.spec if weekly else "off"
 
     @field_validator("phone_region")
     @classmethod
