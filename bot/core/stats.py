@@ -220,7 +220,9 @@ def scrub(text: str | None, names: Iterable[str | None] = ()) -> str:
         text = re.sub(re.escape(name), MASK, text, flags=re.IGNORECASE)
     text = _PLACE.sub(MASK, text)
     text = _DIGITS.sub(MASK, text)
-    return re.sub(rf"(?:{re.escape(MASK)}\s*)+", MASK + " ", text).strip()
+    # masks side by side (a flat then a name) are one; no space is left before punctuation
+    text = re.sub(rf"{MASK}(?:[\s\-–,，、/]*{MASK})+", MASK, text)
+    return re.sub(rf"{MASK}\s+(?=[!?.,;:！？。，；：])", MASK, text).strip()
 
 
 # -- the weekly report's schedule --------------------------------------------------------------
