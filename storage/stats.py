@@ -27,30 +27,39 @@ def _where(start: float, end: float, grids: list[str] | None, alias: str = "") -
 async def groups(tx: Tx, start: float, end: float, grids: list[str] | None) -> list[dict[str, Any]]:
     """The period's tickets by (urgency, category, grid): how many, how many climbed past step 1
     of the escalation chain, and their ratings (sum and count)."""
-    where, params = _where(start, end, grids)
-    rows = await tx.all(
-        f"""SELECT urgency, category, grid, count(*) AS count, sum(escalation_step >= 2) AS escalated,
-                   coalesce(sum(rating), 0) AS rating_sum, count(rating) AS rated
-            FROM tickets WHERE {where} GROUP BY urgency, category, grid""", params)
+    rows = await tx.all(*_groups(start, end, grids))
     return [dict(row) for row in rows]
+
+
+def _groups(start: float, end: float, grids: list[str] | None) -> tuple[str, list[Any]]:
+    where, params = _where(start, end, grids)
+    return (f"""SELECT urgency, category, grid, count(*) AS count, sum(escalation_step >= 2) AS escalated,
+                       coalesce(sum(rating), 0) AS rating_sum, count(rating) AS rated
+                FROM tickets WHERE {where} GROUP BY urgency, category, grid""", params)
 
 
 async def hours(tx: Tx, start: float, end: float, grids: list[str] | None) -> list[tuple[int, str, int]]:
     """The period's tickets by (hour after `start`, category): the chart's days are made of them."""
-    where, params = _where(start, end, grids)
-    rows = await tx.all(
-        f"""SELECT CAST((created_at - ?) / 3600 AS INTEGER) AS hour, category, count(*) FROM tickets
-            WHERE {where} GROUP BY hour, category""", [start, *params])
+    rows = await tx.all(*_hours(start, end, grids))
     return [(int(row[0]), row[1], int(row[2])) for row in rows]
+
+
+def _hours(start: float, end: float, grids: list[str] | None) -> tuple[str, list[Any]]:
+    where, params = _where(start, end, grids)
+    return (f"""SELECT CAST((created_at - ?) / 3600 AS INTEGER) AS hour, category, count(*) FROM tickets
+                WHERE {where} GROUP BY hour, category""", [start, *params])
 
 
 async def timings(tx: Tx, start: float, end: float, grids: list[str] | None) -> list[tuple[str, float, float | None]]:
     """(urgency, seconds to claim, seconds to resolve or None) of the period's claimed tickets."""
-    where, params = _where(start, end, grids)
-    rows = await tx.all(
-        f"""SELECT urgency, claimed_at - created_at, resolved_at - created_at FROM tickets
-            WHERE {where} AND claimed_at IS NOT NULL""", params)
+    rows = await tx.all(*_timings(start, end, grids))
     return [(row[0], float(row[1]), None if row[2] is None else float(row[2])) for row in rows]
+
+
+def _timings(start: float, end: float, grids: list[str] | None) -> tuple[str, list[Any]]:
+    where, params = _where(start, end, grids)
+    return (f"""SELECT urgency, claimed_at - created_at, resolved_at - created_at FROM tickets
+                WHERE {where} AND claimed_at IS NOT NULL""", params)
 
 
 _RATED = """SELECT t.id, t.rating, t.rating_comment AS comment, t.reporter_name, r.name AS resident_name,
@@ -61,43 +70,57 @@ _RATED = """SELECT t.id, t.rating, t.rating_comment AS comment, t.reporter_name,
 
 async def latest_comments(tx: Tx, start: float, end: float, grids: list[str] | None, limit: int) -> list[dict[str, Any]]:
     """The newest rating comments of the period's tickets, with the names a comment may repeat."""
-    where, params = _where(start, end, grids, "t")
-    rows = await tx.all(
-        f"""{_RATED} WHERE t.rating_comment IS NOT NULL AND {where} AND trim(t.rating_comment) != ''
-            ORDER BY t.created_at DESC LIMIT ?""", [*params, limit])
+    rows = await tx.all(*_comments(start, end, grids, limit))
     return [dict(row) for row in rows]
+
+
+def _comments(start: float, end: float, grids: list[str] | None, limit: int) -> tuple[str, list[Any]]:
+    where, params = _where(start, end, grids, "t")
+    return (f"""{_RATED} WHERE t.rating_comment IS NOT NULL AND {where} AND trim(t.rating_comment) != ''
+                ORDER BY t.created_at DESC LIMIT ?""", [*params, limit])
 
 
 async def lowest_rated(tx: Tx, start: float, end: float, grids: list[str] | None, limit: int) -> list[dict[str, Any]]:
     """The period's tickets with the fewest stars (newest first among equals), with their comments."""
-    where, params = _where(start, end, grids, "t")
-    rows = await tx.all(
-        f"""{_RATED} WHERE t.rating IS NOT NULL AND {where} ORDER BY t.rating, t.created_at DESC LIMIT ?""",
-        [*params, limit])
+    rows = await tx.all(*_lowest(start, end, grids, limit))
     return [dict(row) for row in rows]
+
+
+def _lowest(start: float, end: float, grids: list[str] | None, limit: int) -> tuple[str, list[Any]]:
+    where, params = _where(start, end, grids, "t")
+    return (f"""{_RATED} WHERE t.rating IS NOT NULL AND {where} ORDER BY t.rating, t.created_at DESC LIMIT ?""",
+            [*params, limit])
 
 
 async def top_volunteers(tx: Tx, start: float, end: float, grids: list[str] | None, limit: int) -> list[dict[str, Any]]:
     """Who holds the most of the period's tickets (claimed, whatever became of them)."""
-    where, params = _where(start, end, grids, "t")
-    rows = await tx.all(
-        f"""SELECT v.name, count(*) AS count FROM tickets t JOIN volunteers v ON v.id = t.claimed_by
-            WHERE {where} AND t.claimed_by IS NOT NULL GROUP BY t.claimed_by ORDER BY count DESC, v.name LIMIT ?""",
-        [*params, limit])
+    rows = await tx.all(*_top(start, end, grids, limit))
     return [dict(row) for row in rows]
+
+
+def _top(start: float, end: float, grids: list[str] | None, limit: int) -> tuple[str, list[Any]]:
+    where, params = _where(start, end, grids, "t")
+    return (f"""SELECT v.name, count(*) AS count FROM tickets t JOIN volunteers v ON v.id = t.claimed_by
+                WHERE {where} AND t.claimed_by IS NOT NULL GROUP BY t.claimed_by ORDER BY count DESC, v.name LIMIT ?""",
+            [*params, limit])
 
 
 async def checkins(tx: Tx, start: float, end: float, grids: list[str] | None) -> tuple[int, int]:
     """(check-ins asked whose outcome is known, of them answered) with their time in the period."""
+    row = await tx.one(*_checkins(start, end, grids))
+    return (int(row[0]), int(row[1])) if row else (0, 0)
+
+
+def _checkins(start: float, end: float, grids: list[str] | None) -> tuple[str, list[Any]]:
+    # `+c.state`: read by when they were due (checkins_due), not by state, which nearly all share
     states = ANSWERED + UNANSWERED
     sql = f"""SELECT count(*), coalesce(sum(c.state IN ({marks(ANSWERED)})), 0) FROM checkins c
-              WHERE c.due_at >= ? AND c.due_at < ? AND c.state IN ({marks(states)})"""
+              WHERE c.due_at >= ? AND c.due_at < ? AND +c.state IN ({marks(states)})"""
     params: list[Any] = [*ANSWERED, start, end, *states]
     if grids is not None:
         sql += f" AND c.resident_id IN (SELECT id FROM residents WHERE grid IN ({marks(grids)}))"
         params += grids
-    row = await tx.one(sql, params)
-    return (int(row[0]), int(row[1])) if row else (0, 0)
+    return sql, params
 
 
 async def known_grids(tx: Tx) -> list[str]:
@@ -144,3 +167,17 @@ async def seed_tickets(tx: Tx, rows: list[dict[str, Any]]) -> None:
     await tx.executemany(
         f"INSERT INTO tickets ({', '.join(SEED_COLUMNS)}) VALUES ({marks(SEED_COLUMNS)})",
         [[row.get(column) for column in SEED_COLUMNS] for row in rows])
+
+
+async def query_plans(tx: Tx, start: float, end: float, grids: list[str] | None) -> dict[str, str]:
+    """How SQLite answers each query of a summary and a weekly report (EXPLAIN QUERY PLAN, joined):
+    the benchmark and the tests check that they read an index, never the whole table."""
+    queries = {"groups": _groups(start, end, grids), "hours": _hours(start, end, grids),
+               "timings": _timings(start, end, grids), "comments": _comments(start, end, grids, 3),
+               "lowest": _lowest(start, end, grids, 3), "top": _top(start, end, grids, 5),
+               "checkins": _checkins(start, end, grids)}
+    plans = {}
+    for name, (sql, args) in queries.items():
+        rows = await tx.all(f"EXPLAIN QUERY PLAN {sql}", args)
+        plans[name] = "; ".join(str(row["detail"]) for row in rows)
+    return plans

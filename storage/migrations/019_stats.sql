@@ -6,8 +6,9 @@ CREATE INDEX tickets_stats ON tickets(created_at, urgency, category, grid, escal
 CREATE INDEX tickets_grid_created ON tickets(grid, created_at);
 -- the latest comments, newest first, without reading the tickets that have none
 CREATE INDEX tickets_commented ON tickets(created_at) WHERE rating_comment IS NOT NULL;
--- the check-in answer rate of a period
+-- the check-in answer rate of a period (a leader's: of their grids' residents)
 CREATE INDEX checkins_due ON checkins(due_at);
+CREATE INDEX residents_grid ON residents(grid);
 
 -- Reports the bot sends by itself on a schedule (the weekly report): the next time each is due,
 -- and the setting it was worked out from (a changed WEEKLY_REPORT_AT is worked out again). The
