@@ -222,3 +222,13 @@ async def test_the_weekly_report_goes_to_the_admin_group_once_even_across_a_rest
     later = await emulator.wait_for(lambda: [m for m in emulator.chat(GROUP) if "每周简报 2026-09-28" in m.text], 5,
                                     "the next week's report")
     assert "这段时间没有求助" in later[0].text
+
+
+async def test_the_summary_reads_indexes_not_the_whole_table(frontdesk):
+    now = frontdesk.clock.now()
+    await seed(frontdesk, [row for n in range(50) for row in week_of(now - n * DAY)])
+    async with frontdesk.db.transaction() as tx:
+        for grids in (None, ["G1"]):
+            plans = await stats_repo.query_plans(tx, now - 30 * DAY, now, grids)
+            for name, plan in plans.items():
+                assert "INDEX" in plan and "SCAN tickets" not in plan and "SCAN t " not in plan, (name, plan)
