@@ -4,7 +4,10 @@ list), so the services draw it in a worker thread (`asyncio.to_thread`) and the 
 
 Every label is drawn in the font shipped in bot/fonts (Frontdesk CJK: a subset of Noto Sans CJK SC,
 made by bot/devtools/cjk_font.py), Latin letters too, so a fresh machine draws Chinese labels and
-never falls back to a font without them: if the font cannot be found, drawing fails loudly."""
+never falls back to a font without them: if the font cannot be found, drawing fails loudly.
+
+matplotlib is imported at the first chart, not with the bot: its first import on a machine builds
+a font cache (and says so), which `frontdesk` commands that draw nothing need not wait for."""
 
 from __future__ import annotations
 
@@ -15,11 +18,6 @@ import warnings
 from importlib import resources
 from pathlib import Path
 from typing import Any
-
-import matplotlib
-from matplotlib import font_manager
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 from bot.core.stats import Summary, duration
 from bot.core.triage import URGENCIES
@@ -43,6 +41,8 @@ def font_path() -> Path:
 
 def ensure_font() -> Path:
     """Register the shipped font with matplotlib (once) and check that its family resolves to it."""
+    from matplotlib import font_manager
+
     global _font
     if _font is None:
         path = font_path()
@@ -57,6 +57,8 @@ def ensure_font() -> Path:
 def draw(summary: Summary, labels: dict[str, Any]) -> bytes:
     """The PNG of a period's summary. `labels` are the reader's words (templates/<lang>/stats_chart.j2):
     title, axis names, units, and the names of the urgencies and categories."""
+    import matplotlib
+
     ensure_font()
     with _lock, matplotlib.rc_context({"font.family": [FAMILY], "axes.unicode_minus": False}), \
             warnings.catch_warnings(record=True) as caught:
@@ -68,6 +70,9 @@ def draw(summary: Summary, labels: dict[str, Any]) -> bytes:
 
 
 def _draw(summary: Summary, labels: dict[str, Any]) -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(9.6, 9.0), dpi=100, layout="constrained")
     FigureCanvasAgg(figure)
     top, bottom = figure.subplots(2, 1, height_ratios=[3, 2])

@@ -47,35 +47,35 @@ class Stats(Service):
 
     async def stats(self, person: Person, chat_id: int, words: list[str]) -> None:
         """/stats [PERIOD] [GRID]: the summary now, the chart when it is drawn."""
-        now = self.clock.now()
-        chart: tuple[Summary, str] | None = None
         async with self.db.transaction() as tx:
-            scope = await self._scope(tx, person)
-            if scope is False:
-                await self.outbox.say(tx, chat_id, person.lang, "stats_refused")
-                return
-            every = await repo.known_grids(tx)
-            known = every if scope is None else scope
-            # a grid of another team is read as a grid (and refused below), not as a word unknown
-            asked = read_words(words, lambda w: self._period(w, now) is not None, every)
-            if asked.bad is not None:
-                await self.outbox.say(tx, chat_id, person.lang, "stats_bad_word", word=asked.bad, grids=known,
-                                      periods=PERIOD_WORDS)
-                return
-            if asked.grid is not None and scope is not None and asked.grid not in scope:
-                await self.outbox.say(tx, chat_id, person.lang, "stats_not_your_grid", grid=asked.grid, grids=scope)
-                return
-            period = self._period(asked.period, now)
-            assert period is not None  # read_words only lets a period word through
-            grids = [asked.grid] if asked.grid is not None else scope
-            summary = await self.summary(tx, period, grids)
-            await self.outbox.say(tx, chat_id, person.lang, "stats", s=summary, **self._dates(period))
-            if not summary.empty:
-                chart = (summary, person.lang)
+            summary = await self._answer(tx, person, chat_id, words)
         self.outbox.kick()
-        if chart is not None:
+        if summary is not None and not summary.empty:
             # after the commit, in a task of its own: the next update is not held up by the drawing
-            await self.db.after_commit(lambda: self._spawn(chat_id, *chart))
+            await self.db.after_commit(lambda: self._spawn(chat_id, summary, person.lang))
+
+    async def _answer(self, tx: Tx, person: Person, chat_id: int, words: list[str]) -> Summary | None:
+        """The figures /stats asked for, queued as the answer; or the refusal, and None."""
+        now = self.clock.now()
+        scope = await self._scope(tx, person)
+        if scope is False:
+            await self.outbox.say(tx, chat_id, person.lang, "stats_refused")
+            return None
+        every = await repo.known_grids(tx)
+        known = every if scope is None else scope
+        # a grid of another team is read as a grid (and refused below), not as a word unknown
+        asked = read_words(words, lambda w: self._period(w, now) is not None, every)
+        if asked.bad is not None:
+            await self.outbox.say(tx, chat_id, person.lang, "stats_bad_word", word=asked.bad, grids=known)
+            return None
+        if asked.grid is not None and scope is not None and asked.grid not in scope:
+            await self.outbox.say(tx, chat_id, person.lang, "stats_not_your_grid", grid=asked.grid, grids=scope)
+            return None
+        period = self._period(asked.period, now)
+        assert period is not None  # read_words lets only a period word through
+        summary = await self.summary(tx, period, [asked.grid] if asked.grid is not None else scope)
+        await self.outbox.say(tx, chat_id, person.lang, "stats", s=summary, **self._dates(period))
+        return summary
 
     def _period(self, word: str | None, now: float) -> periods.Period | None:
         if word is not None and word.strip().lower() == "all":
