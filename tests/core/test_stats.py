@@ -142,3 +142,13 @@ def test_next_weekly_is_strictly_after_and_keeps_the_wall_clock():
     assert datetime.fromtimestamp(next_weekly(weekly, before, "Europe/London"), london) == \
         datetime(2026, 10, 26, 9, 0, tzinfo=london)
     assert parse_weekly("mon 09:00").spec == "mon 09:00"
+
+
+def test_the_weekly_report_setting_is_checked_at_start_up():
+    from bot.config import ConfigError, load_settings
+
+    assert load_settings(telegram_bot_token="1:x", weekly_report_at="周五 17:30").weekly_report_at == "fri 17:30"
+    assert load_settings(telegram_bot_token="1:x", weekly_report_at="OFF").weekly_report_at == "off"
+    assert load_settings(telegram_bot_token="1:x").weekly_report_at == "mon 09:00"
+    with pytest.raises(ConfigError, match="WEEKLY_REPORT_AT .*mon 09:00, or off"):
+        load_settings(telegram_bot_token="1:x", weekly_report_at="someday")

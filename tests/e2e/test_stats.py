@@ -232,3 +232,22 @@ async def test_the_summary_reads_indexes_not_the_whole_table(frontdesk):
             plans = await stats_repo.query_plans(tx, now - 30 * DAY, now, grids)
             for name, plan in plans.items():
                 assert "INDEX" in plan and "SCAN tickets" not in plan and "SCAN t " not in plan, (name, plan)
+
+
+async def test_the_check_in_answer_rate_counts_the_questions_whose_outcome_is_known(frontdesk, emulator, admin):
+    now = frontdesk.clock.now()
+    async with frontdesk.db.transaction() as tx:
+        for rid, grid in ((1, "G1"), (2, "G2")):
+            await tx.execute("INSERT INTO residents (id, name, grid, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+                             (rid, f"R{rid}", grid, now, now))
+        # G1: answered, help, late, and one never answered (a ticket); still waiting and away do not count
+        for n, (rid, state) in enumerate([(1, "answered"), (1, "help"), (1, "late"), (1, "ticket"), (1, "waiting"),
+                                          (1, "away"), (2, "answered"), (2, "emergency")]):
+            await tx.execute(
+                "INSERT INTO checkins (resident_id, slot, day, state, due_at, created_at, updated_at) "
+                "VALUES (?, ?, 'd', ?, ?, ?, ?)", (rid, f"slot {n}", state, now - DAY - n * HOUR, now, now))
+    await seed(frontdesk, week_of(now))
+    admin.send("/stats")
+    assert "平安打卡回复率：67%（6 次中回复 4 次）" in (await admin.next_message("统计")).text
+    admin.send("/stats G1")
+    assert "平安打卡回复率：75%（4 次中回复 3 次）" in (await admin.next_message("网格 G1")).text
