@@ -46,36 +46,47 @@ class Stats(Service):
     # -- /stats ------------------------------------------------------------------------------
 
     async def stats(self, person: Person, chat_id: int, words: list[str]) -> None:
-        """/stats [PERIOD] [GRID]: the summary now, the chart when it is drawn."""
+        """/stats [PERIOD] [GRID]: the summary now, the chart when it is drawn. Asked in a group
+        other than the admin group (residents may read it), both go to the asker privately."""
+        answered: list[Summary | None] = []
         async with self.db.transaction() as tx:
-            summary = await self._answer(tx, person, chat_id, words)
-        self.outbox.kick()
-        if summary is not None and not summary.empty:
-            # after the commit, in a task of its own: the next update is not held up by the drawing
-            await self.db.after_commit(lambda: self._spawn(chat_id, summary, person.lang))
+            async def answer(chat: int) -> int | None:
+                summary, row = await self._answer(tx, person, chat, words)
+                answered.append(summary)
+                return row
 
-    async def _answer(self, tx: Tx, person: Person, chat_id: int, words: list[str]) -> Summary | None:
-        """The figures /stats asked for, queued as the answer; or the refusal, and None."""
+            if chat_id == person.telegram_id or await self.alerts.is_admin_chat(tx, chat_id):
+                await answer(chat_id)
+            else:
+                await self.outbox.privately(tx, chat_id, person.telegram_id, person.lang, answer, person.first_name)
+                chat_id = person.telegram_id
+        self.outbox.kick()
+        summary = answered[0] if answered else None
+        if summary is not None and not summary.empty:
+            to = chat_id
+            # after the commit, in a task of its own: the next update is not held up by the drawing
+            await self.db.after_commit(lambda: self._spawn(to, summary, person.lang))
+
+    async def _answer(self, tx: Tx, person: Person, chat_id: int, words: list[str]) -> tuple[Summary | None, int | None]:
+        """The figures /stats asked for, queued as the answer in `chat_id`; or the refusal (no
+        summary). With the answer's outbox row."""
         now = self.clock.now()
         scope = await self._scope(tx, person)
         if scope is False:
-            await self.outbox.say(tx, chat_id, person.lang, "stats_refused")
-            return None
+            return None, await self.outbox.say(tx, chat_id, person.lang, "stats_refused")
         every = await repo.known_grids(tx)
         known = every if scope is None else scope
         # a grid of another team is read as a grid (and refused below), not as a word unknown
         asked = read_words(words, lambda w: self._period(w, now) is not None, every)
         if asked.bad is not None:
-            await self.outbox.say(tx, chat_id, person.lang, "stats_bad_word", word=asked.bad, grids=known)
-            return None
+            return None, await self.outbox.say(tx, chat_id, person.lang, "stats_bad_word", word=asked.bad, grids=known)
         if asked.grid is not None and scope is not None and asked.grid not in scope:
-            await self.outbox.say(tx, chat_id, person.lang, "stats_not_your_grid", grid=asked.grid, grids=scope)
-            return None
+            return None, await self.outbox.say(tx, chat_id, person.lang, "stats_not_your_grid", grid=asked.grid,
+                                               grids=scope)
         period = self._period(asked.period, now)
         assert period is not None  # read_words lets only a period word through
         summary = await self.summary(tx, period, [asked.grid] if asked.grid is not None else scope)
-        await self.outbox.say(tx, chat_id, person.lang, "stats", s=summary, **self._dates(period))
-        return summary
+        return summary, await self.outbox.say(tx, chat_id, person.lang, "stats", s=summary, **self._dates(period))
 
     def _period(self, word: str | None, now: float) -> periods.Period | None:
         if word is not None and word.strip().lower() == "all":

@@ -129,6 +129,12 @@ async def test_in_english_in_either_order_and_in_the_admin_group(frontdesk, emul
     assert "13800001111" not in said[0].text and "Li Xiuying" not in said[0].text and "3-1-502" not in said[0].text
     check_png((await photo_in(emulator, GROUP)).file)
 
+    english.send("/stats", chat_id=-100777)                              # another group: residents may read it
+    await english.next_message("Statistics")                             # the figures come privately
+    assert (await english.next_message("Requests")).kind == "photo"
+    told = await emulator.wait_for(lambda: emulator.chat(-100777), 5, "the other group's note")
+    assert "Requests" not in told[0].text and "Statistics" not in told[0].text
+
 
 async def test_a_grid_leader_sees_their_grids_and_others_are_refused_kindly(frontdesk, emulator, admin):
     zhang, wang = await two_teams(emulator, admin)
