@@ -32,7 +32,7 @@ from bot.services import (
     Intake, Kit, Registration, Rosters, Teams,
     Threads, Throttle, Views, Vocabulary, Volunteering, convert_phones
 )
-from bot.services.stats import Stats
+from bot.services import Stats
 from handlers import register_all
 from handlers.common import Context
 from storage import Database

@@ -206,8 +206,8 @@ def day_series(period: Period, tz: str, hours: Iterable[tuple[int, str, int]]) -
 # a phone number, a flat (3-1-502, 5号楼2单元301室, building 12 flat 3), an id: any run of digits
 # long enough to be one, with what joins them; and Chinese address words with their number
 _DIGITS = re.compile(r"\+?\d(?:[\s\-–()]*\d){2,}")
-_PLACE = re.compile(r"\d+\s*(?:号楼|栋|幢|单元|室|号|楼|层)|(?:building|bldg|block|flat|room|unit|apt|floor|no\.?)\s*#?\s*\d+\w*",
-                    re.IGNORECASE)
+_PLACE = re.compile(r"\d+\s*(?:号楼|栋|幢|单元|室|号|楼|层)"
+                    r"|(?:building|bldg|block|flat|room|unit|apt|floor|no\.?)\s*#?\s*\d+\w*", re.IGNORECASE)
 MASK = "…"
 
 

@@ -18,7 +18,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.core import periods
-from bot.core.stats import Group, Summary, Timing, day_series, next_weekly, parse_weekly, read_words, scrub, summarize
+from bot.core.stats import (
+    Group, Summary, Timing, day_series, next_weekly, parse_weekly, read_words, scrub, summarize
+)
 from bot.delivery import Lane, charts
 from bot.services.alerts import Alerts
 from bot.services.base import Service

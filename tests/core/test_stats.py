@@ -105,7 +105,8 @@ def test_day_series_across_a_daylight_saving_change():
 @pytest.mark.parametrize(("text", "names", "kept", "gone"), [
     ("Thank you Zhang Wei! Call me on 13800001111, flat 3-1-502", ["Zhang Wei"], ["Thank you", "Call me on"],
      ["Zhang", "Wei", "138", "502"]),
-    ("王秀兰说谢谢，电话 138-0000-1111，5号楼2单元301室", ["王秀兰"], ["说谢谢"], ["王秀兰", "1111", "301", "号楼"]),
+    ("王秀兰说谢谢，电话 138-0000-1111，5号楼2单元301室", ["王秀兰"], ["说谢谢"],
+     ["王秀兰", "1111", "301", "号楼"]),
     ("Li came quickly, thanks Li Ming", ["Li Ming"], ["came quickly"], ["Ming", "Li "]),
     ("+86 10 6512 3456 is my number", [], ["is my number"], ["6512"]),
     ("building 12 room 4, very kind", [], ["very kind"], ["12", "room 4"]),
