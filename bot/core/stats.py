@@ -111,8 +111,8 @@ class Timing:
 
 @dataclass
 class Summary:
-    """Everything /stats says about a period. A new count (e.g. the micro-wishes) is one more field
-    here, filled by the service, and one more line in templates/*/stats.j2."""
+    """Everything /stats says about a period. A new count is one more field here, filled by
+    Stats.summary, and one more line in templates/*/_stats.j2 (as `wishes` is)."""
 
     period: Period
     grids: list[str] | None                      # None: the whole community
@@ -135,6 +135,7 @@ class Summary:
     checkin_rate: float | None = None
     days: list[tuple[date, dict[str, int]]] = field(default_factory=list)   # the chart's bars
     extra: dict[str, Any] = field(default_factory=dict)                     # the weekly report's lists
+    wishes: dict[str, int] | None = None         # micro-wishes new/approved/adopted/fulfilled (None: not counted)
 
     @property
     def empty(self) -> bool:

@@ -125,9 +125,9 @@ class Stats(Service):
     # -- the summary, the chart ----------------------------------------------------------------
 
     async def summary(self, tx: Tx, period: periods.Period, grids: list[str] | None) -> Summary:
-        """The period's figures for these grids (None: all). A new count for /stats (e.g. the
-        micro-wishes: `summary.wishes = await wishes_repo.counts(tx, period.start, period.end)`)
-        is filled here, and shown by one more line in templates/*/_stats.j2."""
+        """The period's figures for these grids (None: all). A new count for /stats is filled here
+        and shown by templates/*/_stats.j2; the micro-wishes' (part F, storage/wishes.py) is one line:
+        `summary.wishes = await wishes_repo.counts(tx, start, end, grids)` before the return."""
         start, end = period.start, period.end
         groups = [Group(**row) for row in await repo.groups(tx, start, end, grids)]
         timings = [Timing(*row) for row in await repo.timings(tx, start, end, grids)]
