@@ -257,3 +257,28 @@ async def test_the_check_in_answer_rate_counts_the_questions_whose_outcome_is_kn
     assert "平安打卡回复率：67%（6 次中回复 4 次）" in (await admin.next_message("统计")).text
     admin.send("/stats G1")
     assert "平安打卡回复率：75%（4 次中回复 3 次）" in (await admin.next_message("网格 G1")).text
+
+
+async def test_a_chart_being_drawn_holds_up_no_other_chat(frontdesk, emulator, admin, monkeypatch):
+    """The drawing runs in a worker thread after the figures are committed: here it is held until
+    another person has written and been answered."""
+    import threading
+
+    from bot.delivery import charts
+
+    drawn, release = charts.draw, threading.Event()
+
+    def slow_draw(summary, labels):
+        assert release.wait(10), "never released"
+        return drawn(summary, labels)
+
+    monkeypatch.setattr(charts, "draw", slow_draw)
+    await seed(frontdesk, week_of(frontdesk.clock.now()))
+    admin.send("/stats")
+    await admin.next_message("共 7 件")                                  # the figures first
+    other = emulator.user(5003, "Zhou", "en")
+    other.send("/help")                                                  # someone else, while the chart waits
+    assert "/status" in (await other.next_message()).text
+    assert not [m for m in admin.messages() if m.kind == "photo"]
+    release.set()
+    assert (await admin.next_message("求助统计")).kind == "photo"
