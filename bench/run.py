@@ -1,5 +1,5 @@
 """Benchmarks (`python -m bench.run`): triage and conversation speed, a text's way to its answer,
-the delivery engine's throughput, the check-ins' and the ack timers' ticks, a 100,000-ticket export.
+the delivery engine's throughput, the check-ins' and the ack timers' ticks, a 100,000-ticket export, /stats on 100,000 tickets.
 
 Numbers, not pass/fail: the README and the closing notes quote them.
 """
@@ -572,6 +572,99 @@ async def bench_export(tickets: int = 100_000) -> dict[str, float]:
     }
 
 
+async def bench_stats(tickets: int = 100_000, days: int = 365, grids: int = 13) -> dict[str, float]:
+    """/stats 30d on 100,000 tickets spread over a year (13 grids, the urgencies and kinds in a
+    committee's proportions, most claimed, some rated): the summary's queries (what /stats answers
+    with) and, apart, the chart's drawing, which runs in a worker thread. Also a leader's /stats
+    (two grids) and the weekly report's extra lists."""
+    import random
+
+    from bot.core import periods
+    from storage import stats as stats_repo, teams as teams_repo
+
+    rnd = random.Random(12)
+    urgencies = (["emergency"] * 2 + ["urgent"] * 15 + ["routine"] * 63 + ["info"] * 20)
+    categories = ["water"] * 20 + ["infrastructure"] * 15 + ["lift"] * 10 + ["power"] * 10 + ["sanitation"] * 10 + \
+        ["medical"] * 8 + ["care"] * 8 + ["admin"] * 8 + ["heating"] * 4 + ["security"] * 4 + ["dispute"] * 2 + \
+        ["gas", "fire"]
+    claim_mean = {"emergency": 180.0, "urgent": 1800.0, "routine": 4 * 3600.0, "info": 3600.0}
+    async with _tick_rig() as (services, clock):
+        now = clock.now()
+        async with services.db.transaction() as tx:
+            volunteers = [await teams_repo.upsert_volunteer(tx, {"telegram_id": 70_000 + n, "name": f"V{n}"}, now)
+                          for n in range(60)]
+            rows = []
+            for n in range(tickets):
+                urgency, at = rnd.choice(urgencies), now - rnd.random() * days * 86400
+                claimed = at + rnd.expovariate(1 / claim_mean[urgency]) if urgency != "info" and rnd.random() < 0.85 \
+                    else None
+                rated = claimed is not None and rnd.random() < 0.4
+                rows.append({"status": "closed" if claimed else "open", "urgency": urgency, "category": rnd.choice(categories),
+                             "lang": "zh", "text": "水管漏水", "grid": f"G{rnd.randrange(grids) + 1}",
+                             "reporter_chat_id": 100_000 + n % 20_000, "reporter_name": "王",
+                             "claimed_by": rnd.choice(volunteers) if claimed else None, "claimed_at": claimed,
+                             "resolved_at": claimed + rnd.expovariate(1 / 7200) if claimed else None,
+                             "rating": rnd.randint(1, 5) if rated else None,
+                             "rating_comment": "很及时，谢谢" if rated and rnd.random() < 0.2 else None,
+                             "escalation_step": rnd.choice([1, 1, 1, 1, 2, 3]) if urgency != "info" else 0,
+                             "created_at": at, "updated_at": at})
+            await stats_repo.seed_tickets(tx, rows)
+        period = periods.parse("30d", now, services.settings.timezone)
+        assert period is not None
+
+        async def summary(grids_of: list[str] | None, span: Any = period) -> tuple[list[float], Any]:
+            took, result = [], None
+            for _ in range(5):
+                t0 = time.perf_counter()
+                async with services.db.transaction() as tx:
+                    result = await services.stats.summary(tx, span, grids_of)
+                took.append(time.perf_counter() - t0)
+            return took, result
+
+        whole, result = await summary(None)
+        leader, _ = await summary(["G1", "G2"])
+        year, _ = await summary(None, periods.parse("365d", now, services.settings.timezone))  # the longest there is
+        t0 = time.perf_counter()
+        async with services.db.transaction() as tx:
+            await stats_repo.known_grids(tx)            # what /stats reads before the summary: the words it takes
+        grids_read = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        async with services.db.transaction() as tx:
+            await stats_repo.top_volunteers(tx, period.start, period.end, None, 5)
+            await stats_repo.lowest_rated(tx, period.start, period.end, None, 3)
+            plans = await stats_repo.query_plans(tx, period.start, period.end, None)
+        extras = time.perf_counter() - t0
+        assert all("INDEX" in plan and "SCAN tickets" not in plan for plan in plans.values()), plans
+        # the whole answer to an admin's "/stats 30d" (scope, words, summary, the text queued); the
+        # chart is drawn after it, in its own task
+        from bot.services import Person
+        admin = Person(telegram_id=1, first_name="Admin", lang="zh", is_admin=True)
+        answers = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            await services.stats.stats(admin, 1, ["30d"])
+            answers.append(time.perf_counter() - t0)
+            await services.stats.charts_drawn()     # each answer measured on its own, not beside a drawing
+        drawing = []
+        for lang in ("zh", "en", "zh"):
+            t0 = time.perf_counter()
+            png = await services.stats.draw(result, lang)
+            drawing.append(time.perf_counter() - t0)
+    return {
+        "stats_30d_tickets_in_period": float(result.total),
+        "stats_30d_of_100k_summary_ms": statistics.median(whole) * 1000,
+        "stats_30d_of_100k_answer_ms": statistics.median(answers) * 1000,
+        "stats_30d_of_100k_summary_max_ms": max(whole) * 1000,
+        "stats_30d_leader_2_grids_ms": statistics.median(leader) * 1000,
+        "stats_365d_of_100k_summary_ms": statistics.median(year) * 1000,
+        "stats_known_grids_100k_ms": grids_read * 1000,
+        "stats_weekly_extras_ms": extras * 1000,
+        "stats_chart_first_draw_ms": drawing[0] * 1000,
+        "stats_chart_draw_ms": statistics.median(drawing[1:]) * 1000,
+        "stats_chart_png_kb": len(png) / 1024,
+    }
+
+
 def main() -> None:
     results = bench_triage()
     results.update(bench_conversation())
@@ -585,6 +678,7 @@ def main() -> None:
     results.update(asyncio.run(bench_escalation()))
     results.update(asyncio.run(bench_outage()))
     results.update(asyncio.run(bench_export()))
+    results.update(asyncio.run(bench_stats()))
     for name, value in results.items():
         print(f"{name:<34} {value:,.3f}")
 

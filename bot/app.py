@@ -32,6 +32,7 @@ from bot.services import (
     Intake, Kit, Registration, Rosters, Teams,
     Threads, Throttle, Views, Vocabulary, Volunteering, convert_phones
 )
+from bot.services import Stats
 from bot.services.relays import Relays
 from bot.services.sheets import Sheets
 from bot.services.ticket_desk import TicketDesk
@@ -78,6 +79,7 @@ class Services:
     relays: Relays               # 💬 Message between a ticket's claimant and its resident
     wishes: Wishes               # micro-wishes (微心愿): /wish, /wishes, Adopt
     sheets: Sheets               # /export and /import (spreadsheets)
+    stats: Stats                 # /stats and the weekly report
     source: UpdateSource         # getUpdates: stored before confirmed, handled from the inbox (bot/updates.py)
     broadcasts: Broadcasts       # /broadcast: a runner per announcement being sent, resumed from the database
 
@@ -109,10 +111,11 @@ class Services:
         typed in pieces that nobody finished, "is someone in danger?" left unanswered, and the
         day's check-ins and their ladder, claimed tickets whose claimant went quiet (a reminder, then
         back to the pool), the families' "all well today", link requests for the
-        committee that no conversation sent, and the raw texts past their retention."""
+        committee that no conversation sent, the raw texts past their retention, and the weekly report."""
         for step in (self.escalation.tick, self.closing.close_unconfirmed, self.followup.tick, self.intake.flush_fragments,
                      self.corrections.danger_unanswered, self.checkins.tick, self.checkin_desk.tick,
-                     self.identity.tick, self.inbox.prune, self.rosters.tick, self.broadcasts.resume):
+                     self.identity.tick, self.inbox.prune, self.rosters.tick, self.broadcasts.resume,
+                     self.stats.tick):
             try:
                 await step()
             except Exception:  # one broken step must not stop the others (check-ins, alarms)
@@ -139,6 +142,8 @@ class Services:
     async def close(self, application: Application | None = None) -> None:
         try:
             await self.broadcasts.stop()
+            with contextlib.suppress(Exception):  # a chart being drawn is queued before the database closes
+                await asyncio.wait_for(self.stats.charts_drawn(), 10.0)
             await self.outbox.stop()
             await self.db.close()
         finally:
@@ -184,7 +189,7 @@ def build_services(settings: Settings, clock: Clock | None = None, flood: FloodC
         checkins=checkins, checkin_desk=CheckinDesk(checkins), identity=identity, throttle=throttle,
         rosters=Rosters(alerts), ticket_desk=TicketDesk(kit, alerts), relays=Relays(kit, intake),
         wishes=Wishes(kit, intake), sheets=Sheets(kit), source=UpdateSource(inbox, db),
-        broadcasts=Broadcasts(kit),
+        broadcasts=Broadcasts(kit), stats=Stats(kit, alerts),
         lock=DatabaseLock(settings.frontdesk_db),
         guard=TokenGuard(clock, settings.conflict_grace_minutes * 60, notices.tell, notices.delivered),
     )

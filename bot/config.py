@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     # one edit a second in a private chat), and recipients are queued this many at a time
     broadcast_progress_seconds: float = Field(default=5.0, ge=1.0)
     broadcast_batch: int = Field(default=500, ge=1, le=5000)
+    # /stats: the weekly report (the past week's figures and chart, who handled the most, the
+    # lowest-rated tickets) reaches the admin group on this weekday and time, or "off"
+    weekly_report_at: str = "mon 09:00"
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -105,6 +108,15 @@ class Settings(BaseSettings):
         if minute is None:
             raise ValueError(f"{value!r} is not a time of day: write HH:MM, e.g. 20:00")
         return format_minute(minute)
+
+    @field_validator("weekly_report_at")
+    @classmethod
+    def _check_weekly(cls, value: str) -> str:
+        from bot.core.stats import parse_weekly
+        weekly = parse_weekly(value)
+        if weekly is False:
+            raise ValueError(f"{value!r} is not a weekday and time: write e.g. mon 09:00, or off")
+        return weekly.spec if weekly else "off"
 
     @field_validator("phone_region")
     @classmethod

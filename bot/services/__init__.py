@@ -5,7 +5,7 @@ inbox (who is writing, the plain reply), conversation (what a text means here an
 (who hears about a ticket: the alert round and the NOTICES table), escalation (the chain of steps until a claim), throttle (one person's flood), volunteering, closing (the
 resident closes the loop), followup (after the claim: on my way, the ack reminder), checkins (plans, the day's questions and their alarms), checkins_desk (/elderly, /allwell, a resident's request for other times), views, corrections, identity (which
 account is which record: proof, link requests, phone numbers), registration, teams, vocabulary, importer,
-admin_notices (about the bot itself).
+admin_notices (about the bot itself), stats (/stats and the weekly report).
 """
 
 from bot.services.admin_notices import AdminNotices
@@ -27,6 +27,7 @@ from bot.services.kit import Kit
 from bot.services.people import Person, first_name_of, load_person
 from bot.services.registration import Registration
 from bot.services.rosters import Rosters
+from bot.services.stats import Stats
 from bot.services.teams import ADMIN_GROUP, Teams, parse_grids
 from bot.services.threads import Threads
 from bot.services.throttle import Throttle
@@ -37,7 +38,7 @@ from bot.services.volunteering import Volunteering
 __all__ = [
     "ADMIN_GROUP", "NOTICES", "AdminNotices", "Alerts", "Answer", "Broadcasts", "CheckinDesk", "Checkins", "Closing", "Conversation", "Corrections", "Escalation", "FileError", "Followup",
     "Identity", "Inbox",
-    "Intake", "Kit", "Person", "Registration", "Rosters", "Teams", "Threads", "Throttle", "Views", "Vocabulary", "Volunteering",
+    "Intake", "Kit", "Person", "Registration", "Rosters", "Stats", "Teams", "Threads", "Throttle", "Views", "Vocabulary", "Volunteering",
     "convert_phones", "export_corrections", "first_name_of", "import_residents", "import_shifts", "import_volunteers", "load_person", "parse_grids",
     "parse_label", "term_language",
 ]
