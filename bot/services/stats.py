@@ -26,7 +26,7 @@ from bot.services.alerts import Alerts
 from bot.services.base import Service
 from bot.services.kit import Kit
 from bot.services.people import Person
-from storage import Tx, stats as repo, teams as teams_repo
+from storage import Tx, stats as repo, teams as teams_repo, wishes as wishes_repo
 
 log = logging.getLogger(__name__)
 
@@ -126,16 +126,18 @@ class Stats(Service):
 
     async def summary(self, tx: Tx, period: periods.Period, grids: list[str] | None) -> Summary:
         """The period's figures for these grids (None: all). A new count for /stats is filled here
-        and shown by templates/*/_stats.j2; the micro-wishes' (part F, storage/wishes.py) is one line:
-        `summary.wishes = await wishes_repo.counts(tx, start, end, grids)` before the return."""
+        and shown by templates/*/_stats.j2, as the micro-wishes' is."""
         start, end = period.start, period.end
         groups = [Group(**row) for row in await repo.groups(tx, start, end, grids)]
         timings = [Timing(*row) for row in await repo.timings(tx, start, end, grids)]
         comments = [{"id": row["id"], "rating": row["rating"],
                      "text": scrub(row["comment"], (row["reporter_name"], row["resident_name"], row["volunteer_name"]))}
                     for row in await repo.latest_comments(tx, start, end, grids, COMMENTS)]
-        return summarize(period, grids, groups, timings, day_series(period, self.tz, await repo.hours(tx, start, end, grids)),
-                         await repo.checkins(tx, start, end, grids), comments)
+        summary = summarize(period, grids, groups, timings,
+                            day_series(period, self.tz, await repo.hours(tx, start, end, grids)),
+                            await repo.checkins(tx, start, end, grids), comments)
+        summary.wishes = await wishes_repo.counts(tx, start, end, grids)
+        return summary
 
     async def draw(self, summary: Summary, lang: str | None) -> bytes:
         labels = self._labels(summary, lang)
