@@ -29,7 +29,7 @@ from bot.redact import hide
 from bot.updates import ALLOWED_UPDATES, UpdateSource
 from bot.services import (
     AdminNotices, Alerts, CheckinDesk, Checkins, Closing, Conversation, Corrections, Escalation, Followup, Identity, Inbox,
-    Intake, Kit, Registration, Rosters, Teams,
+    Intake, Kit, Links, Registration, Rosters, Teams,
     Threads, Throttle, Views, Vocabulary, Volunteering, convert_phones
 )
 from handlers import register_all
@@ -70,6 +70,7 @@ class Services:
     guard: TokenGuard            # ... and per token: 409 Conflict from getUpdates
     throttle: Throttle
     rosters: Rosters
+    links: Links                 # duplicates linked to an open request, /split (bot/services/links.py)
     source: UpdateSource         # getUpdates: stored before confirmed, handled from the inbox (bot/updates.py)
 
     async def open(self, application: Application) -> None:
@@ -102,7 +103,7 @@ class Services:
         committee that no conversation sent, and the raw texts past their retention."""
         for step in (self.escalation.tick, self.closing.close_unconfirmed, self.followup.tick, self.intake.flush_fragments,
                      self.corrections.danger_unanswered, self.checkins.tick, self.checkin_desk.tick,
-                     self.identity.tick, self.inbox.prune, self.rosters.tick):
+                     self.identity.tick, self.inbox.prune, self.rosters.tick, self.links.sweep):
             try:
                 await step()
             except Exception:  # one broken step must not stop the others (check-ins, alarms)
@@ -155,6 +156,7 @@ def build_services(settings: Settings, clock: Clock | None = None, flood: FloodC
     registration = Registration(db, outbox, renderer, settings, clock, identity)
     teams = Teams(db, outbox, clock)
     checkins = Checkins(kit, alerts, intake)
+    links = Links(kit, alerts, intake)  # Intake links duplicates; Alerts tells their reporters
     notices = AdminNotices(kit)
     # what one service tells the others, without knowing them
     outbox.on_undeliverable = undeliverable_hooks(alerts.undeliverable, checkins.undeliverable,
@@ -171,7 +173,7 @@ def build_services(settings: Settings, clock: Clock | None = None, flood: FloodC
         views=Views(kit), corrections=Corrections(kit, alerts), registration=registration, teams=teams,
         conversation=Conversation(inbox, intake, threads, closing, volunteering, registration, checkins, throttle),
         checkins=checkins, checkin_desk=CheckinDesk(checkins), identity=identity, throttle=throttle,
-        rosters=Rosters(alerts), source=UpdateSource(inbox, db),
+        rosters=Rosters(alerts), links=links, source=UpdateSource(inbox, db),
         lock=DatabaseLock(settings.frontdesk_db),
         guard=TokenGuard(clock, settings.conflict_grace_minutes * 60, notices.tell, notices.delivered),
     )

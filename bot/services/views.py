@@ -10,7 +10,7 @@ import json
 from bot.clock import local_time
 from bot.services.base import Answer, Service
 from bot.services.people import Person
-from storage import Tx, residents as residents_repo, teams as teams_repo, tickets as repo
+from storage import Tx, links as links_repo, residents as residents_repo, teams as teams_repo, tickets as repo
 
 PER_PAGE = 10        # tickets on a page of a list (fewer when their words are long)
 LIST_LIMIT = 2000    # open tickets an admin can page through
@@ -78,6 +78,7 @@ class Views(Service):
                                       grids=scope)
             else:
                 events = await repo.events(tx, ticket["id"])
+                reports = await links_repo.reports_of(tx, ticket["id"])  # duplicates linked to it
                 resident = await residents_repo.by_id(tx, ticket["resident_id"]) if ticket["resident_id"] else None
                 tz = self.settings.timezone
 
@@ -86,7 +87,7 @@ class Views(Service):
                         tx, chat, person.lang, "admin_ticket", ticket=ticket, resident=resident,
                         reasons=json.loads(ticket["triage_reasons"]),
                         events=[{**e, "when": local_time(e["at"], tz)} for e in events],
-                        created=local_time(ticket["created_at"], tz),
+                        created=local_time(ticket["created_at"], tz), reports=reports,
                     )
 
                 await self.outbox.privately(tx, chat_id, person.telegram_id, person.lang, details, person.first_name)

@@ -11,7 +11,7 @@ from bot.services.base import Answer, Service, Ticket, lane_of
 from bot.services.followup import fresh_timer, heard_from_claimant
 from bot.services.kit import Kit
 from bot.services.people import Person, first_name_of
-from storage import Tx, residents as residents_repo, teams as teams_repo, tickets as repo, users as users_repo
+from storage import Tx, links as links_repo, residents as residents_repo, teams as teams_repo, tickets as repo, users as users_repo
 
 RELAY_KEPT = 5  # a volunteer's offers still waiting for a press
 
@@ -89,6 +89,7 @@ class Volunteering(Service):
             tx, person.telegram_id, person.lang, "claimed_details", lane=lane_of(ticket), purpose="details",
             ticket_id=ticket["id"], buttons=work_buttons(ticket), ticket=ticket, resident=resident,
             attachments=len(attachments), updates=await self.alerts.updates(tx, ticket["id"]),
+            reports=await links_repo.count(tx, ticket["id"]),
         )
         for item in attachments:
             await self.outbox.media(tx, person.telegram_id, item["kind"], item["file_id"], lane=lane_of(ticket),
