@@ -140,11 +140,12 @@ class Links(Service):
         so the first report becomes a request of its own, alerted as new, and the rest follow it."""
         now = self.clock.now()
         if original["status"] == lifecycle.CLOSED:
+            close = lifecycle.MOVES["close_with"]
             for report in reports:
-                if not await repo.change(tx, report["id"], (lifecycle.OPEN,),
-                                         {"status": lifecycle.CLOSED, "closed_at": now}, now):
+                if not await repo.change(tx, report["id"], close.sources, {"status": close.target, "closed_at": now},
+                                         now):
                     continue
-                await repo.add_event(tx, report["id"], "closed_with", now, None, None, f"#{original['id']}")
+                await repo.add_event(tx, report["id"], close.event, now, None, None, f"#{original['id']}")
                 await self.outbox.post(tx, report["reporter_chat_id"], report["lang"], "linked_closed",
                                        lane=Lane.UPDATE, purpose="update", ticket_id=report["id"], ticket=report,
                                        original=original)

@@ -93,3 +93,11 @@ def test_the_first_reported_is_the_original():
 
 def test_outranks():
     assert outranks("emergency", "urgent") and not outranks("urgent", "urgent") and not outranks("routine", "urgent")
+
+
+def test_a_linked_report_closes_with_its_original_only_while_open():
+    from bot.core import lifecycle
+
+    assert lifecycle.move("close_with", "open").target == "closed"
+    for status in ("claimed", "resolved", "closed", "cancelled"):
+        assert not lifecycle.can("close_with", status)

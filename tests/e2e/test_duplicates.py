@@ -55,6 +55,8 @@ async def test_second_report_is_linked_alerted_once_and_follows_to_the_end(front
     assert "另有 1 人报了同一个问题" in detail.text and WATER_TOO in detail.text and "#2" in detail.text
     admin.send("/ticket 2")
     assert "并入 #1" in (await admin.next_message("#2")).text
+    chen.send("/status")
+    assert "the same problem as #1" in (await chen.next_message("#2")).text
 
     # Chen gets the same news as Li: claimed, on the way, fixed, closed
     zhang.press(alert, "claim:1")
