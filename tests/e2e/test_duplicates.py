@@ -241,3 +241,21 @@ async def test_the_original_cancelled_makes_the_first_report_the_request(frontde
     assert "#2 is now a request of its own" in told.text
     await zhang.next_message("#2")
     assert await frontdesk.value("SELECT linked_to FROM tickets WHERE id = 2") is None
+
+
+async def test_an_original_closed_another_way_takes_its_reports_at_the_next_tick(frontdesk, emulator, admin):
+    """A path that closes a ticket without telling (a command of the future, a repair by hand):
+    the scheduler tick finds the report left behind and closes it with its original."""
+    zhang, li, chen = await _cast(emulator, admin)
+    li.send(WATER)
+    await zhang.next_message("#1")
+    chen.send(WATER_TOO)
+    await chen.next_message("already reported")
+    await _settled(frontdesk)
+    await frontdesk.rows("UPDATE tickets SET status = 'closed', closed_at = 1 WHERE id = 1")
+    await frontdesk.services.tick()
+    assert "#1 is closed" in (await chen.next_message("closed")).text
+    assert await frontdesk.value("SELECT status FROM tickets WHERE id = 2") == "closed"
+    await frontdesk.services.tick()   # once
+    await _settled(frontdesk)
+    assert len([m for m in chen.messages() if "#1 is closed" in m.text]) == 1
