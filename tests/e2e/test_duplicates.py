@@ -259,3 +259,23 @@ async def test_an_original_closed_another_way_takes_its_reports_at_the_next_tick
     await frontdesk.services.tick()   # once
     await _settled(frontdesk)
     assert len([m for m in chen.messages() if "#1 is closed" in m.text]) == 1
+
+
+async def test_a_grid_leader_splits_in_their_grids_only(frontdesk, emulator, admin):
+    from tests.e2e.test_leaders_see_their_grids import make_leader
+
+    zhang, li, chen = await _cast(emulator, admin)
+    wang = emulator.user(7003, "Wang", "en")
+    await make_team(admin, [wang], team="south", grids="G2")
+    await make_leader(frontdesk, zhang.id)
+    await make_leader(frontdesk, wang.id)
+    li.send(WATER)
+    await zhang.next_message("#1")
+    chen.send(WATER_TOO)
+    await chen.next_message("already reported")
+    wang.send("/split 2")
+    assert "not in your grid" in (await wang.next_message("#2")).text
+    assert await frontdesk.value("SELECT linked_to FROM tickets WHERE id = 2") == 1
+    zhang.send("/split 2")
+    assert "no longer linked to #1" in (await zhang.next_message("#2 is no longer")).text
+    await zhang.next_message("New request #2")
