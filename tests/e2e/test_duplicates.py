@@ -68,6 +68,7 @@ async def test_second_report_is_linked_alerted_once_and_follows_to_the_end(front
     assert "on the way" in (await chen.next_message("on the way")).text
 
     chen.send("It is getting worse, the tap only hisses")   # Chen's words reach whoever holds #1
+    assert "It follows #1" in (await chen.next_message("Added to request #2")).text
     added = await zhang.next_message("another resident who reported it")
     assert "hisses" in added.text and "#2" in added.text
 
