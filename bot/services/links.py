@@ -93,6 +93,7 @@ class Links(Service):
                 tx, original["claimant_telegram_id"], await self.lang_of(tx, original["claimant_telegram_id"]),
                 "linked_for_volunteer", lane=lane_of(original), purpose="update", ticket_id=original["id"],
                 ticket=original, report=ticket, reports=await links_repo.count(tx, original["id"]),
+                vulnerable=await self.alerts.about_a_vulnerable_reporter(tx, ticket),  # never the age or flat
             )
         return True
 
