@@ -280,3 +280,17 @@ async def test_a_grid_leader_splits_in_their_grids_only(frontdesk, emulator, adm
     zhang.send("/split 2")
     assert "no longer linked to #1" in (await zhang.next_message("#2 is no longer")).text
     await zhang.next_message("New request #2")
+
+
+async def test_a_report_after_the_claim_tells_the_claimant(frontdesk, emulator, admin):
+    zhang, li, chen = await _cast(emulator, admin)
+    li.send(WATER)
+    alert = await zhang.next_message("#1")
+    zhang.press(alert, "claim:1")
+    await zhang.next_message("is yours now")
+    chen.send("停水了，一滴水都没有")
+    told = await chen.next_message("#2")
+    assert "volunteer Zhang is already on it" in told.text
+    note = await zhang.next_message("another resident reported the same problem")
+    assert "2 reports in all" in note.text and "⚠️" in note.text and "一滴水" in note.text  # Chen lives alone
+    assert "+8613800003333" not in note.text and "302" not in note.text
