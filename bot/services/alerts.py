@@ -27,8 +27,8 @@ from bot.delivery import Button, Lane, buttons, unreachable_reason
 from bot.services.base import Service, Ticket, lane_of
 from bot.services.teams import ADMIN_GROUP
 from storage import (
-    Tx, links as links_repo, outbox as outbox_repo, residents as residents_repo, settings as settings_repo, teams as teams_repo,
-    tickets as repo
+    Tx, links as links_repo, outbox as outbox_repo, residents as residents_repo, settings as settings_repo,
+    teams as teams_repo, tickets as repo
 )
 
 if TYPE_CHECKING:

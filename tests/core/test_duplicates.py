@@ -10,8 +10,8 @@ from bot.core.duplicates import PERSONAL, SHARED, WINDOW, Report, may_link, orig
 NOW = 1_000_000.0
 
 
-def report(id: int = 2, reporter: int = 2, building: str | None = "5", category: str = "water",
-           urgency: str = "urgent", status: str = "open", created_at: float = NOW, linked_to: int | None = None) -> Report:
+def report(id: int = 2, reporter: int = 2, building: str | None = "5", category: str = "water", urgency: str = "urgent",
+           status: str = "open", created_at: float = NOW, linked_to: int | None = None) -> Report:
     return Report(id, reporter, building, category, urgency, status, created_at, linked_to)
 
 
