@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.core import duplicates, lifecycle
+from bot.core import RANK, duplicates, lifecycle
 from bot.delivery import Lane, buttons
 from bot.services.alerts import Alerts
 from bot.services.base import Answer, Service, Ticket, lane_of
@@ -138,7 +138,8 @@ class Links(Service):
         """The original is done. Closed (fixed, confirmed or not, or closed by the committee): its
         reports close with it, and their reporters are told (write again if it is not fixed for
         you). Cancelled by its reporter: nobody is coming, yet the others still have the problem,
-        so the first report becomes a request of its own, alerted as new, and the rest follow it."""
+        so one report (the most urgent, then the first) becomes a request of its own, alerted as
+        new, and the rest follow it."""
         now = self.clock.now()
         if original["status"] == lifecycle.CLOSED:
             close = lifecycle.MOVES["close_with"]
@@ -151,6 +152,8 @@ class Links(Service):
                                        lane=Lane.UPDATE, purpose="update", ticket_id=report["id"], ticket=report,
                                        original=original)
             return
+        # the most urgent report leads (so none follows a milder one), the first reported of those
+        reports = sorted(reports, key=lambda r: (-RANK[r["urgency"]], r["created_at"], r["id"]))
         first, rest = reports[0], reports[1:]
         if not await self._unlink(tx, first, original, None, None, "original cancelled"):
             return

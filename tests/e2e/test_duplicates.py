@@ -234,14 +234,22 @@ async def test_the_original_cancelled_makes_the_first_report_the_request(frontde
     await zhang.next_message("#1")
     chen.send(WATER_TOO)
     await chen.next_message("already reported")
+    sun = emulator.user(5003, "Sun", "en")
+    await register(sun, name="Sun Mei", phone="13800004444")
+    sun.send("Still no water here")
+    await sun.next_message("already reported as #1")
     await _settled(frontdesk)
     services = frontdesk.services
     person = await services.inbox.who(5001, "Li")
     await services.threads.cancel(person, 1, None)
     told = await chen.next_message("withdrawn")
     assert "#2 is now a request of its own" in told.text
+    assert "now followed as #2" in (await sun.next_message("withdrawn")).text
     await zhang.next_message("#2")
-    assert await frontdesk.value("SELECT linked_to FROM tickets WHERE id = 2") is None
+    await _settled(frontdesk)
+    assert not _alerts(zhang, 3)
+    links = dict((r["id"], r["linked_to"]) for r in await frontdesk.rows("SELECT id, linked_to FROM tickets"))
+    assert links == {1: None, 2: None, 3: 2}
 
 
 async def test_an_original_closed_another_way_takes_its_reports_at_the_next_tick(frontdesk, emulator, admin):
