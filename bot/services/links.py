@@ -128,6 +128,12 @@ class Links(Service):
             return
         # "told with the ticket as it was" (ack_released): the volunteer named is the one who had it
         volunteer = context.get("volunteer") or first_name_of(ticket.get("claimant_name") or current["claimant_name"])
+        if event == "claimed" and current["claimant_telegram_id"]:
+            # the claimant reads what the others said too (their words while nobody had it were noted only)
+            chat = current["claimant_telegram_id"]
+            await self.outbox.post(tx, chat, await self.lang_of(tx, chat), "linked_summary_for_volunteer",
+                                   lane=lane_of(current), purpose="update", ticket_id=current["id"], ticket=current,
+                                   reports=[{**r, "updates": await self.alerts.updates(tx, r["id"])} for r in reports])
         for report in reports:
             keyboard = ([[("unfixed", buttons.UNFIXED.data(report["id"]))]] if event == "resolved" else None)
             await self.outbox.post(tx, report["reporter_chat_id"], report["lang"], template, lane=lane_of(current),

@@ -59,9 +59,13 @@ async def test_second_report_is_linked_alerted_once_and_follows_to_the_end(front
     assert "the same problem as #1" in (await chen.next_message("#2")).text
 
     # Chen gets the same news as Li: claimed, on the way, fixed, closed
+    chen.send("The whole stairwell has no water either, since 7 am")   # noted while nobody has #1
+    assert "It follows #1" in (await chen.next_message("Added to request #2")).text
     zhang.press(alert, "claim:1")
     details = await zhang.next_message("is yours now")
     assert "+1 report" in details.text
+    summary = await zhang.next_message("other resident reported the same problem")
+    assert "nothing comes out of the taps" in summary.text and "since 7 am" in summary.text
     assert "Zhang has taken #1" in (await chen.next_message("has taken")).text
     await li.next_message("has taken your request #1")
     zhang.press(details, "onway:1")
