@@ -196,12 +196,13 @@ async def volunteers(tx: Tx) -> list[dict[str, Any]]:
 
 async def open_unclaimed(tx: Tx, grids: list[str], limit: int = 50) -> list[dict[str, Any]]:
     """Open tickets nobody has claimed, in these grids: the most urgent first, then the oldest.
-    Not info: those are questions answered from the templates, which nobody is meant to take."""
+    Not info: those are questions answered from the templates, which nobody is meant to take; not
+    a duplicate linked to another request (its original is the one to take)."""
     if not grids:
         return []
     rows = await tx.all(
         f"""SELECT id, urgency, category, grid, building, text, source, created_at FROM tickets
-            WHERE status = 'open' AND urgency <> 'info' AND grid IN ({marks(grids)})
+            WHERE status = 'open' AND urgency <> 'info' AND linked_to IS NULL AND grid IN ({marks(grids)})
             ORDER BY CASE urgency WHEN 'emergency' THEN 0 WHEN 'urgent' THEN 1 WHEN 'routine' THEN 2 ELSE 3 END, id
             LIMIT ?""", (*grids, limit))
     return [dict(row) for row in rows]

@@ -33,6 +33,8 @@ MOVES = {
         Move("redo", (RESOLVED,), CLAIMED, "reopened"),   # "not yet": back to the volunteer who did the work
         Move("cancel", ACTIVE, CANCELLED, "cancelled"),
         Move("close", ACTIVE, CLOSED, "closed"),          # the committee closes it (/close N [reason])
+        # a duplicate linked to an original (bot/services/links.py) finishes when the original closes
+        Move("close_with", (OPEN,), CLOSED, "closed_with"),
     )
 }
 EVENT_OF = {move.action: move.event for move in MOVES.values()}

@@ -55,6 +55,7 @@ SOS = Kind("sos")                                             # "🚨 This is an
 DANGER = Kind("danger", (ID, "yes|no"))                       # "is someone hurt or in danger right now?"
 RATE = Kind("rate", (ID, "[1-5]"))
 NO_COMMENT = Kind("nocomment")
+UNFIXED = Kind("unfixed")                                     # "not fixed for me" on a linked report: unfixed:<report>
 # registration and the profile
 LANGUAGE = Kind("lang", ("|".join(LANGUAGES),))
 ALONE = Kind("alone", ("yes|no",))

@@ -7,7 +7,7 @@ place is the building the words name, else the reporter's flat; its grid is that
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.core import Triage, find_address, lifecycle
 from bot.delivery import Lane, buttons
@@ -17,10 +17,15 @@ from bot.services.kit import Kit
 from bot.services.people import Person
 from storage import Tx, residents as residents_repo, tickets as repo, users as users_repo
 
+if TYPE_CHECKING:
+    from bot.services.links import Links
+
 FRAGMENT_WAIT = 5 * 60  # seconds the start of a sentence waits for the rest
 
 
 class Intake(Service):
+    links: "Links | None" = None  # duplicates (bot/services/links.py) sets itself here
+
     def __init__(self, kit: Kit, alerts: Alerts) -> None:
         super().__init__(kit)
         self.vocabulary = kit.vocabulary
@@ -78,13 +83,17 @@ class Intake(Service):
             registering = person.step in ("profile", "language")  # registration will ask where they live
             # every answer that is not an emergency carries a one-tap way to say it is one
             sos = None if verdict.urgency == "emergency" else [[("sos", buttons.SOS.data(ticket_id))]]
-            await self.outbox.post(
-                tx, chat_id, lang, "ack", lane=lane, purpose="ack", ticket_id=ticket_id, buttons=sos,
-                dedupe=f"ack:{ticket_id}", ticket=ticket, numbers=self.numbers(verdict.category),
-                registered=person.registered or registering, unwell=verdict.category == "medical"
-                and place["place_source"] == "resident" and self.alerts.vulnerable(resident),
-            )
-            if verdict.urgency != "info":
+            # a building's problem already reported: linked to that request, told so, not alerted again
+            linked = self.links is not None and await self.links.absorb(
+                tx, ticket, person, registered=person.registered or registering)
+            if not linked:
+                await self.outbox.post(
+                    tx, chat_id, lang, "ack", lane=lane, purpose="ack", ticket_id=ticket_id, buttons=sos,
+                    dedupe=f"ack:{ticket_id}", ticket=ticket, numbers=self.numbers(verdict.category),
+                    registered=person.registered or registering, unwell=verdict.category == "medical"
+                    and place["place_source"] == "resident" and self.alerts.vulnerable(resident),
+                )
+            if verdict.urgency != "info" and not linked:
                 await self.alerts.alert(tx, ticket)
             if verdict.unsure and verdict.urgency != "emergency":
                 # one question, two big buttons; silence for DANGER_WAIT counts (see Corrections)
