@@ -29,7 +29,7 @@ from bot.redact import hide
 from bot.updates import ALLOWED_UPDATES, UpdateSource
 from bot.services import (
     AdminNotices, Alerts, Broadcasts, CheckinDesk, Checkins, Closing, Conversation, Corrections, Escalation, Followup, Identity, Inbox,
-    Intake, Kit, Links, Registration, Rosters, Teams,
+    Duplicates, Intake, Kit, Registration, Rosters, Teams,
     Threads, Throttle, Views, Vocabulary, Volunteering, convert_phones
 )
 from bot.services import Stats
@@ -80,7 +80,7 @@ class Services:
     wishes: Wishes               # micro-wishes (微心愿): /wish, /wishes, Adopt
     sheets: Sheets               # /export and /import (spreadsheets)
     stats: Stats                 # /stats and the weekly report
-    links: Links                 # duplicates linked to an open request, /split (bot/services/links.py)
+    duplicates: Duplicates       # duplicates linked to an open request, /split (bot/services/duplicates.py)
     source: UpdateSource         # getUpdates: stored before confirmed, handled from the inbox (bot/updates.py)
     broadcasts: Broadcasts       # /broadcast: a runner per announcement being sent, resumed from the database
 
@@ -116,7 +116,7 @@ class Services:
         for step in (self.escalation.tick, self.closing.close_unconfirmed, self.followup.tick, self.intake.flush_fragments,
                      self.corrections.danger_unanswered, self.checkins.tick, self.checkin_desk.tick,
                      self.identity.tick, self.inbox.prune, self.rosters.tick, self.broadcasts.resume,
-                     self.stats.tick, self.links.sweep):
+                     self.stats.tick, self.duplicates.sweep):
             try:
                 await step()
             except Exception:  # one broken step must not stop the others (check-ins, alarms)
@@ -172,7 +172,7 @@ def build_services(settings: Settings, clock: Clock | None = None, flood: FloodC
     registration = Registration(db, outbox, renderer, settings, clock, identity)
     teams = Teams(db, outbox, clock)
     checkins = Checkins(kit, alerts, intake)
-    links = Links(kit, alerts, intake)  # Intake links duplicates; Alerts tells their reporters
+    duplicates = Duplicates(kit, alerts, intake)  # Intake links duplicates; Alerts tells their reporters
     notices = AdminNotices(kit)
     # what one service tells the others, without knowing them
     outbox.on_undeliverable = undeliverable_hooks(alerts.undeliverable, checkins.undeliverable,
@@ -191,7 +191,7 @@ def build_services(settings: Settings, clock: Clock | None = None, flood: FloodC
         checkins=checkins, checkin_desk=CheckinDesk(checkins), identity=identity, throttle=throttle,
         rosters=Rosters(alerts), ticket_desk=TicketDesk(kit, alerts), relays=Relays(kit, intake),
         wishes=Wishes(kit, intake), sheets=Sheets(kit), source=UpdateSource(inbox, db),
-        broadcasts=Broadcasts(kit), stats=Stats(kit, alerts), links=links,
+        broadcasts=Broadcasts(kit), stats=Stats(kit, alerts), duplicates=duplicates,
         lock=DatabaseLock(settings.frontdesk_db),
         guard=TokenGuard(clock, settings.conflict_grace_minutes * 60, notices.tell, notices.delivered),
     )

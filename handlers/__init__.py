@@ -3,7 +3,7 @@
 from telegram.ext import Application
 
 from handlers import (
-    admin, broadcast, checkins, errors, escalation, inbox, links, pages, registration, resident, roster, sheets,
+    admin, broadcast, checkins, duplicates, errors, escalation, inbox, pages, registration, resident, roster, sheets,
     stats, ticket_life, volunteer, wishes,
 )
 
@@ -13,5 +13,5 @@ def register_all(application: Application) -> None:
     # sheets before resident: a file captioned /import (or awaited) is an import, not a resident's file;
     # ticket_life before resident: a text a 💬 Message window waits for is relayed, not a new report
     for module in (inbox, registration, volunteer, admin, broadcast, escalation, checkins, roster, stats, wishes, pages,
-                   links, sheets, ticket_life, resident, errors):
+                   duplicates, sheets, ticket_life, resident, errors):
         module.register(application)

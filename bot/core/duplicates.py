@@ -2,7 +2,7 @@
 
 A building's shared problem (a burst main, no water, a power cut, a broken lift, a dark stairwell,
 gas in the stairwell, noise from one source) reported twice needs one volunteer, not two alerts:
-the second report is *linked* to the first (bot/services/links.py) and its reporter follows the
+the second report is *linked* to the first (bot/services/duplicates.py) and its reporter follows the
 first one's news. A person's own need is never a duplicate: two falls in one building are two
 people. Pure: a function of the two requests and a time.
 """
@@ -73,7 +73,7 @@ def may_link(new: Report, old: Report, now: float) -> bool:
       the emergency number, rather than waiting behind a routine ticket. We do not raise the old
       one instead: the worse words may be another flat's problem of the same kind, and a stranger's
       words should not rewrite someone else's request. (As bad or milder: linked; an emergency
-      linked to an open emergency still gets the emergency answer, see Links.)
+      linked to an open emergency still gets the emergency answer, see Duplicates.)
     """
     return (
         new.building is not None and new.building == old.building

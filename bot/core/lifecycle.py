@@ -33,7 +33,7 @@ MOVES = {
         Move("redo", (RESOLVED,), CLAIMED, "reopened"),   # "not yet": back to the volunteer who did the work
         Move("cancel", ACTIVE, CANCELLED, "cancelled"),
         Move("close", ACTIVE, CLOSED, "closed"),          # the committee closes it (/close N [reason])
-        # a duplicate linked to an original (bot/services/links.py) finishes when the original closes
+        # a duplicate linked to an original (bot/services/duplicates.py) finishes when the original closes
         Move("close_with", (OPEN,), CLOSED, "closed_with"),
     )
 }

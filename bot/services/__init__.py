@@ -3,7 +3,7 @@
 inbox (who is writing, the plain reply), conversation (what a text means here and now), intake
 (requests become placed tickets), threads (updates, cancel, thanks on an open request), alerts
 (who hears about a ticket: the alert round and the NOTICES table), escalation (the chain of steps until a claim), throttle (one person's flood), volunteering, closing (the
-resident closes the loop), followup (after the claim: on my way, the ack reminder), checkins (plans, the day's questions and their alarms), checkins_desk (/elderly, /allwell, a resident's request for other times), views, corrections, links (duplicates: a building's problem reported twice is alerted once; /split), identity (which
+resident closes the loop), followup (after the claim: on my way, the ack reminder), checkins (plans, the day's questions and their alarms), checkins_desk (/elderly, /allwell, a resident's request for other times), views, corrections, duplicates (a building's problem reported twice is alerted once; /split), identity (which
 account is which record: proof, link requests, phone numbers), registration, teams, vocabulary, importer,
 admin_notices (about the bot itself), stats (/stats and the weekly report).
 """
@@ -24,7 +24,7 @@ from bot.services.importer import FileError, import_residents, import_shifts, im
 from bot.services.inbox import Inbox
 from bot.services.intake import Intake
 from bot.services.kit import Kit
-from bot.services.links import Links
+from bot.services.duplicates import Duplicates
 from bot.services.people import Person, first_name_of, load_person
 from bot.services.registration import Registration
 from bot.services.rosters import Rosters
@@ -39,7 +39,7 @@ from bot.services.volunteering import Volunteering
 __all__ = [
     "ADMIN_GROUP", "NOTICES", "AdminNotices", "Alerts", "Answer", "Broadcasts", "CheckinDesk", "Checkins", "Closing", "Conversation", "Corrections", "Escalation", "FileError", "Followup",
     "Identity", "Inbox",
-    "Intake", "Kit", "Links", "Person", "Registration", "Rosters", "Stats", "Teams", "Threads", "Throttle", "Views", "Vocabulary", "Volunteering",
+    "Duplicates", "Intake", "Kit", "Person", "Registration", "Rosters", "Stats", "Teams", "Threads", "Throttle", "Views", "Vocabulary", "Volunteering",
     "convert_phones", "export_corrections", "first_name_of", "import_residents", "import_shifts", "import_volunteers", "load_person", "parse_grids",
     "parse_label", "term_language",
 ]

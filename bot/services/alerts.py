@@ -27,13 +27,13 @@ from bot.delivery import Button, Lane, buttons, unreachable_reason
 from bot.services.base import Service, Ticket, lane_of
 from bot.services.teams import ADMIN_GROUP
 from storage import (
-    Tx, links as links_repo, outbox as outbox_repo, residents as residents_repo, settings as settings_repo,
+    Tx, duplicates as duplicates_repo, outbox as outbox_repo, residents as residents_repo, settings as settings_repo,
     teams as teams_repo, tickets as repo
 )
 
 if TYPE_CHECKING:
     from bot.services.escalation import Escalation
-    from bot.services.links import Links
+    from bot.services.duplicates import Duplicates
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ AUDIENCES: dict[str, Audience] = {"reporter": _reporter, "claimant": _claimant, 
 
 class Alerts(Service):
     escalation: "Escalation | None" = None  # the chain (bot/services/escalation.py) sets itself here
-    links: "Links | None" = None  # duplicates (bot/services/links.py): linked reports follow their original
+    duplicates: "Duplicates | None" = None  # duplicates (bot/services/duplicates.py): linked reports follow their original
 
     async def duty(self, tx: Tx, grid: str) -> list[Member]:
         return [Member(**row) for row in await teams_repo.memberships_for_grid(tx, grid)]
@@ -149,8 +149,8 @@ class Alerts(Service):
                     ticket_id=ticket["id"], buttons=notice.buttons(ticket) if notice.buttons else None,
                     ticket=ticket, **context,
                 )
-        if self.links is not None:  # the reports linked to this ticket hear its news too
-            await self.links.follow(tx, event, ticket, **context)
+        if self.duplicates is not None:  # the reports linked to this ticket hear its news too
+            await self.duplicates.follow(tx, event, ticket, **context)
 
     async def admins(self, tx: Tx) -> list[tuple[int, str | None, str]]:
         """The committee, as (chat, language, key): its admin group, else each admin in their own
@@ -172,7 +172,7 @@ class Alerts(Service):
         a new alert round. Release, "Not yet", a raised urgency and a claim given back all call
         this. `exclude`: volunteer ids the chain leaves out (who just gave it back)."""
         assert self.escalation is not None, "Escalation(kit, alerts) wires itself in"
-        if self.links is not None and not await self.links.may_alert(tx, ticket):
+        if self.duplicates is not None and not await self.duplicates.may_alert(tx, ticket):
             return  # a linked report: its original's chain carries it
         await self.escalation.start(tx, ticket, exclude)
 
@@ -196,7 +196,7 @@ class Alerts(Service):
         updates = await self.updates(tx, ticket["id"])
         vulnerable = await self.about_a_vulnerable_reporter(tx, ticket)
         context.setdefault("unreached", [])
-        context.setdefault("reports", await links_repo.count(tx, ticket["id"]))  # "+2 reports": duplicates linked
+        context.setdefault("reports", await duplicates_repo.count(tx, ticket["id"]))  # "+2 reports": duplicates linked
         for chat_id, lang, key in audience:
             await self.outbox.post(
                 tx, chat_id, lang, "alert", lane=lane, purpose="alert", buttons=keyboard, ticket_id=ticket["id"],

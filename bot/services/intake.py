@@ -18,13 +18,13 @@ from bot.services.people import Person
 from storage import Tx, residents as residents_repo, tickets as repo, users as users_repo
 
 if TYPE_CHECKING:
-    from bot.services.links import Links
+    from bot.services.duplicates import Duplicates
 
 FRAGMENT_WAIT = 5 * 60  # seconds the start of a sentence waits for the rest
 
 
 class Intake(Service):
-    links: "Links | None" = None  # duplicates (bot/services/links.py) sets itself here
+    duplicates: "Duplicates | None" = None  # duplicates (bot/services/duplicates.py) sets itself here
 
     def __init__(self, kit: Kit, alerts: Alerts) -> None:
         super().__init__(kit)
@@ -84,7 +84,7 @@ class Intake(Service):
             # every answer that is not an emergency carries a one-tap way to say it is one
             sos = None if verdict.urgency == "emergency" else [[("sos", buttons.SOS.data(ticket_id))]]
             # a building's problem already reported: linked to that request, told so, not alerted again
-            linked = self.links is not None and await self.links.absorb(
+            linked = self.duplicates is not None and await self.duplicates.absorb(
                 tx, ticket, person, registered=person.registered or registering)
             if not linked:
                 await self.outbox.post(

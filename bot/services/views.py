@@ -11,7 +11,7 @@ from bot.clock import local_time
 from bot.delivery import buttons
 from bot.services.base import Answer, Service
 from bot.services.people import Person
-from storage import Tx, links as links_repo, residents as residents_repo, teams as teams_repo, tickets as repo
+from storage import Tx, duplicates as duplicates_repo, residents as residents_repo, teams as teams_repo, tickets as repo
 
 PER_PAGE = 10        # tickets on a page of a list (fewer when their words are long)
 LIST_LIMIT = 2000    # open tickets an admin can page through
@@ -82,7 +82,7 @@ class Views(Service):
                                       grids=scope)
             else:
                 events = await repo.events(tx, ticket["id"])
-                reports = await links_repo.reports_of(tx, ticket["id"])  # duplicates linked to it
+                reports = await duplicates_repo.reports_of(tx, ticket["id"])  # duplicates linked to it
                 resident = await residents_repo.by_id(tx, ticket["resident_id"]) if ticket["resident_id"] else None
                 tz = self.settings.timezone
 

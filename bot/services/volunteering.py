@@ -12,7 +12,7 @@ from bot.services.followup import fresh_timer, heard_from_claimant
 from bot.services.kit import Kit
 from bot.services.people import Person, first_name_of
 from storage import (
-    Tx, links as links_repo, residents as residents_repo, teams as teams_repo, tickets as repo, users as users_repo
+    Tx, duplicates as duplicates_repo, residents as residents_repo, teams as teams_repo, tickets as repo, users as users_repo
 )
 
 RELAY_KEPT = 5  # a volunteer's offers still waiting for a press
@@ -93,7 +93,7 @@ class Volunteering(Service):
             ticket_id=ticket["id"], buttons=work_buttons(ticket) + [[("talk", buttons.TALK.data(ticket["id"]))]],
             ticket=ticket, resident=resident,
             attachments=len(attachments), updates=await self.alerts.updates(tx, ticket["id"]),
-            reports=await links_repo.count(tx, ticket["id"]),
+            reports=await duplicates_repo.count(tx, ticket["id"]),
         )
         for item in attachments:
             await self.outbox.media(tx, person.telegram_id, item["kind"], item["file_id"], lane=lane_of(ticket),

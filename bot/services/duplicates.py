@@ -14,7 +14,7 @@ its own again: triaged as it was, alerted as new. So does anything that would al
 because it became more urgent than its original (more words, an edit, "🚨 this is an emergency",
 /triage): `Alerts.alert` asks `may_alert` first.
 
-Hooks, set by the constructor (like Escalation's): `Intake.links` (absorb at intake), `Alerts.links`
+Hooks, set by the constructor (like Escalation's): `Intake.duplicates` (absorb at intake), `Alerts.duplicates`
 (every ticket event passes through `follow`; `may_alert` before a chain starts).
 """
 
@@ -29,7 +29,7 @@ from bot.services.base import Answer, Service, Ticket, lane_of
 from bot.services.intake import Intake
 from bot.services.kit import Kit
 from bot.services.people import Person, first_name_of
-from storage import Tx, links as links_repo, teams as teams_repo, tickets as repo
+from storage import Tx, duplicates as duplicates_repo, teams as teams_repo, tickets as repo
 
 # the original's news a linked reporter hears: event -> template (the original's reporter hears it
 # through alerts.NOTICES; "relayed" is a volunteer's words to that one resident, so it is not here)
@@ -51,12 +51,12 @@ def _report(row: dict[str, Any]) -> duplicates.Report:
         urgency=row["urgency"], status=row["status"], created_at=row["created_at"], linked_to=row["linked_to"])
 
 
-class Links(Service):
+class Duplicates(Service):
     def __init__(self, kit: Kit, alerts: Alerts, intake: Intake) -> None:
         super().__init__(kit)
         self.alerts = alerts
-        alerts.links = self
-        intake.links = self
+        alerts.duplicates = self
+        intake.duplicates = self
 
     # -- at intake -----------------------------------------------------------------------------------
 
@@ -68,12 +68,12 @@ class Links(Service):
         if not ticket["building"] or not duplicates.shared(ticket["category"]):
             return False
         now = self.clock.now()
-        rows = await links_repo.candidates(tx, ticket["building"], ticket["category"], now - duplicates.WINDOW,
+        rows = await duplicates_repo.candidates(tx, ticket["building"], ticket["category"], now - duplicates.WINDOW,
                                            ticket["id"])
         found = duplicates.original_for(_report(ticket), [_report(row) for row in rows], now)
         if found is None:
             return False
-        await links_repo.link(tx, ticket["id"], found.id, now)
+        await duplicates_repo.link(tx, ticket["id"], found.id, now)
         await repo.add_event(tx, ticket["id"], "linked", now, None, None, f"#{found.id}")
         await repo.add_event(tx, found.id, "linked_report", now, person.telegram_id, person.display_name,
                              f"#{ticket['id']}")
@@ -92,7 +92,7 @@ class Links(Service):
             await self.outbox.post(
                 tx, original["claimant_telegram_id"], await self.lang_of(tx, original["claimant_telegram_id"]),
                 "linked_for_volunteer", lane=lane_of(original), purpose="update", ticket_id=original["id"],
-                ticket=original, report=ticket, reports=await links_repo.count(tx, original["id"]),
+                ticket=original, report=ticket, reports=await duplicates_repo.count(tx, original["id"]),
                 vulnerable=await self.alerts.about_a_vulnerable_reporter(tx, ticket),  # never the age or flat
             )
         return True
@@ -115,7 +115,7 @@ class Links(Service):
                 await repo.add_event(tx, ticket["linked_to"], "linked_cancelled", self.clock.now(), None, None,
                                      f"#{ticket['id']}")
             return
-        reports = await links_repo.following(tx, ticket["id"])
+        reports = await duplicates_repo.following(tx, ticket["id"])
         if not reports:
             return
         current = await repo.get(tx, ticket["id"])
@@ -164,7 +164,7 @@ class Links(Service):
         if not await self._unlink(tx, first, original, None, None, "original cancelled"):
             return
         for report in rest:
-            await links_repo.link(tx, report["id"], first["id"], now)
+            await duplicates_repo.link(tx, report["id"], first["id"], now)
             await repo.add_event(tx, report["id"], "linked", now, None, None, f"#{first['id']}")
             await repo.add_event(tx, first["id"], "linked_report", now, None, report["reporter_name"],
                                  f"#{report['id']}")
@@ -177,11 +177,11 @@ class Links(Service):
         """The scheduler tick: reports whose original finished by a path that did not tell (say, a
         new command that closes tickets) finish now. The number of originals settled."""
         async with self.db.transaction() as tx:
-            originals = sorted({row["linked_to"] for row in await links_repo.orphans(tx)})
+            originals = sorted({row["linked_to"] for row in await duplicates_repo.orphans(tx)})
             for original_id in originals:
                 original = await repo.get(tx, original_id)
                 if original is not None:
-                    await self._finish(tx, original, await links_repo.following(tx, original_id))
+                    await self._finish(tx, original, await duplicates_repo.following(tx, original_id))
         if originals:
             self.outbox.kick()
         return len(originals)
@@ -210,7 +210,7 @@ class Links(Service):
         from step 1, as a new request. False when it was not linked to `original` any more."""
         now = self.clock.now()
         original_id = report["linked_to"]
-        if original_id is None or not await links_repo.unlink(tx, report["id"], original_id, now):
+        if original_id is None or not await duplicates_repo.unlink(tx, report["id"], original_id, now):
             return False
         await repo.add_event(tx, report["id"], "split", now, actor_id, actor, f"#{original_id}: {why}")
         await repo.add_event(tx, original_id, "split_off", now, actor_id, actor, f"#{report['id']}")
@@ -235,7 +235,7 @@ class Links(Service):
                 await self.outbox.say(tx, chat_id, person.lang, "ticket_not_your_grid", number=ticket_id, grids=grids)
             elif not ticket["linked_to"] or ticket["status"] != lifecycle.OPEN:
                 await self.outbox.say(tx, chat_id, person.lang, "split_refused", ticket=ticket,
-                                      reports=[r["id"] for r in await links_repo.following(tx, ticket["id"])])
+                                      reports=[r["id"] for r in await duplicates_repo.following(tx, ticket["id"])])
             else:
                 original_id = ticket["linked_to"]
                 original = await repo.get(tx, original_id)
@@ -280,4 +280,4 @@ class Links(Service):
 
     @staticmethod
     async def reports_of(tx: Tx, ticket_id: int) -> list[dict[str, Any]]:
-        return await links_repo.reports_of(tx, ticket_id)
+        return await duplicates_repo.reports_of(tx, ticket_id)

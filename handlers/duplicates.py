@@ -23,12 +23,12 @@ def _number(words: list[str]) -> int | None:
 
 @message_handler
 async def split(s: "Services", person: "Person", msg: Incoming) -> None:
-    await s.links.split(person, msg.chat_id, _number(msg.args))
+    await s.duplicates.split(person, msg.chat_id, _number(msg.args))
 
 
 @press_handler
 async def not_fixed_for_me(s: "Services", person: "Person", press: Press) -> "Answer | None":
-    return await s.links.not_fixed_for_me(person, int(press.parts[1]), press.message_id)
+    return await s.duplicates.not_fixed_for_me(person, int(press.parts[1]), press.message_id)
 
 
 def register(application: Application) -> None:
