@@ -207,6 +207,10 @@ def to_xlsx(sheet: Sheet) -> bytes:
     bold = Font(bold=True)
 
     def text(value: str) -> Any:
+        if "\r" in value:
+            # a carriage return reads back as a line feed from openpyxl's own XML writer, as itself
+            # from lxml's: a line break, written the same whichever openpyxl uses
+            value = value.replace("\r\n", "\n").replace("\r", "\n")
         # openpyxl takes a str starting with "=" for a formula: that one is made a string cell by hand
         if not value.startswith("="):
             return value

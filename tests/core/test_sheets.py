@@ -58,7 +58,7 @@ def test_peoples_words_that_look_like_a_formula_stay_text_in_xlsx(evil):
     keys = [column.key for column in sheets.COLUMNS["tickets"]]
     for key in ("text", "reporter_name"):
         cell = ws.cell(2, keys.index(key) + 1)
-        # XML reads a carriage return in a text as a line feed (Excel too): openpyxl writes it as is
+        # a carriage return is written as a line break (XML would read a bare one so anyway)
         assert cell.data_type == "s" and cell.value == evil.replace("\r", "\n")
 
 
