@@ -145,6 +145,8 @@ class Services:
             await self.broadcasts.stop()
             with contextlib.suppress(Exception):  # a chart being drawn is queued before the database closes
                 await asyncio.wait_for(self.stats.charts_drawn(), 10.0)
+            with contextlib.suppress(Exception):  # so is an export being written (a year of tickets: ~15 s)
+                await asyncio.wait_for(self.sheets.exports_written(), 30.0)
             await self.outbox.stop()
             await self.db.close()
         finally:

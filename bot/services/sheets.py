@@ -1,7 +1,11 @@
 """Spreadsheets in the chat: `/export KIND [PERIOD]` (an XLSX made from the database, always sent
 to the admin's private chat: it has names, phones and flats), and `/import KIND` with the file (the
 same importer as `frontdesk import`, the same report). The tables themselves are bot/core/sheets.py;
-`export_sheet` is what the chat and the shell (`frontdesk export`) both call.
+`export_records` is what the chat and the shell (`frontdesk export`) both read.
+
+/export reads the records in the update's transaction and nothing more: the table and the XLSX
+(seconds, for a year of tickets) are made after the commit in a worker thread (`asyncio.to_thread`),
+and the file is queued in a transaction of its own, so every other chat is answered meanwhile.
 
 An admin may send the file with `/import residents` as its caption, or send `/import residents` and
 then the file: that wait is a row (storage/exports.py), so a restart keeps it, and it ends by itself
@@ -10,6 +14,8 @@ after IMPORT_WAIT.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -21,6 +27,7 @@ from bot.core import periods, sheets
 from bot.delivery import Lane, Renderer
 from bot.services.base import Service
 from bot.services.importer import FileError, Report, import_residents, import_shifts, import_volunteers, read_table
+from bot.services.kit import Kit
 from bot.services.people import Person
 from storage import Tx, exports as repo
 
@@ -44,13 +51,23 @@ def sheet_words(renderer: Renderer, lang: str | None) -> sheets.Words:
                         values={**module.V, "status": words.S, "urgency": words.U, "category": words.C})
 
 
-async def export_sheet(tx: Tx, renderer: Renderer, kind: str, period: periods.Period, lang: str | None,
-                       tz: str, now: float) -> sheets.Sheet:
-    """The table of `kind` over `period`, headed in `lang`: what /export and `frontdesk export` write."""
+async def export_records(tx: Tx, kind: str, period: periods.Period, now: float) -> list[dict[str, Any]]:
+    """The records of `kind` over `period`: what /export and `frontdesk export` make their table of."""
     # a period that runs until now takes in what happened this very second too
     end = float("inf") if period.end >= now else period.end
-    records = await READERS[kind](tx, period.start, end)
-    return sheets.build(kind, records, sheet_words(renderer, lang), tz)
+    return await READERS[kind](tx, period.start, end)
+
+
+async def export_sheet(tx: Tx, renderer: Renderer, kind: str, period: periods.Period, lang: str | None,
+                       tz: str, now: float) -> sheets.Sheet:
+    """The table of `kind` over `period`, headed in `lang` (the shell's export, the benchmark)."""
+    return sheets.build(kind, await export_records(tx, kind, period, now), sheet_words(renderer, lang), tz)
+
+
+def write_xlsx(kind: str, records: list[dict[str, Any]], words: sheets.Words, tz: str) -> tuple[int, bytes]:
+    """The table and its XLSX, with its number of rows: pure work for a worker thread."""
+    sheet = sheets.build(kind, records, words, tz)
+    return len(sheet.rows), sheets.to_xlsx(sheet)
 
 
 def file_name(kind: str, period: periods.Period, now: float, tz: str, fmt: str = "xlsx") -> str:
@@ -67,14 +84,31 @@ class Document:
     fetch: Callable[[], Awaitable[bytes]]
 
 
+@dataclass(frozen=True)
+class _Export:
+    """An /export whose records are read, to be written and queued after the commit."""
+
+    person: Person
+    chat_id: int
+    kind: str
+    period: periods.Period
+    now: float
+    records: list[dict[str, Any]]
+
+
 class Sheets(Service):
+    def __init__(self, kit: Kit) -> None:
+        super().__init__(kit)
+        self._writing: set[asyncio.Task[None]] = set()   # exports being written (kept from the collector)
+
     @property
     def renderer(self) -> Renderer:
         return self.outbox.renderer
 
     async def export(self, person: Person, chat_id: int, args: list[str]) -> None:
         """/export KIND [PERIOD] (admins: checked by the handler). A wrong word is answered with
-        what was wrong and nothing is sent."""
+        what was wrong and nothing is sent. The records are read here; the file is written after
+        the commit, off the event loop (`_write`)."""
         kind = sheets.kind_of(args[0]) if args else None
         now = self.clock.now()
         tz = self.settings.timezone
@@ -86,19 +120,41 @@ class Sheets(Service):
             if period is None:
                 await self.outbox.say(tx, chat_id, person.lang, "export_bad_period", word=args[1])
                 return
-            sheet = await export_sheet(tx, self.renderer, kind, period, person.lang, tz, now)
-            data = sheets.to_xlsx(sheet)
-            caption = self.renderer.html(person.lang, "export_caption", kind=kind, period=period,
-                                         rows=len(sheet.rows))
-            name = file_name(kind, period, now, tz)
+            records = await export_records(tx, kind, period, now)
+        job = _Export(person, chat_id, kind, period, now, records)
+        # after the commit, in a task of its own: the next update is not held up by the writing
+        await self.db.after_commit(lambda: self._spawn(job))
 
-            async def queue(user_id: int) -> int | None:
-                return await self.outbox.upload(tx, user_id, "document", data, name, lane=Lane.REPLY,
-                                                purpose="export", caption=caption, lang=person.lang)
+    async def _spawn(self, job: _Export) -> None:
+        task = asyncio.create_task(self._write(job))
+        self._writing.add(task)
+        task.add_done_callback(self._writing.discard)
 
-            # names, phones and flats: only ever in the admin's private chat
-            await self.outbox.privately(tx, chat_id, person.telegram_id, person.lang, queue, person.first_name)
-        self.outbox.kick()
+    async def _write(self, job: _Export) -> None:
+        person, tz = job.person, self.settings.timezone
+        try:
+            words = sheet_words(self.renderer, person.lang)
+            rows, data = await asyncio.to_thread(write_xlsx, job.kind, job.records, words, tz)
+            caption = self.renderer.html(person.lang, "export_caption", kind=job.kind, period=job.period, rows=rows)
+            name = file_name(job.kind, job.period, job.now, tz)
+            async with self.db.transaction() as tx:
+                async def queue(user_id: int) -> int | None:
+                    return await self.outbox.upload(tx, user_id, "document", data, name, lane=Lane.REPLY,
+                                                    purpose="export", caption=caption, lang=person.lang)
+
+                # names, phones and flats: only ever in the admin's private chat
+                await self.outbox.privately(tx, job.chat_id, person.telegram_id, person.lang, queue,
+                                            person.first_name)
+            self.outbox.kick()
+        except Exception:  # noqa: BLE001 - the admin hears it failed, and may ask again
+            log.exception("/export %s for %s could not be written", job.kind, person.telegram_id)
+            with contextlib.suppress(Exception):
+                await self._say(person, job.chat_id, "export_failed", kind=job.kind)
+
+    async def exports_written(self) -> None:
+        """Every export being written is queued (tests, and a clean stop)."""
+        while self._writing:
+            await asyncio.gather(*self._writing, return_exceptions=True)
 
     async def ask_import(self, person: Person, chat_id: int, private: bool, args: list[str]) -> None:
         """/import KIND: wait for the file (or, with the file attached, see `receive`)."""

@@ -252,3 +252,50 @@ async def test_a_sheet_too_long_for_the_chat_loads_nothing_and_says_how(frontdes
     answer = await admin.next_message("没有导入")
     assert "3 行" in answer.text and "2 行" in answer.text and "frontdesk import" in answer.text
     assert await frontdesk.value("SELECT count(*) FROM residents") == 0
+
+
+async def test_an_export_being_written_holds_up_no_other_chat(frontdesk, emulator, admin, monkeypatch):
+    """The records are read in the update's transaction; the file is written after the commit, in
+    a worker thread: here it is held until another person has written and been answered. Asked
+    in a group, the file still goes privately, and the group hears so only once it is there."""
+    import asyncio
+    import threading
+
+    from bot.core import sheets
+
+    written, writing, release = sheets.to_xlsx, threading.Event(), threading.Event()
+
+    def slow_xlsx(sheet):
+        writing.set()
+        assert release.wait(10), "never released"
+        return written(sheet)
+
+    monkeypatch.setattr(sheets, "to_xlsx", slow_xlsx)
+    await staffed_grid(emulator, admin)
+    admin.send("/export residents", chat_id=GROUP)
+    assert await asyncio.to_thread(writing.wait, 10), "the export was never written"
+    other = emulator.user(5003, "Zhou", "en")
+    other.send("/help")                                                  # someone else, while the file waits
+    assert "/status" in (await other.next_message()).text
+    assert not [m for m in admin.messages() if m.kind == "document"]
+    assert not any("私信" in m.text for m in emulator.chat(GROUP))
+    release.set()
+    document = await admin.next_message("居民")
+    assert document.kind == "document" and document.chat_id == ADMIN
+    row = {c.value: v.value for c, v in zip(_sheet(document)[1], _sheet(document)[2])}
+    assert row["姓名"] == "Li Xiuying"
+    await emulator.wait_for(lambda: any("私信" in m.text for m in emulator.chat(GROUP)), 5, "the group to be told")
+    assert all(m.kind != "document" for m in emulator.chat(GROUP))
+
+
+async def test_an_export_that_cannot_be_written_is_said_and_nothing_is_sent(frontdesk, emulator, admin, monkeypatch):
+    from bot.core import sheets
+
+    def broken(sheet):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(sheets, "to_xlsx", broken)
+    admin.send("/export tickets")
+    assert "没能做出来" in (await admin.next_message("求助工单")).text
+    await frontdesk.drain()
+    assert all(m.kind == "text" for m in admin.messages())
