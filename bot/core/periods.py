@@ -35,6 +35,11 @@ def _span(start: datetime, end: datetime, key: str) -> Period:
     return Period(start.timestamp(), end.timestamp(), key, days)
 
 
+# A period "until now" ends a second after now: what happened this very second (a request made
+# just before the admin asked, on a clock that has not moved on) is in it; nothing is later.
+NOW_INCLUDED = 1.0
+
+
 def parse(word: str | None, now: float, tz: str, default: str = "7d") -> Period | None:
     """The period `word` names, ending now; None when it names none (the caller says which words
     it takes: WORDS). `Nd` is today and the N-1 days before it."""
@@ -45,9 +50,9 @@ def parse(word: str | None, now: float, tz: str, default: str = "7d") -> Period 
         days = int(match.group(1))
         if not 1 <= days <= MOST_DAYS:
             return None
-        return _span(_midnight(here) - timedelta(days=days - 1), here, f"{days}d")
+        return _until_now(_span(_midnight(here) - timedelta(days=days - 1), here, f"{days}d"))
     if word == "month":
-        return _span(_midnight(here).replace(day=1), here, "month")
+        return _until_now(_span(_midnight(here).replace(day=1), here, "month"))
     if match := _MONTH.match(word):
         year, month = int(match.group(1)), int(match.group(2))
         if not 1 <= month <= 12 or year < 2000:
@@ -56,10 +61,16 @@ def parse(word: str | None, now: float, tz: str, default: str = "7d") -> Period 
         end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=zone)
         if start > here:
             return None
-        return _span(start, min(end, here), f"{year:04d}-{month:02d}")
+        if end > here:   # this month: so far
+            return _until_now(_span(start, here, f"{year:04d}-{month:02d}"))
+        return _span(start, end, f"{year:04d}-{month:02d}")
     if word == "all":
-        return Period(0.0, now, "all", MOST_DAYS)
+        return Period(0.0, now + NOW_INCLUDED, "all", MOST_DAYS)
     return None
+
+
+def _until_now(period: Period) -> Period:
+    return Period(period.start, period.end + NOW_INCLUDED, period.key, period.days)
 
 
 def last_week(now: float, tz: str) -> Period:

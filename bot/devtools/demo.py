@@ -27,7 +27,7 @@ from bot.clock import FakeClock
 from bot.config import load_settings
 from bot.devtools.emulator import TOKEN, ChatUser, Emulator
 
-ADMIN, VOLUNTEER, RESIDENT, STRANGER, NIGHT = 9001, 7001, 5001, 5002, 7002
+ADMIN, VOLUNTEER, RESIDENT, STRANGER, NIGHT, NEIGHBOUR = 9001, 7001, 5001, 5002, 7002, 5003
 
 
 def _heading(text: str) -> None:
@@ -55,6 +55,7 @@ async def run_demo(verbose: bool = False) -> int:
             await _checkin_days(emulator, services, clock)
             await _after_the_claim(emulator, services, clock)
             await _roster(emulator, services, clock)
+            await _committee_desk(emulator, services)
         finally:
             await stop(application)
     await emulator.stop()
@@ -232,3 +233,53 @@ async def _roster(emulator: Emulator, services: Services, clock: FakeClock) -> N
     _heading("08:00 the next morning: the day shift starts with what is still open")
     await _until(services, clock, at(1, 8, 1))
     await volunteer.next_message("您的班开始了")
+
+
+async def _committee_desk(emulator: Emulator, services: Services) -> None:
+    """The committee's week from the chat: a duplicate linked, an answer and a close, a micro-wish,
+    the figures and their chart, a spreadsheet, an announcement."""
+    admin = emulator.user(ADMIN, "Wang", "zh")
+    volunteer = emulator.user(VOLUNTEER, "Zhang Wei", "zh")
+    resident = emulator.user(RESIDENT, "Li", "zh")
+    neighbour = emulator.user(NEIGHBOUR, "Chen", "zh")
+    for person in (admin, volunteer, resident):
+        person.read.update(range(len(person.messages())))   # what came before is not these answers
+
+    _heading("The lift breaks; a neighbour in the same building reports it too: one alert, linked")
+    resident.send("5号楼的电梯坏了，停在三楼不动了")
+    first = re.search(r"#(\d+)", (await resident.next_message("编号 #")).text).group(1)  # type: ignore[union-attr]
+    await volunteer.next_message(f"#{first}")
+    neighbour.send("5号楼电梯坏了")
+    await neighbour.next_message("已经有人报过了")
+    await services.outbox.drain()
+
+    _heading("A question; the admin answers it through the bot and closes it")
+    resident.send("请问社区医院周六开门吗？")
+    asked = re.search(r"#(\d+)", (await resident.next_message("#")).text).group(1)  # type: ignore[union-attr]
+    admin.send(f"/reply {asked} 周六上午 8:00-12:00 开门，带上医保卡。")
+    await resident.next_message("居委会")
+    admin.send(f"/close {asked} 已答复")
+    await resident.next_message(f"#{asked}")
+
+    _heading("A micro-wish: the resident wishes, the admin approves, a volunteer adopts it")
+    resident.send("/wish 想请人帮忙把旧棉被送去翻新")
+    await resident.next_message("心愿")
+    notice = await admin.next_message("微心愿")
+    admin.press(notice, notice.button("wish:ok:"))
+    offer = await volunteer.next_message("微心愿")
+    volunteer.press(offer, offer.button("wish:adopt:"))
+    await volunteer.next_message("李秀英")
+
+    _heading("The admin's week: figures and a chart, a spreadsheet, an announcement")
+    admin.send("/stats 30d")
+    await admin.next_message("统计")
+    chart = await admin.next_message("求助统计")
+    print(f"  (the chart: a {len(chart.file or b'') // 1024} KB PNG)")
+    admin.send("/export tickets 30d")
+    sheet = await admin.next_message("求助工单")
+    print(f"  (the spreadsheet: {sheet.filename}, {len(sheet.file or b'') // 1024} KB)")
+    admin.send("/broadcast all 明天上午 9:00-12:00 停水，请提前储水。")
+    confirm = await admin.next_message("确定发送吗")
+    admin.press(confirm, confirm.button("bcsend"))
+    await resident.next_message("停水")
+    await admin.next_message("发完了")

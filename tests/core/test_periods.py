@@ -18,7 +18,8 @@ def _local(at: float) -> datetime:
 def test_seven_days_is_today_and_the_six_before_from_local_midnight():
     period = periods.parse("7d", NOW, TZ)
     assert _local(period.start) == datetime(2026, 11, 12, tzinfo=ZoneInfo(TZ))
-    assert period.end == NOW and period.days == 7 and period.key == "7d"
+    assert period.end == NOW + periods.NOW_INCLUDED and period.days == 7 and period.key == "7d"
+    assert period.holds(NOW)    # what happened this very second is in
 
 
 def test_month_is_this_calendar_month_so_far_and_a_named_month_is_whole():
