@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import sqlite3
+import sys
 from pathlib import Path
 
 import httpx
@@ -343,3 +345,51 @@ async def test_the_auditor_warns_once_per_incident_and_says_when_it_is_over(hook
     await hooked.drain()
     assert len([m for m in admin.messages() if "已恢复正常" in m.text]) == 1
     assert await hooked.value("SELECT count(*) FROM settings WHERE key = 'health_incident'") == 0
+
+
+class WorkerProcess(BotProcess):
+    """`frontdesk run --webhook` as an operator starts it."""
+
+    async def start(self) -> None:
+        with open(self.log, "wb") as err:
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot.cli", "run", "--webhook", cwd=self.workdir, env=self.env,
+                stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=err)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def test_frontdesk_run_webhook_serves_until_sigterm(emulator, tmp_path):
+    port = free_port()
+    url = f"http://127.0.0.1:{port}{PATH}"
+    missing = WorkerProcess(emulator, tmp_path, tmp_path / "frontdesk.db", "nosecret", WEBHOOK_URL=url)
+    await missing.start()
+    assert await missing.exit_code() == 2
+    assert [line for line in missing.stderr().splitlines() if line.startswith("frontdesk:")] == [
+        "frontdesk: configuration error: WEBHOOK_SECRET is required in webhook mode: the secret Telegram sends "
+        "with each update (python -c 'import secrets; print(secrets.token_urlsafe(32))')"]
+
+    worker = WorkerProcess(emulator, tmp_path, tmp_path / "frontdesk.db", "worker", WEBHOOK_URL=url,
+                           WEBHOOK_SECRET=SECRET, WEBHOOK_PORT=str(port))
+    await worker.start()
+    async with httpx.AsyncClient() as client:
+        for _ in range(200):   # up when /healthz answers
+            try:
+                health = await client.get(f"http://127.0.0.1:{port}/healthz")
+                break
+            except httpx.TransportError:
+                await asyncio.sleep(0.05)
+        else:
+            raise AssertionError(worker.stderr())
+        assert health.status_code == 200 and health.json()["database"] == "reachable"
+    assert calls(emulator, "setWebhook") == 0   # a worker never registers the webhook itself
+    await emulator._api_setWebhook({"url": url, "secret_token": SECRET})
+    tom = emulator.user(5100, "Tom", "en")
+    tom.send("help, my father fell and he can't get up")
+    assert (await tom.next_message("#1", timeout=10)).text.startswith("🚨 Call 120")
+    assert await worker.stop() == 0, worker.stderr()
+    assert calls(emulator, "getUpdates") == 0
