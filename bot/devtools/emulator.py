@@ -315,6 +315,7 @@ class Emulator:
         self.webhook_allowed: list[str] | None = None
         self.webhook_error: tuple[int, str] | None = None   # (date, message) of the last failed delivery
         self.webhook_log: list[tuple[int, int]] = []        # (update_id, HTTP status or 0) of every POST
+        self.webhook_seconds: list[float] = []               # how long each POST took to be answered
         self.webhook_retry = 0.05
         self._deliverer: asyncio.Task[None] | None = None
 
@@ -546,11 +547,13 @@ class Emulator:
                 headers = {"Content-Type": "application/json"}
                 if self.webhook_secret is not None:
                     headers["X-Telegram-Bot-Api-Secret-Token"] = self.webhook_secret
+                posted = time.perf_counter()
                 try:
                     async with session.post(self.webhook_url, data=json.dumps(update), headers=headers) as answer:
                         status, reason = answer.status, answer.reason or ""
                 except (ClientError, TimeoutError, OSError) as exc:
                     status, reason = 0, f"Connection failed: {type(exc).__name__}"
+                self.webhook_seconds.append(time.perf_counter() - posted)
                 self.webhook_log.append((update["update_id"], status))
                 if 200 <= status < 300:
                     for queue in (self.replays, self.pending):

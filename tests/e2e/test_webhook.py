@@ -393,3 +393,16 @@ async def test_frontdesk_run_webhook_serves_until_sigterm(emulator, tmp_path):
     assert (await tom.next_message("#1", timeout=10)).text.startswith("🚨 Call 120")
     assert await worker.stop() == 0, worker.stderr()
     assert calls(emulator, "getUpdates") == 0
+
+
+async def test_healthz_is_503_when_the_database_does_not_answer(hooked, monkeypatch):
+    import storage.health
+
+    async def down(tx):
+        raise sqlite3.OperationalError("unable to open database file")
+
+    monkeypatch.setattr(storage.health, "ping", down)
+    async with httpx.AsyncClient(base_url=hooked.base) as client:
+        answer = await client.get("/healthz")
+    assert answer.status_code == 503
+    assert answer.json()["database"] == "unreachable" and answer.json()["problems"] == ["database unreachable"]
