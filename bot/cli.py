@@ -31,7 +31,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot.app import TOKEN_REJECTED, build_application, build_services, serve
     from bot.config import require_webhook
     from bot.instance import AlreadyRunning
-    from bot.webhook import WebhookActive, path_of
+    from bot.webhook import CannotListen, WebhookActive, path_of
 
     settings = _settings()
     server = None
@@ -62,7 +62,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     except InvalidToken:  # its message quotes the token: say it in our words
         print(f"frontdesk: {TOKEN_REJECTED}", file=sys.stderr)
         return EXIT_CONFIG
-    except WebhookActive as exc:
+    except (WebhookActive, CannotListen) as exc:
         print(f"frontdesk: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     finally:

@@ -35,6 +35,10 @@ class WebhookActive(Exception):
         self.url = url
 
 
+class CannotListen(Exception):
+    """The worker's address (WEBHOOK_LISTEN:WEBHOOK_PORT) is taken or not this host's."""
+
+
 @dataclass(frozen=True)
 class Refusal:
     status: int

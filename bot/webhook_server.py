@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import socket
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -25,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from bot.webhook import MAX_BODY, SECRET_HEADER, Refusal, check_secret, read_update
+from bot.webhook import MAX_BODY, SECRET_HEADER, CannotListen, Refusal, check_secret, read_update
 
 if TYPE_CHECKING:
     from bot.app import Services
@@ -105,7 +106,11 @@ class WebhookServer:
 
     async def start(self) -> None:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.create_server((self.host, self.port), family=family)
+        try:
+            sock = socket.create_server((self.host, self.port), family=family)
+        except OSError as exc:
+            raise CannotListen(f"cannot listen on {self.host}:{self.port} (WEBHOOK_LISTEN, WEBHOOK_PORT): "
+                               f"{os.strerror(exc.errno) if exc.errno else exc}") from None
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(self.app, lifespan="off", access_log=False, log_level="warning",
                                 timeout_graceful_shutdown=10)

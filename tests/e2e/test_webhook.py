@@ -391,6 +391,13 @@ async def test_frontdesk_run_webhook_serves_until_sigterm(emulator, tmp_path):
     tom = emulator.user(5100, "Tom", "en")
     tom.send("help, my father fell and he can't get up")
     assert (await tom.next_message("#1", timeout=10)).text.startswith("🚨 Call 120")
+
+    taken = WorkerProcess(emulator, tmp_path, tmp_path / "other.db", "taken", WEBHOOK_URL=url,
+                          WEBHOOK_SECRET=SECRET, WEBHOOK_PORT=str(port))
+    await taken.start()
+    assert await taken.exit_code() == 2
+    assert [line for line in taken.stderr().splitlines() if line.startswith("frontdesk:")] == [
+        f"frontdesk: cannot listen on 127.0.0.1:{port} (WEBHOOK_LISTEN, WEBHOOK_PORT): Address already in use"]
     assert await worker.stop() == 0, worker.stderr()
     assert calls(emulator, "getUpdates") == 0
 
