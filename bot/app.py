@@ -14,7 +14,7 @@ import signal
 from datetime import datetime, timedelta, timezone
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram import BotCommand
 from telegram.error import InvalidToken
@@ -27,8 +27,9 @@ from bot.delivery import Outbox, Renderer
 from bot.instance import DatabaseLock, TokenGuard
 from bot.redact import hide
 from bot.updates import ALLOWED_UPDATES, UpdateSource
+from bot.webhook import refuse_beside_webhook
 from bot.services import (
-    AdminNotices, Alerts, Broadcasts, CheckinDesk, Checkins, Closing, Conversation, Corrections, Escalation, Followup, Identity, Inbox,
+    AdminNotices, Alerts, Broadcasts, CheckinDesk, Checkins, Closing, Conversation, Corrections, Escalation, Followup, Health, Identity, Inbox,
     Duplicates, Intake, Kit, Registration, Rosters, Teams,
     Threads, Throttle, Views, Vocabulary, Volunteering, convert_phones
 )
@@ -40,6 +41,9 @@ from bot.services.wishes import Wishes
 from handlers import register_all
 from handlers.common import Context
 from storage import Database
+
+if TYPE_CHECKING:
+    from bot.webhook_server import WebhookServer
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +87,7 @@ class Services:
     duplicates: Duplicates       # duplicates linked to an open request, /split (bot/services/duplicates.py)
     source: UpdateSource         # getUpdates: stored before confirmed, handled from the inbox (bot/updates.py)
     broadcasts: Broadcasts       # /broadcast: a runner per announcement being sent, resumed from the database
+    health: Health               # /healthz, /health, and the auditor of overdue timers (the tick's last step)
 
     async def open(self, application: Application) -> None:
         """Start-up: the database's lock (a second copy stops here, with AlreadyRunning), the
@@ -116,7 +121,8 @@ class Services:
         for step in (self.escalation.tick, self.closing.close_unconfirmed, self.followup.tick, self.intake.flush_fragments,
                      self.corrections.danger_unanswered, self.checkins.tick, self.checkin_desk.tick,
                      self.identity.tick, self.inbox.prune, self.rosters.tick, self.broadcasts.resume,
-                     self.stats.tick, self.duplicates.sweep):
+                     self.stats.tick, self.duplicates.sweep,
+                     self.health.audit):  # last: whatever is still due now was not fired by the steps above
             try:
                 await step()
             except Exception:  # one broken step must not stop the others (check-ins, alarms)
@@ -193,7 +199,7 @@ def build_services(settings: Settings, clock: Clock | None = None, flood: FloodC
         checkins=checkins, checkin_desk=CheckinDesk(checkins), identity=identity, throttle=throttle,
         rosters=Rosters(alerts), ticket_desk=TicketDesk(kit, alerts), relays=Relays(kit, intake),
         wishes=Wishes(kit, intake), sheets=Sheets(kit), source=UpdateSource(inbox, db),
-        broadcasts=Broadcasts(kit), stats=Stats(kit, alerts), duplicates=duplicates,
+        broadcasts=Broadcasts(kit), stats=Stats(kit, alerts), duplicates=duplicates, health=Health(kit, alerts),
         lock=DatabaseLock(settings.frontdesk_db),
         guard=TokenGuard(clock, settings.conflict_grace_minutes * 60, notices.tell, notices.delivered),
     )
@@ -228,15 +234,23 @@ def build_application(services: Services) -> Application:
     return application
 
 
-async def start(application: Application, poll_timeout: float = 10.0) -> None:
+async def start(application: Application, poll_timeout: float = 10.0, webhook: bool = False) -> None:
     """Start: the services, the Application (its job queue) and our update source. `frontdesk run`
-    (`serve`), the demo and the tests all start here."""
+    (`serve`), the demo and the tests all start here. With `webhook`, updates come through the
+    webhook app (bot/webhook_server.py) instead of getUpdates; without it, a webhook set at
+    Telegram stops the start with WebhookActive (long polling never runs beside one)."""
     services: Services = application.bot_data["services"]
     services.guard.stop = lambda: _halt(application)
     try:
         await application.initialize()
     except InvalidToken:
         raise InvalidToken(TOKEN_REJECTED) from None  # python-telegram-bot's own message quotes the token
+    if not webhook:
+        try:
+            await refuse_beside_webhook(application.bot)
+        except BaseException:
+            await application.shutdown()
+            raise
     assert application.post_init is not None
     try:
         await application.post_init(application)
@@ -247,7 +261,7 @@ async def start(application: Application, poll_timeout: float = 10.0) -> None:
     await application.start()
     # polling errors go to the error handlers, as run_polling sends them (a 409: services.guard)
     await services.source.start(
-        application, poll_timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES,
+        application, poll_timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES, poll=not webhook,
         error_callback=lambda error: application.create_task(application.process_error(update=None, error=error)))
 
 
@@ -269,18 +283,26 @@ async def stop(application: Application) -> None:
     await application.shutdown()
 
 
-async def serve(application: Application, poll_timeout: float = 10.0) -> None:
-    """`frontdesk run`: start, run until SIGTERM/SIGINT (or the token guard gives up), stop cleanly."""
+async def serve(application: Application, poll_timeout: float = 10.0, webhook: "WebhookServer | None" = None) -> None:
+    """`frontdesk run`: start, run until SIGTERM/SIGINT (or the token guard gives up), stop cleanly.
+    With `webhook` (`frontdesk run --webhook`), its web server takes the updates instead of
+    getUpdates; at a stop it closes first (requests in flight finish), then the bot."""
     services: Services = application.bot_data["services"]
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):  # Windows: Ctrl+C still raises KeyboardInterrupt
             loop.add_signal_handler(signum, stopping.set)
-    await start(application, poll_timeout)
+    await start(application, poll_timeout, webhook=webhook is not None)
     services.guard.stop = stopping.set   # it gave up: the same clean stop as a SIGTERM
     try:
+        if webhook is not None:
+            await webhook.start()
         await stopping.wait()
     finally:
-        await stop(application)
+        try:
+            if webhook is not None:
+                await webhook.stop()
+        finally:
+            await stop(application)
 

@@ -29,9 +29,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     from telegram.error import InvalidToken
 
     from bot.app import TOKEN_REJECTED, build_application, build_services, serve
+    from bot.config import require_webhook
     from bot.instance import AlreadyRunning
+    from bot.webhook import CannotListen, WebhookActive, path_of
 
-    services = build_services(_settings())
+    settings = _settings()
+    server = None
+    if args.webhook:
+        try:
+            url, secret = require_webhook(settings)
+            from bot.webhook_server import WebhookServer
+        except ConfigError as exc:
+            print(f"frontdesk: configuration error: {exc}", file=sys.stderr)
+            return EXIT_CONFIG
+        except ImportError:
+            print('frontdesk: --webhook needs the webhook extra: pip install "frontdesk[webhook]"', file=sys.stderr)
+            return EXIT_CONFIG
+    services = build_services(settings)
+    if args.webhook:
+        server = WebhookServer(services, path_of(url), secret, settings.webhook_listen, settings.webhook_port)
     try:
         services.lock.acquire()  # before anything talks to Telegram or the database
     except AlreadyRunning as exc:
@@ -41,10 +57,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         # our update source (bot/updates.py), not run_polling: an update is confirmed to Telegram
         # only once it is in the inbox. Polling errors reach handlers/errors.on_error, which hands
-        # a 409 to services.guard.
-        asyncio.run(serve(application))
+        # a 409 to services.guard. With --webhook, a request is answered only once it is in the inbox.
+        asyncio.run(serve(application, webhook=server))
     except InvalidToken:  # its message quotes the token: say it in our words
         print(f"frontdesk: {TOKEN_REJECTED}", file=sys.stderr)
+        return EXIT_CONFIG
+    except (WebhookActive, CannotListen) as exc:
+        print(f"frontdesk: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     finally:
         services.lock.release()
@@ -52,6 +71,46 @@ def cmd_run(args: argparse.Namespace) -> int:
         print("frontdesk: stopped: another instance is using this token (409 Conflict); the admins were told",
               file=sys.stderr)
         return EXIT_ANOTHER_INSTANCE
+    return 0
+
+
+def cmd_webhook(args: argparse.Namespace) -> int:
+    """Telegram's webhook registration: set (WEBHOOK_URL, WEBHOOK_SECRET), delete, info."""
+    from telegram import Bot
+    from telegram.error import InvalidToken, TelegramError
+
+    from bot.app import TOKEN_REJECTED
+    from bot.config import require_webhook
+    from bot.redact import hide
+    from bot.webhook import delete_webhook, set_webhook, webhook_info
+
+    settings = _settings()
+    if args.action == "set":
+        try:
+            url, secret = require_webhook(settings)
+        except ConfigError as exc:
+            print(f"frontdesk: configuration error: {exc}", file=sys.stderr)
+            return EXIT_CONFIG
+    token = settings.telegram_bot_token.get_secret_value()
+    hide(token)
+
+    async def go() -> list[str]:
+        async with Bot(token, base_url=settings.telegram_api_base_url) as bot:
+            if args.action == "set":
+                return await set_webhook(bot, url, secret)
+            if args.action == "delete":
+                return await delete_webhook(bot)
+            return await webhook_info(bot)
+
+    try:
+        lines = asyncio.run(go())
+    except InvalidToken:
+        print(f"frontdesk: {TOKEN_REJECTED}", file=sys.stderr)
+        return EXIT_CONFIG
+    except TelegramError as exc:
+        print(f"frontdesk: Telegram refused: {exc.message}", file=sys.stderr)
+        return 1
+    print("\n".join(lines))
     return 0
 
 
@@ -181,7 +240,15 @@ def cmd_triage_corrections(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="frontdesk", description="The residents' committee front desk bot.")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="run the bot with long polling").set_defaults(func=cmd_run)
+    run = sub.add_parser("run", help="run the bot (long polling, or --webhook)")
+    run.add_argument("--webhook", action="store_true",
+                     help="serve Telegram's webhook and /healthz on WEBHOOK_LISTEN:WEBHOOK_PORT instead of polling "
+                          "(register it once with `frontdesk webhook set`)")
+    run.set_defaults(func=cmd_run)
+    hook = sub.add_parser("webhook", help="Telegram's webhook registration: set, delete or show it")
+    hook.add_argument("action", choices=["set", "delete", "info"],
+                      help="set: WEBHOOK_URL with WEBHOOK_SECRET; delete: back to long polling; info: Telegram's view")
+    hook.set_defaults(func=cmd_webhook)
     demo = sub.add_parser("demo", help="run an offline scenario against the bundled Bot API emulator")
     demo.add_argument("--verbose", action="store_true", help="show the bot's log too")
     demo.set_defaults(func=cmd_demo)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
+from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -60,6 +62,14 @@ class Settings(BaseSettings):
     # /stats: the weekly report (the past week's figures and chart, who handled the most, the
     # lowest-rated tickets) reaches the admin group on this weekday and time, or "off"
     weekly_report_at: str = "mon 09:00"
+    # webhook workers (`frontdesk run --webhook`, `frontdesk webhook set`): the public HTTPS URL
+    # Telegram posts to (its path is the path the worker serves), the address the worker listens
+    # on (behind the reverse proxy), and the secret Telegram sends in every request's
+    # X-Telegram-Bot-Api-Secret-Token header; both required in webhook mode (require_webhook)
+    webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8080, ge=0, le=65535)
+    webhook_secret: SecretStr | None = None
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -67,6 +77,25 @@ class Settings(BaseSettings):
         if not value.get_secret_value().strip():
             raise ValueError("is empty: put the token @BotFather gave you")
         return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _check_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram's own rule for secret_token: 1-256 of A-Z, a-z, 0-9, _ and -
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule), "
+                             "e.g. the output of: python -c 'import secrets; print(secrets.token_urlsafe(32))'")
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parsed = urlparse(value.strip())
+        if parsed.scheme not in ("https", "http") or not parsed.netloc:
+            raise ValueError(f"{value!r} is not a URL: write the public address, e.g. https://desk.example.org/telegram")
+        return value.strip()
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -145,6 +174,17 @@ class Settings(BaseSettings):
 
 class ConfigError(Exception):
     """A setting is missing or wrong; the message names it in one line."""
+
+
+def require_webhook(settings: Settings) -> tuple[str, str]:
+    """Webhook mode's own settings, (public URL, secret), or a ConfigError naming the missing one."""
+    if settings.webhook_secret is None:
+        raise ConfigError("WEBHOOK_SECRET is required in webhook mode: the secret Telegram sends with each update "
+                          "(python -c 'import secrets; print(secrets.token_urlsafe(32))')")
+    if settings.webhook_url is None:
+        raise ConfigError("WEBHOOK_URL is required in webhook mode: the public address Telegram posts to, "
+                          "e.g. https://desk.example.org/telegram")
+    return settings.webhook_url, settings.webhook_secret.get_secret_value()
 
 
 def load_settings(**overrides: object) -> Settings:

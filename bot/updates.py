@@ -7,7 +7,8 @@ lost those messages for good, since Telegram forgets what was confirmed. Here:
 
 1. a batch from getUpdates is stored raw in the inbox table (one transaction), and only then does
    the offset move past it (the next getUpdates confirms it);
-2. the updates are handled from the table, one at a time in Telegram's order, each in one
+2. the updates are handled from the table (also those a webhook request stored: `receive`, and
+   bot/webhook_server.py), one at a time in Telegram's order, each in one
    database unit (`Database.unit`) together with its "handled" mark: a crash before the commit
    undoes what the handling wrote as well, and the update is handled again after the restart.
    An update is thus handled once across crashes; only what left the process meanwhile (an
@@ -62,17 +63,26 @@ class UpdateSource:
 
     async def start(self, application: Application, *, poll_timeout: float = 10.0,
                     allowed_updates: Sequence[str] | None = ALLOWED_UPDATES,
-                    error_callback: Callable[[TelegramError], None] | None = None) -> None:
+                    error_callback: Callable[[TelegramError], None] | None = None, poll: bool = True) -> None:
+        """Handle what the inbox holds; with `poll`, also fetch with getUpdates (long polling).
+        Without it (webhook mode) the updates come through `receive`. Long polling never deletes
+        a webhook: `bot.app.start` refuses to poll while one is set (`frontdesk webhook delete`)."""
         self.application = application
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
-        # as the Updater's bootstrap: Telegram refuses getUpdates while a webhook is set
-        await application.bot.delete_webhook()
-        self._tasks = [
-            asyncio.create_task(self._fetch(poll_timeout, allowed_updates, error_callback or _log_error),
-                                name="frontdesk:intake:fetch"),
-            asyncio.create_task(self._handle_all(), name="frontdesk:intake:handle"),
-        ]
+        self._tasks = [asyncio.create_task(self._handle_all(), name="frontdesk:intake:handle")]
+        if poll:
+            self._tasks.insert(0, asyncio.create_task(
+                self._fetch(poll_timeout, allowed_updates, error_callback or _log_error), name="frontdesk:intake:fetch"))
+
+    async def receive(self, update_id: int, raw: str) -> bool:
+        """An update a webhook request brought: stored (committed) before this returns, so the
+        request may be answered 200; then handled from the inbox like a polled one. An error
+        raises (the request answers 5xx and Telegram sends it again). False for a replay."""
+        new = await self.inbox.store([(update_id, raw)])
+        self.stored += new
+        self._wake.set()
+        return bool(new)
 
     async def stop(self) -> None:
         """Stop polling (an open long poll is abandoned: what it would bring is not confirmed) and
@@ -167,6 +177,13 @@ class UpdateSource:
                 await self._wake.wait()
 
     async def _handle(self, update_id: int, raw: str | None) -> None:
+        # One chat's updates in order: one process handles the inbox one update at a time in
+        # update_id order (Telegram's order), whether they came by polling or by webhook, so a
+        # chat's updates are handled in order even when two webhook requests race.
+        # SEAM (several workers on PostgreSQL, not built yet): each worker would claim the oldest
+        # unhandled update of a chat and, as the first statement of the unit below, take the
+        # chat's transaction-level advisory lock (pg_advisory_xact_lock(chat_id)), so that two
+        # workers never handle one chat's updates at once or out of order.
         application = self.application
         assert application is not None
         try:

@@ -34,6 +34,7 @@ class Frontdesk:
         # not about the night, so the harness has no alert quiet hours unless a test sets them
         # (tests/e2e/test_escalation.py) and restarts.
         self.overrides: dict[str, Any] = {"alert_quiet_hours": "none"}
+        self.webhook = False   # updates by webhook rather than getUpdates (tests/e2e/test_webhook.py serves it)
 
     async def start(self, paused: bool = False) -> None:
         settings = load_settings(
@@ -46,7 +47,7 @@ class Frontdesk:
         self.services = build_services(settings, self.clock, roomy, poll_interval=0.02)
         self.services.outbox.paused = paused
         self.application = build_application(self.services)
-        await start(self.application, poll_timeout=1)
+        await start(self.application, poll_timeout=1, webhook=self.webhook)
 
     async def stop(self) -> None:
         if self.application is not None:

@@ -8,7 +8,8 @@ unclosed tag is refused; the 4,096 limit counts the visible text), so a test see
 would (`Sent.text`, `Sent.quotes`, `Sent.own_lines`). It can inject faults (429 with retry_after,
 5xx, a user who blocked the bot or never opened a private chat), hold a request in flight, upgrade
 a group to a supergroup, and keeps a transcript. For the benchmarks it enforces Telegram's limits
-(`enforce_limits`), injects random faults (`fault_rate`: half 5xx, half time-outs where the message
+(`enforce_limits`), plays Telegram's side of a webhook (setWebhook, getWebhookInfo, deleteWebhook:
+updates are then POSTed to the URL with the secret header, retried until a 2xx), injects random faults (`fault_rate`: half 5xx, half time-outs where the message
 is delivered but the answer comes too late, so the sender cannot know), and counts the messages a
 chat received twice (`duplicates`).
 Used by `frontdesk demo`, the end-to-end tests and the benchmarks; never by production.
@@ -17,9 +18,11 @@ Used by `frontdesk demo`, the end-to-end tests and the benchmarks; never by prod
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import random
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,7 +30,7 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from aiohttp import web
+from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
 TOKEN = "123456:EMULATOR"
 JSON_FIELDS = {"reply_markup", "allowed_updates", "commands", "entities", "scope", "link_preview_options",
@@ -304,6 +307,17 @@ class Emulator:
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.base_url = ""
+        # the webhook, as Telegram keeps it: while a URL is set, updates are POSTed there one at a
+        # time in order (a non-2xx answer or no answer: the same update again after a pause that
+        # grows from `webhook_retry` to a second), and getUpdates is refused with 409
+        self.webhook_url = ""
+        self.webhook_secret: str | None = None
+        self.webhook_allowed: list[str] | None = None
+        self.webhook_error: tuple[int, str] | None = None   # (date, message) of the last failed delivery
+        self.webhook_log: list[tuple[int, int]] = []        # (update_id, HTTP status or 0) of every POST
+        self.webhook_seconds: list[float] = []               # how long each POST took to be answered
+        self.webhook_retry = 0.05
+        self._deliverer: asyncio.Task[None] | None = None
 
     # -- server ---------------------------------------------------------------------------------
 
@@ -320,6 +334,12 @@ class Emulator:
         return self.base_url
 
     async def stop(self) -> None:
+        self.webhook_url = ""
+        if self._deliverer is not None:
+            self._deliverer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._deliverer
+            self._deliverer = None
         async with self._changed:
             self._changed.notify_all()
         if self._runner is not None:
@@ -468,8 +488,86 @@ class Emulator:
     async def _api_getMe(self, params: dict[str, Any]) -> Any:
         return self.bot_user
 
-    async def _api_deleteWebhook(self, params: dict[str, Any]) -> Any:
+    async def _api_setWebhook(self, params: dict[str, Any]) -> Any:
+        url = str(params.get("url") or "")
+        secret = params.get("secret_token")
+        if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", str(secret)):
+            raise _ApiError(400, "Bad Request: secret token contains unallowed characters")
+        if url and not url.startswith(("https://", "http://")):
+            raise _ApiError(400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook")
+        if params.get("drop_pending_updates") in (True, "true", "True"):
+            self.pending, self.replays = [], []
+        self.webhook_url, self.webhook_secret = url, (str(secret) if secret is not None else None)
+        self.webhook_allowed = params.get("allowed_updates")
+        self.webhook_error = None
+        if url and (self._deliverer is None or self._deliverer.done()):
+            self._deliverer = asyncio.get_running_loop().create_task(self._deliver())
+        self._say(f"[webhook set: {url}]" if url else "[webhook deleted]")
+        await self._notify()
         return True
+
+    async def _api_deleteWebhook(self, params: dict[str, Any]) -> Any:
+        if params.get("drop_pending_updates") in (True, "true", "True"):
+            self.pending, self.replays = [], []
+        if self.webhook_url:
+            self._say("[webhook deleted]")
+        self.webhook_url, self.webhook_secret, self.webhook_allowed = "", None, None
+        await self._notify()
+        return True
+
+    async def _api_getWebhookInfo(self, params: dict[str, Any]) -> Any:
+        info: dict[str, Any] = {"url": self.webhook_url, "has_custom_certificate": False,
+                                "pending_update_count": len(self.pending) + len(self.replays)}
+        if self.webhook_url:
+            info["max_connections"] = 40
+            if self.webhook_allowed:
+                info["allowed_updates"] = self.webhook_allowed
+            if self.webhook_error:
+                info["last_error_date"], info["last_error_message"] = self.webhook_error
+        return info
+
+    async def _deliver(self) -> None:
+        """Telegram's side of a webhook: the oldest update (a replay first) is POSTed with the
+        secret header; only a 2xx answer lets the next one go."""
+        pause = self.webhook_retry
+        async with ClientSession(timeout=ClientTimeout(total=30)) as session:
+            while self.webhook_url:
+                def ready() -> tuple[str, dict[str, Any]] | None:
+                    if not self.webhook_url:
+                        return ("stop", {})
+                    queue = self.replays or self.pending
+                    return ("post", queue[0]) if queue else None
+
+                try:
+                    what, update = await self.wait_for(ready, 3600.0, "an update to post")
+                except AssertionError:
+                    continue
+                if what == "stop":
+                    return
+                headers = {"Content-Type": "application/json"}
+                if self.webhook_secret is not None:
+                    headers["X-Telegram-Bot-Api-Secret-Token"] = self.webhook_secret
+                posted = time.perf_counter()
+                try:
+                    async with session.post(self.webhook_url, data=json.dumps(update), headers=headers) as answer:
+                        status, reason = answer.status, answer.reason or ""
+                except (ClientError, TimeoutError, OSError) as exc:
+                    status, reason = 0, f"Connection failed: {type(exc).__name__}"
+                self.webhook_seconds.append(time.perf_counter() - posted)
+                self.webhook_log.append((update["update_id"], status))
+                if 200 <= status < 300:
+                    for queue in (self.replays, self.pending):
+                        if queue and queue[0] is update:
+                            queue.pop(0)
+                            break
+                    pause = self.webhook_retry
+                    await self._notify()
+                    continue
+                self.webhook_error = (int(time.time()), f"Wrong response from the webhook: {status} {reason}".strip()
+                                      if status else reason)
+                await self._notify()
+                await asyncio.sleep(pause)
+                pause = min(1.0, pause * 2)
 
     async def _api_setMyCommands(self, params: dict[str, Any]) -> Any:
         return True
@@ -480,6 +578,9 @@ class Emulator:
     async def _api_getUpdates(self, params: dict[str, Any]) -> Any:
         """Like Telegram: an update stays queued until a later call's offset confirms it, so a
         long poll the client abandoned (a crash, a restart) loses nothing."""
+        if self.webhook_url:
+            raise _ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
+                                 "use deleteWebhook to delete the webhook first")
         offset = int(params.get("offset") or 0)
         limit = int(params.get("limit") or 100)
         timeout = float(params.get("timeout") or 0)
