@@ -75,6 +75,9 @@ _TYPES = [
     (re.compile(r"\bBLOB\b", re.I), "BYTEA"),
 ]
 _CASTS = [
+    # `AND +c.state IN (...)`: SQLite's way to keep an index out of a plan; PostgreSQL has no unary +
+    # for text, and plans for itself
+    (re.compile(r"(\b(?:AND|OR|WHERE|ON)\s+|\()\+(?=[A-Za-z_])", re.I), r"\1"),
     (re.compile(r"\bAS\s+INTEGER\b", re.I), "AS BIGINT"),
     (re.compile(r"\bAS\s+REAL\b", re.I), "AS DOUBLE PRECISION"),
 ]

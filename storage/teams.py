@@ -145,7 +145,7 @@ async def leader_grids(tx: Tx, volunteer_id: int) -> list[str]:
     """The grids of the teams this volunteer leads."""
     rows = await tx.all(
         """SELECT DISTINCT g.grid FROM memberships m JOIN team_grids g ON g.team_id = m.team_id
-           WHERE m.volunteer_id = ? AND m.active AND m.role = 'leader' ORDER BY g.grid""",
+           WHERE m.volunteer_id = ? AND m.active = 1 AND m.role = 'leader' ORDER BY g.grid""",
         (volunteer_id,),
     )
     return [row["grid"] for row in rows]
