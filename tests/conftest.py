@@ -57,6 +57,39 @@ def pg_cluster():
     cluster.stop()
 
 
+@pytest.fixture(scope="session")
+def postgres_cluster(pg_cluster):
+    """A PostgreSQL cluster on either engine's run (the tests of PostgreSQL itself); skipped where
+    PostgreSQL is not installed."""
+    if pg_cluster is not None:
+        yield pg_cluster
+        return
+    from tests.pgcluster import Cluster, bindir
+
+    try:
+        if not (bindir() / "initdb").exists():
+            raise RuntimeError("no initdb")
+        import asyncpg  # noqa: F401
+    except (RuntimeError, ImportError) as exc:
+        pytest.skip(f"PostgreSQL or asyncpg is not installed: {exc}")
+    cluster = Cluster().start()
+    yield cluster
+    cluster.stop()
+
+
+async def fresh_database(cluster: Any, name: str) -> str:
+    """An empty database (no tables yet) on the cluster, and its URL."""
+    import asyncpg
+
+    admin = await asyncpg.connect(cluster.url())
+    try:
+        await admin.execute(f"DROP DATABASE IF EXISTS {name}")
+        await admin.execute(f"CREATE DATABASE {name}")
+    finally:
+        await admin.close()
+    return cluster.url(name)
+
+
 def pg_url(cluster: Any, location: str) -> str:
     """The database that stands for one SQLite location in this session."""
     if location.startswith(("postgresql://", "postgres://")):
@@ -67,8 +100,9 @@ def pg_url(cluster: Any, location: str) -> str:
 
 @pytest.fixture(autouse=True)
 def _engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
-    """On PostgreSQL: every `Database(path)` opens the database standing for that path."""
-    if not on_postgres:
+    """On PostgreSQL: every `Database(path)` opens the database standing for that path (not in a
+    test marked `real_sqlite`, which needs an SQLite file beside PostgreSQL: `db copy`)."""
+    if not on_postgres or request.node.get_closest_marker("real_sqlite"):
         yield
         return
     cluster = request.getfixturevalue("pg_cluster")
