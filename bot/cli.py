@@ -1,5 +1,5 @@
 """The `frontdesk` command: run the bot, run the offline demo, import spreadsheets, measure triage,
-export the admins' triage corrections."""
+export the admins' triage corrections, copy a desk into PostgreSQL."""
 
 from __future__ import annotations
 
@@ -237,6 +237,28 @@ def cmd_triage_corrections(args: argparse.Namespace) -> int:
     return asyncio.run(go())
 
 
+def cmd_db_copy(args: argparse.Namespace) -> int:
+    """A desk's SQLite file into an empty PostgreSQL database; each table's rows counted on both
+    sides, and a non-zero exit when any differ."""
+    from storage.copy import CopyError, copy
+
+    try:
+        counted = asyncio.run(copy(args.sqlite_path, args.postgres_url))
+    except CopyError as exc:
+        print(f"frontdesk: {exc}", file=sys.stderr)
+        return 1
+    width = max(len(c.table) for c in counted)
+    print(f"{'table':<{width}}  {'sqlite':>8}  {'postgres':>8}")
+    for c in counted:
+        print(f"{c.table:<{width}}  {c.source:>8}  {c.target:>8}{'' if c.ok else '  MISMATCH'}")
+    wrong = [c.table for c in counted if not c.ok]
+    if wrong:
+        print(f"frontdesk: the counts differ in {', '.join(wrong)}", file=sys.stderr)
+        return 1
+    print(f"{len(counted)} tables, {sum(c.target for c in counted)} rows copied")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="frontdesk", description="The residents' committee front desk bot.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -278,6 +300,12 @@ def main(argv: list[str] | None = None) -> int:
         "corrections", help="export the admins' corrections as labelled JSON Lines (the data set's format)")
     corrections.add_argument("-o", "--output", default="-", help="file to write (default: standard output)")
     corrections.set_defaults(func=cmd_triage_corrections)
+    db = sub.add_parser("db", help="the database")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_copy = db_sub.add_parser("copy", help="copy a desk's SQLite file into an empty PostgreSQL database, counts checked")
+    db_copy.add_argument("sqlite_path")
+    db_copy.add_argument("postgres_url", help="postgresql://user:password@host/database")
+    db_copy.set_defaults(func=cmd_db_copy)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.command == "run" else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -19,7 +19,7 @@ class Settings(BaseSettings):
     # a secret: shown as ********** in any repr; the one reader is bot.app.build_application
     telegram_bot_token: SecretStr
     telegram_api_base_url: str = "https://api.telegram.org/bot"
-    frontdesk_db: str = "./frontdesk.db"
+    frontdesk_db: str = "./frontdesk.db"   # an SQLite file, or a postgresql:// URL (storage/postgres.py)
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     timezone: str = "Asia/Shanghai"
     default_language: str = "zh"

@@ -28,6 +28,7 @@ import portalocker
 from telegram.error import Conflict, TelegramError
 
 from bot.clock import Clock
+from storage.dialect import is_url
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,8 @@ class DatabaseLock:
         return self._file is not None
 
     def acquire(self) -> None:
-        if self._file is not None or self.db_path == ":memory:":
+        # PostgreSQL: several workers on one database is the point (issue #16), not a mistake
+        if self._file is not None or self.db_path == ":memory:" or is_url(self.db_path):
             return
         # "a+" creates the file without emptying it: the holder's line must survive our attempt
         lock_file = open(self.path, "a+", encoding="utf-8", opener=lambda path, flags: os.open(path, flags, 0o600))

@@ -36,7 +36,7 @@ async def find_grid(tx: Tx, word: str) -> str | None:
     """A grid by name (any case), as residents, buildings or teams have it."""
     return await tx.value(
         """SELECT grid FROM (SELECT grid FROM residents WHERE grid IS NOT NULL UNION SELECT grid FROM buildings
-                             UNION SELECT grid FROM team_grids) WHERE lower(grid) = lower(?) LIMIT 1""",
+                             UNION SELECT grid FROM team_grids) AS known WHERE lower(grid) = lower(?) LIMIT 1""",
         (word,),
     )
 
@@ -44,7 +44,7 @@ async def find_grid(tx: Tx, word: str) -> str | None:
 async def find_building(tx: Tx, word: str) -> str | None:
     return await tx.value(
         """SELECT name FROM (SELECT name FROM buildings UNION SELECT building AS name FROM residents
-                             WHERE building IS NOT NULL) WHERE lower(trim(name)) = lower(trim(?)) LIMIT 1""",
+                             WHERE building IS NOT NULL) AS known WHERE lower(trim(name)) = lower(trim(?)) LIMIT 1""",
         (word,),
     )
 

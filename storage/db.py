@@ -1,7 +1,8 @@
-"""The SQLite connection: WAL, foreign keys, busy timeout, numbered migrations.
+"""The database connection: SQLite (WAL, foreign keys, busy timeout) or PostgreSQL, numbered migrations.
 
-One connection per process. Every unit of work runs inside `transaction()`,
-which serialises coroutines on an asyncio lock so that one coroutine's
+`FRONTDESK_DB` is a file path (SQLite) or a `postgresql://` URL (storage/postgres.py; the
+differences of SQL are in storage/dialect.py). One connection per process. Every unit of work runs
+inside `transaction()`, which serialises coroutines on an asyncio lock so that one coroutine's
 statements never land inside another's transaction.
 """
 
@@ -22,6 +23,8 @@ from typing import Any
 
 import aiosqlite
 
+from storage.dialect import SQLite, is_url
+
 log = logging.getLogger(__name__)
 
 Row = aiosqlite.Row
@@ -40,7 +43,10 @@ def marks(items: Iterable[Any]) -> str:
 
 
 class Tx:
-    """A thin handle on an open transaction, handed to repository functions."""
+    """A thin handle on an open transaction, handed to repository functions. `execute` answers an
+    object with `lastrowid` and `rowcount` (on PostgreSQL too: storage/postgres.py's `PgTx`)."""
+
+    dialect = SQLite()
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self.conn = conn
@@ -78,10 +84,26 @@ _SAVEPOINTS = itertools.count(1)
 
 
 class Database:
+    """`Database(location)`: an SQLite file, or PostgreSQL when `location` is a postgresql:// URL."""
+
+    engine = "sqlite"
+
+    def __new__(cls, location: str) -> "Database":
+        if cls is Database and is_url(location):
+            from storage.postgres import PgDatabase  # the driver is an optional extra
+            return super().__new__(PgDatabase)
+        return super().__new__(cls)
+
     def __init__(self, path: str) -> None:
         self.path = path
-        self._conn: aiosqlite.Connection | None = None
+        self._conn: Any = None
         self._lock = asyncio.Lock()
+
+    def _tx(self) -> Tx:
+        return Tx(self._conn)
+
+    async def _begin(self) -> None:
+        await self._conn.execute("BEGIN IMMEDIATE")
 
     async def open(self) -> "Database":
         keep_private(self.path)
@@ -116,13 +138,13 @@ class Database:
         assert self._conn is not None, "Database.open() first"
         unit = _Unit(asyncio.current_task())
         async with self._lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
+            await self._begin()
             token = _UNIT.set(unit)
             try:
-                yield Tx(self._conn)
+                yield self._tx()
             except BaseException:
                 unit.open = False
-                with contextlib.suppress(sqlite3.Error):
+                with contextlib.suppress(Exception):
                     await self._conn.execute("ROLLBACK")
                 raise
             else:
@@ -156,7 +178,7 @@ class Database:
             name = f"sp{next(_SAVEPOINTS)}"
             await self._conn.execute(f"SAVEPOINT {name}")
             try:
-                yield Tx(self._conn)
+                yield self._tx()
             except BaseException:
                 await self._conn.execute(f"ROLLBACK TO {name}")
                 await self._conn.execute(f"RELEASE {name}")
@@ -164,9 +186,9 @@ class Database:
             await self._conn.execute(f"RELEASE {name}")
             return
         async with self._lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
+            await self._begin()
             try:
-                yield Tx(self._conn)
+                yield self._tx()
             except BaseException:
                 await self._conn.execute("ROLLBACK")
                 raise

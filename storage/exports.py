@@ -64,8 +64,8 @@ async def volunteers(tx: Tx, start: float, end: float) -> list[dict[str, Any]]:
     rows = await tx.all(
         """SELECT v.name, v.phone, v.telegram_id, t.name AS team, m.role,
                   (SELECT group_concat(grid, ',') FROM (SELECT grid FROM team_grids g WHERE g.team_id = t.id
-                                                        ORDER BY grid)) AS grids,
-                  v.language, (v.active AND coalesce(m.active, 1)) AS active, coalesce(m.joined_at, v.created_at) AS joined_at
+                                                        ORDER BY grid) AS each) AS grids,
+                  v.language, CASE WHEN v.active = 1 AND coalesce(m.active, 1) = 1 THEN 1 ELSE 0 END AS active, coalesce(m.joined_at, v.created_at) AS joined_at
            FROM volunteers v
            LEFT JOIN memberships m ON m.volunteer_id = v.id
            LEFT JOIN teams t ON t.id = m.team_id

@@ -32,7 +32,7 @@ async def set_timer(tx: Tx, ticket_id: int, due_at: float, stage: int, now: floa
     """Start the timer again on a ticket still claimed (by `claimed_by`, when given)."""
     cursor = await tx.execute(
         """UPDATE tickets SET ack_due_at = ?, ack_stage = ?, updated_at = ?
-           WHERE id = ? AND status = 'claimed' AND (? IS NULL OR claimed_by = ?)""",
+           WHERE id = ? AND status = 'claimed' AND (CAST(? AS INTEGER) IS NULL OR claimed_by = ?)""",
         (due_at, stage, now, ticket_id, claimed_by, claimed_by),
     )
     return cursor.rowcount == 1

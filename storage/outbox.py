@@ -51,7 +51,7 @@ async def due(tx: Tx, now: float, limit: int, skip_chats: Iterable[int] = ()) ->
                   SELECT *, {LANE_ORDER} AS lane_order,
                          CASE WHEN ticket_id IS NULL THEN 1
                               ELSE row_number() OVER (PARTITION BY priority, ticket_id ORDER BY id) END AS turn
-                  FROM outbox WHERE status = 'pending' OR (ticket_id IS NOT NULL AND created_at >= ?))
+                  FROM outbox WHERE status = 'pending' OR (ticket_id IS NOT NULL AND created_at >= ?)) AS turns
                 WHERE {where}
                 ORDER BY lane_order, turn, id LIMIT ?""",
             (now - TURNS_SPAN, now, *skip, limit),

@@ -106,10 +106,19 @@ async def by_emergency_contact(tx: Tx, telegram_id: int) -> list[dict[str, Any]]
     return [dict(row) for row in rows]
 
 
+# what points at a resident and moves with a merge, with the rest of each table's unique key: one
+# resident has one plan, one check-in per slot, one "all well" per family member
+MERGED: dict[str, tuple[str, ...]] = {"checkin_plans": (), "checkins": ("slot",), "allwell": ("telegram_id",),
+                                      "checkin_requests": ("id",), "link_requests": ("id",)}
+
+
 async def merge_into(tx: Tx, from_id: int, to_id: int) -> None:
     """Everything that points at resident `from_id` points at `to_id` (where `to_id` has none of its
     own: a plan, a day's check-in), then `from_id` is deleted with what is left of it."""
     await tx.execute("UPDATE tickets SET resident_id = ? WHERE resident_id = ?", (to_id, from_id))
-    for table in ("checkin_plans", "checkins", "allwell", "checkin_requests", "link_requests"):
-        await tx.execute(f"UPDATE OR IGNORE {table} SET resident_id = ? WHERE resident_id = ?", (to_id, from_id))
+    for table, key in MERGED.items():
+        # a row whose key `to_id` already has stays behind (SQLite's UPDATE OR IGNORE, said portably)
+        clash = " AND ".join([f"o.resident_id = ?", *(f"o.{k} = {table}.{k}" for k in key)])
+        await tx.execute(f"UPDATE {table} SET resident_id = ? WHERE resident_id = ? "
+                         f"AND NOT EXISTS (SELECT 1 FROM {table} o WHERE {clash})", (to_id, from_id, to_id))
     await tx.execute("DELETE FROM residents WHERE id = ?", (from_id,))

@@ -124,7 +124,7 @@ async def covers(tx: Tx, since: float, grid: str | None = None) -> list[dict[str
     extra, params = (" AND o.grid = ?", (grid,)) if grid is not None else ("", ())
     rows = await tx.all(
         f"""SELECT o.grid, o.starts_at, o.ends_at, v.id AS volunteer_id, v.telegram_id, v.name, v.language
-            FROM duty_overrides o JOIN volunteers v ON v.id = o.volunteer_id AND v.active
+            FROM duty_overrides o JOIN volunteers v ON v.id = o.volunteer_id AND v.active = 1
             WHERE o.kind = 'cover' AND o.ends_at > ?{extra} ORDER BY o.id""", (since, *params))
     return [dict(row) for row in rows]
 
@@ -136,7 +136,7 @@ async def overrides_for(tx: Tx, since: float, grid: str) -> tuple[list[dict[str,
         """SELECT o.kind, o.grid, o.starts_at, o.ends_at, v.id AS volunteer_id, v.telegram_id, v.name, v.language
            FROM duty_overrides o JOIN volunteers v ON v.id = o.volunteer_id
            WHERE (o.kind = 'off' AND (o.ends_at IS NULL OR o.ends_at > ?))
-              OR (o.kind = 'cover' AND o.ends_at > ? AND o.grid = ? AND v.active)
+              OR (o.kind = 'cover' AND o.ends_at > ? AND o.grid = ? AND v.active = 1)
            ORDER BY o.id""", (since, since, grid))
     offs = [dict(row) for row in rows if row["kind"] == "off"]
     return offs, [dict(row) for row in rows if row["kind"] == "cover"]
@@ -184,13 +184,13 @@ async def team_members(tx: Tx, team_id: int) -> list[dict[str, Any]]:
     """The active volunteers of a team (to find WHO among them)."""
     rows = await tx.all(
         """SELECT v.id, v.name, v.phone, v.telegram_id, v.language, m.role FROM memberships m
-           JOIN volunteers v ON v.id = m.volunteer_id AND v.active
-           WHERE m.team_id = ? AND m.active ORDER BY v.id""", (team_id,))
+           JOIN volunteers v ON v.id = m.volunteer_id AND v.active = 1
+           WHERE m.team_id = ? AND m.active = 1 ORDER BY v.id""", (team_id,))
     return [dict(row) for row in rows]
 
 
 async def volunteers(tx: Tx) -> list[dict[str, Any]]:
-    rows = await tx.all("SELECT id, name, phone, telegram_id, language FROM volunteers WHERE active ORDER BY id")
+    rows = await tx.all("SELECT id, name, phone, telegram_id, language FROM volunteers WHERE active = 1 ORDER BY id")
     return [dict(row) for row in rows]
 
 

@@ -33,7 +33,7 @@ async def groups(tx: Tx, start: float, end: float, grids: list[str] | None) -> l
 
 def _groups(start: float, end: float, grids: list[str] | None) -> tuple[str, list[Any]]:
     where, params = _where(start, end, grids)
-    return (f"""SELECT urgency, category, grid, count(*) AS count, sum(escalation_step >= 2) AS escalated,
+    return (f"""SELECT urgency, category, grid, count(*) AS count, sum(CASE WHEN escalation_step >= 2 THEN 1 ELSE 0 END) AS escalated,
                        coalesce(sum(rating), 0) AS rating_sum, count(rating) AS rated
                 FROM tickets WHERE {where} GROUP BY urgency, category, grid""", params)
 
@@ -101,7 +101,7 @@ async def top_volunteers(tx: Tx, start: float, end: float, grids: list[str] | No
 def _top(start: float, end: float, grids: list[str] | None, limit: int) -> tuple[str, list[Any]]:
     where, params = _where(start, end, grids, "t")
     return (f"""SELECT v.name, count(*) AS count FROM tickets t JOIN volunteers v ON v.id = t.claimed_by
-                WHERE {where} AND t.claimed_by IS NOT NULL GROUP BY t.claimed_by ORDER BY count DESC, v.name LIMIT ?""",
+                WHERE {where} AND t.claimed_by IS NOT NULL GROUP BY t.claimed_by, v.name ORDER BY count DESC, v.name LIMIT ?""",
             [*params, limit])
 
 
@@ -114,7 +114,7 @@ async def checkins(tx: Tx, start: float, end: float, grids: list[str] | None) ->
 def _checkins(start: float, end: float, grids: list[str] | None) -> tuple[str, list[Any]]:
     # `+c.state`: read by when they were due (checkins_due), not by state, which nearly all share
     states = ANSWERED + UNANSWERED
-    sql = f"""SELECT count(*), coalesce(sum(c.state IN ({marks(ANSWERED)})), 0) FROM checkins c
+    sql = f"""SELECT count(*), coalesce(sum(CASE WHEN c.state IN ({marks(ANSWERED)}) THEN 1 ELSE 0 END), 0) FROM checkins c
               WHERE c.due_at >= ? AND c.due_at < ? AND +c.state IN ({marks(states)})"""
     params: list[Any] = [*ANSWERED, start, end, *states]
     if grids is not None:

@@ -39,7 +39,7 @@ async def all_teams(tx: Tx) -> list[dict[str, Any]]:
     rows = await tx.all(
         """SELECT t.id, t.name,
                   (SELECT group_concat(grid, ',') FROM team_grids g WHERE g.team_id = t.id) AS grids,
-                  (SELECT count(*) FROM memberships m WHERE m.team_id = t.id AND m.active) AS members
+                  (SELECT count(*) FROM memberships m WHERE m.team_id = t.id AND m.active = 1) AS members
            FROM teams t ORDER BY t.name"""
     )
     return [dict(row) for row in rows]
@@ -105,8 +105,8 @@ async def memberships_for_grid(tx: Tx, grid: str) -> list[dict[str, Any]]:
         """SELECT v.id AS volunteer_id, v.telegram_id, v.name, v.language, m.role, t.name AS team
            FROM team_grids g
            JOIN teams t ON t.id = g.team_id
-           JOIN memberships m ON m.team_id = t.id AND m.active
-           JOIN volunteers v ON v.id = m.volunteer_id AND v.active
+           JOIN memberships m ON m.team_id = t.id AND m.active = 1
+           JOIN volunteers v ON v.id = m.volunteer_id AND v.active = 1
            WHERE g.grid = ?
            ORDER BY v.id""",
         (grid,),
@@ -117,7 +117,7 @@ async def memberships_for_grid(tx: Tx, grid: str) -> list[dict[str, Any]]:
 async def teams_of(tx: Tx, volunteer_id: int) -> list[dict[str, Any]]:
     rows = await tx.all(
         """SELECT t.id, t.name, m.role FROM memberships m JOIN teams t ON t.id = m.team_id
-           WHERE m.volunteer_id = ? AND m.active ORDER BY t.name""",
+           WHERE m.volunteer_id = ? AND m.active = 1 ORDER BY t.name""",
         (volunteer_id,),
     )
     return [dict(row) for row in rows]
@@ -145,7 +145,7 @@ async def leader_grids(tx: Tx, volunteer_id: int) -> list[str]:
     """The grids of the teams this volunteer leads."""
     rows = await tx.all(
         """SELECT DISTINCT g.grid FROM memberships m JOIN team_grids g ON g.team_id = m.team_id
-           WHERE m.volunteer_id = ? AND m.active AND m.role = 'leader' ORDER BY g.grid""",
+           WHERE m.volunteer_id = ? AND m.active = 1 AND m.role = 'leader' ORDER BY g.grid""",
         (volunteer_id,),
     )
     return [row["grid"] for row in rows]

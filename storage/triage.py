@@ -41,7 +41,7 @@ async def keywords_version(tx: Tx) -> int:
 async def _bump(tx: Tx) -> None:
     await tx.execute(
         """INSERT INTO settings (key, value) VALUES ('keywords_version', '1')
-           ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"""
+           ON CONFLICT(key) DO UPDATE SET value = CAST(CAST(settings.value AS INTEGER) + 1 AS TEXT)"""
     )
 
 

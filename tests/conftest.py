@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hashlib
+import os
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -18,6 +22,121 @@ from storage import Database
 
 ADMIN = 9001
 GROUP = -100500
+
+# FRONTDESK_TEST_DB=postgres runs the whole suite on PostgreSQL: one throw-away cluster per session
+# (tests/pgcluster.py), a migrated template database, and for every SQLite file a test names (the
+# harness's, a CLI's FRONTDESK_DB) its own database made from that template, the same one again
+# for the same path (a restart finds its data).
+ENGINE = os.environ.get("FRONTDESK_TEST_DB", "sqlite").lower()
+if ENGINE not in ("sqlite", "postgres"):
+    raise pytest.UsageError(f"FRONTDESK_TEST_DB={ENGINE!r}: sqlite or postgres")
+on_postgres = ENGINE == "postgres"
+sqlite_only = pytest.mark.skipif(on_postgres, reason="SQLite by nature (a file, its lock, WAL)")
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    if not on_postgres:
+        yield None
+        return
+    import asyncpg
+
+    from tests.pgcluster import Cluster
+
+    cluster = Cluster().start()
+
+    async def template() -> None:
+        admin = await asyncpg.connect(cluster.url())
+        await admin.execute("CREATE DATABASE frontdesk_template")
+        await admin.close()
+        db = await Database(cluster.url("frontdesk_template")).open()
+        await db.close()
+
+    asyncio.run(template())
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster(pg_cluster):
+    """A PostgreSQL cluster on either engine's run (the tests of PostgreSQL itself); skipped where
+    PostgreSQL is not installed."""
+    if pg_cluster is not None:
+        yield pg_cluster
+        return
+    from tests.pgcluster import Cluster, bindir
+
+    try:
+        if not (bindir() / "initdb").exists():
+            raise RuntimeError("no initdb")
+        import asyncpg  # noqa: F401
+    except (RuntimeError, ImportError) as exc:
+        pytest.skip(f"PostgreSQL or asyncpg is not installed: {exc}")
+    cluster = Cluster().start()
+    yield cluster
+    cluster.stop()
+
+
+async def fresh_database(cluster: Any, name: str) -> str:
+    """An empty database (no tables yet) on the cluster, and its URL."""
+    import asyncpg
+
+    admin = await asyncpg.connect(cluster.url())
+    try:
+        await admin.execute(f"DROP DATABASE IF EXISTS {name}")
+        await admin.execute(f"CREATE DATABASE {name}")
+    finally:
+        await admin.close()
+    return cluster.url(name)
+
+
+def pg_url(cluster: Any, location: str) -> str:
+    """The database that stands for one SQLite location in this session."""
+    if location.startswith(("postgresql://", "postgres://")):
+        return location
+    name = "t_" + hashlib.sha1(os.path.abspath(location).encode()).hexdigest()[:20]
+    return cluster.url(name)
+
+
+@pytest.fixture(autouse=True)
+def _engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
+    """On PostgreSQL: every `Database(path)` opens the database standing for that path (not in a
+    test marked `real_sqlite`, which needs an SQLite file beside PostgreSQL: `db copy`)."""
+    if not on_postgres or request.node.get_closest_marker("real_sqlite"):
+        yield
+        return
+    cluster = request.getfixturevalue("pg_cluster")
+    import asyncpg
+
+    from storage.postgres import PgDatabase
+
+    made: set[str] = set()
+    original_new, original_init, original_open = Database.__new__, PgDatabase.__init__, PgDatabase.open
+
+    def new(cls: type, location: str) -> Database:
+        return original_new(cls, pg_url(cluster, location))
+
+    def init(self: PgDatabase, location: str) -> None:
+        original_init(self, pg_url(cluster, location))
+
+    async def open_(self: PgDatabase) -> PgDatabase:
+        name = urlsplit(self.path).path.lstrip("/")
+        if name.startswith("t_") and name not in made:
+            admin = await asyncpg.connect(cluster.url())
+            try:
+                exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+                if not exists:
+                    with contextlib.suppress(asyncpg.DuplicateDatabaseError, asyncpg.UniqueViolationError):
+                        await admin.execute(f"CREATE DATABASE {name} TEMPLATE frontdesk_template")
+            finally:
+                await admin.close()
+            made.add(name)
+        return await original_open(self)
+
+    monkeypatch.setattr(Database, "__new__", new)
+    monkeypatch.setattr(PgDatabase, "__init__", init)
+    monkeypatch.setattr(PgDatabase, "open", open_)
+    yield
 
 
 class Frontdesk:

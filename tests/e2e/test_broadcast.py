@@ -6,12 +6,10 @@ restart without sending anyone a second copy."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
-import sqlite3
 
 from bot.core import FloodControl
-from storage import residents
+from storage import Database, residents
 from tests.conftest import ADMIN, staffed_grid
 
 HEADER_EN = "📢 Announcement from the residents' committee"
@@ -270,8 +268,12 @@ async def test_a_restart_in_the_middle_goes_on_and_nobody_gets_it_twice(frontdes
     partway = len(got(emulator, people))
     assert partway < 200
     # as if it crashed after queuing and before the cursor moved: every batch is queued again
-    with contextlib.closing(sqlite3.connect(frontdesk.db_path)) as db, db:
-        db.execute("UPDATE broadcasts SET cursor = 0, queued_all = 0 WHERE id = 1")
+    db = await Database(str(frontdesk.db_path)).open()
+    try:
+        async with db.transaction() as tx:
+            await tx.execute("UPDATE broadcasts SET cursor = 0, queued_all = 0 WHERE id = 1")
+    finally:
+        await db.close()
     await frontdesk.start()
     frontdesk.services.broadcasts.step_seconds = 0.05
     row = await finished(frontdesk)

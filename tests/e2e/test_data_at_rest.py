@@ -9,7 +9,9 @@ import stat
 from pathlib import Path
 
 from bot.clock import FakeClock
-from tests.conftest import Frontdesk, staffed_grid
+from tests.conftest import Frontdesk, sqlite_only, staffed_grid
+
+pytestmark = sqlite_only  # the file's mode and SQLite's -wal and -shm files
 
 DAY = 86400.0
 

@@ -29,6 +29,7 @@ from bot.devtools.emulator import Emulator
 from storage import Database
 from storage import inbox as inbox_repo
 from tests.e2e.processes import BotProcess, calls, until_polling
+from tests.conftest import sqlite_only
 
 USERS = 12
 ITERATIONS = 8
@@ -86,6 +87,7 @@ class KillSwitch:
 
 
 @pytest.mark.timeout(240)
+@sqlite_only
 async def test_kill_9_at_random_points_of_intake_loses_no_update_and_handles_none_twice(emulator, tmp_path: Path):
     seed = int(os.environ.get("KILL_SEED", random.randrange(1_000_000)))
     print(f"KILL_SEED={seed}")

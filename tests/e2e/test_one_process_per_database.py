@@ -14,12 +14,13 @@ from pathlib import Path
 import pytest
 
 from bot.clock import FakeClock
-from tests.conftest import ADMIN, Frontdesk
+from tests.conftest import ADMIN, Frontdesk, sqlite_only
 from tests.e2e.processes import BotProcess, calls, until_polling
 
 CONFLICT = "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
 
 
+@sqlite_only
 async def test_a_second_bot_on_the_same_database_does_not_start(frontdesk, emulator, admin):
     second = Frontdesk(emulator, frontdesk.db_path, FakeClock())
     try:
@@ -36,6 +37,7 @@ async def test_a_second_bot_on_the_same_database_does_not_start(frontdesk, emula
     assert len(emulator.chat(ADMIN)) == 1
 
 
+@sqlite_only
 async def test_a_second_frontdesk_run_exits_at_once_naming_the_first(emulator, tmp_path: Path):
     db = tmp_path / "frontdesk.db"
     first = BotProcess(emulator, tmp_path, db, "first")

@@ -14,7 +14,7 @@ from importlib import resources
 
 import pytest
 
-from tests.conftest import Frontdesk
+from tests.conftest import Frontdesk, on_postgres
 from tests.e2e.test_identity_is_proven import _import, _to_phone_question
 
 
@@ -84,6 +84,7 @@ def _database_before_007(path) -> None:
     conn.close()
 
 
+@pytest.mark.skipif(on_postgres, reason="an SQLite file as an older version left it, made by hand")
 async def test_stored_numbers_are_migrated_and_clashes_are_shown_to_admins(emulator, admin, tmp_path):
     db_path = tmp_path / "frontdesk.db"
     _database_before_007(db_path)
