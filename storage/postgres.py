@@ -21,7 +21,7 @@ from typing import Any
 
 import asyncpg
 
-from storage.db import Database, migrations, statements
+from storage.db import Database, Tx, migrations, statements
 from storage.dialect import POSTGRES_PRELUDE, Postgres
 
 log = logging.getLogger(__name__)
@@ -76,12 +76,12 @@ def _params(params: Iterable[Any] | dict[str, Any]) -> tuple[Any, ...]:
     return tuple(params)
 
 
-class PgTx:
-    """`Tx` on PostgreSQL: the same four methods, the SQL rewritten by the dialect."""
+class PgTx(Tx):
+    """`Tx` on PostgreSQL: the same methods, the SQL rewritten by the dialect."""
 
     def __init__(self, conn: asyncpg.Connection, dialect: Postgres) -> None:
         self.conn = conn
-        self.dialect = dialect
+        self.dialect = dialect  # type: ignore[assignment]
 
     async def _call(self, method: str, sql: str, args: tuple[Any, ...]) -> Any:
         query = self.dialect.query(sql)
@@ -94,7 +94,7 @@ class PgTx:
             statement = await self.conn.prepare(query)
             return query, await call(query, *_coerce(args, statement.get_parameters()))
 
-    async def execute(self, sql: str, params: Iterable[Any] | dict[str, Any] = ()) -> Result:
+    async def execute(self, sql: str, params: Iterable[Any] | dict[str, Any] = ()) -> Result:  # type: ignore[override]
         args = _params(params)
         if self.dialect.returns_id(sql):
             _, rows = await self._call("fetch", sql, args)
@@ -107,7 +107,7 @@ class PgTx:
         for row in rows:  # one by one: each row's arguments may need converting on their own
             await self._call("execute", sql, _params(row))
 
-    async def one(self, sql: str, params: Iterable[Any] | dict[str, Any] = ()) -> Any:
+    async def one(self, sql: str, params: Iterable[Any] | dict[str, Any] = ()) -> Any:  # asyncpg.Record
         return (await self._call("fetchrow", sql, _params(params)))[1]
 
     async def all(self, sql: str, params: Iterable[Any] | dict[str, Any] = ()) -> list[Any]:
@@ -132,7 +132,8 @@ class PgDatabase(Database):
         await self._conn.execute("BEGIN")
 
     async def open(self) -> "PgDatabase":
-        conn = await asyncpg.connect(self.path)
+        # every distinct statement of the repositories stays prepared (asyncpg keeps 100 by default)
+        conn = await asyncpg.connect(self.path, statement_cache_size=1024)
         try:
             await conn.set_type_codec("numeric", encoder=str, decoder=_number, schema="pg_catalog", format="text")
             self._conn = conn
