@@ -1,0 +1,30 @@
+"""Where the parts of issue #12 meet (the review after the merge): duplicates (E) with the committee's
+/reply and /close (D), with /stats (A) and with /export (B)."""
+
+from __future__ import annotations
+
+from tests.e2e.test_duplicates import WATER, WATER_TOO, _cast, _settled
+from tests.e2e.test_sheets import _column, _sheet
+
+
+async def _linked(frontdesk, emulator, admin):
+    """Li reports no water (#1, alerted to Zhang); Chen reports the same in building 5 (#2, linked)."""
+    zhang, li, chen = await _cast(emulator, admin)
+    li.send(WATER)
+    await li.next_message("#1")
+    alert = await zhang.next_message("#1")
+    chen.send(WATER_TOO)
+    assert "already reported as #1" in (await chen.next_message("#2")).text
+    await _settled(frontdesk)
+    return zhang, li, chen, alert
+
+
+async def test_closing_an_original_tells_its_linked_reporters_why_at_once(frontdesk, emulator, admin):
+    zhang, li, chen, _ = await _linked(frontdesk, emulator, admin)
+    admin.send("/close 1 The water company repaired the main. Still dry? Call 96116")
+    await admin.next_message("#1")
+    await li.next_message("closed your request #1")
+    # Chen has the same problem: he hears the committee's words with it, and now, not at the next tick
+    told = await chen.next_message("#2", timeout=3)
+    assert "closed" in told.text and "Call 96116" in told.text
+    assert (await frontdesk.rows("SELECT status FROM tickets WHERE id = 2"))[0]["status"] == "closed"
