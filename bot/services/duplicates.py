@@ -121,7 +121,7 @@ class Duplicates(Service):
         current = await repo.get(tx, ticket["id"])
         assert current is not None
         if current["status"] in (lifecycle.CLOSED, lifecycle.CANCELLED):
-            await self._finish(tx, current, reports)
+            await self._finish(tx, current, reports, context.get("reason"))
             return
         template = FOLLOWED.get(event)
         if template is None:
@@ -140,12 +140,13 @@ class Duplicates(Service):
                                    purpose="update", ticket_id=report["id"], buttons=keyboard, ticket=report,
                                    original=current, volunteer=volunteer)
 
-    async def _finish(self, tx: Tx, original: Ticket, reports: list[Ticket]) -> None:
+    async def _finish(self, tx: Tx, original: Ticket, reports: list[Ticket], reason: str | None = None) -> None:
         """The original is done. Closed (fixed, confirmed or not, or closed by the committee): its
         reports close with it, and their reporters are told (write again if it is not fixed for
         you). Cancelled by its reporter: nobody is coming, yet the others still have the problem,
         so one report (the most urgent, then the first) becomes a request of its own, alerted as
-        new, and the rest follow it."""
+        new, and the rest follow it. `reason`: the committee's words when it closed the original
+        (/close N REASON): the others have the same problem, so the same answer."""
         now = self.clock.now()
         if original["status"] == lifecycle.CLOSED:
             close = lifecycle.MOVES["close_with"]
@@ -156,7 +157,7 @@ class Duplicates(Service):
                 await repo.add_event(tx, report["id"], close.event, now, None, None, f"#{original['id']}")
                 await self.outbox.post(tx, report["reporter_chat_id"], report["lang"], "linked_closed",
                                        lane=Lane.UPDATE, purpose="update", ticket_id=report["id"], ticket=report,
-                                       original=original)
+                                       original=original, reason=reason)
             return
         # the most urgent report leads (so none follows a milder one), the first reported of those
         reports = sorted(reports, key=lambda r: (-RANK[r["urgency"]], r["created_at"], r["id"]))

@@ -177,6 +177,8 @@ class TicketDesk(Service):
         closed = await repo.get(tx, ticket["id"])
         assert closed is not None
         await self.alerts.close(tx, closed, "alert_closed_by_committee")
+        # the reports linked to it (bot/services/duplicates.py) close with it now, with the reason
+        await self.alerts.tell(tx, "closed_by_committee", closed, reason=reason)
         await self.outbox.post(tx, closed["reporter_chat_id"], closed["lang"], "closed_for_resident",
                                lane=lane_of(closed), purpose="update", ticket_id=closed["id"], ticket=closed,
                                reason=reason, answered=answered)
