@@ -28,3 +28,13 @@ async def test_closing_an_original_tells_its_linked_reporters_why_at_once(frontd
     told = await chen.next_message("#2", timeout=3)
     assert "closed" in told.text and "Call 96116" in told.text
     assert (await frontdesk.rows("SELECT status FROM tickets WHERE id = 2"))[0]["status"] == "closed"
+
+
+async def test_the_committees_reply_to_an_original_reaches_its_linked_reporters(frontdesk, emulator, admin):
+    zhang, li, chen, _ = await _linked(frontdesk, emulator, admin)
+    admin.send("/reply 1 The water company says the water is back at 6 pm")
+    await admin.next_message("#1")
+    assert "back at 6 pm" in (await li.next_message("committee")).text
+    # Chen asked about the same water: the answer is his too
+    told = await chen.next_message("back at 6 pm", timeout=3)
+    assert "#2" in told.text or "#1" in told.text
