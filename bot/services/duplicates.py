@@ -40,6 +40,8 @@ FOLLOWED = {
     "ack_released": "linked_released",
     "resolved": "linked_resolved",
     "reopened": "linked_reopened",
+    # /reply N: the committee's answer about the problem is an answer to everyone who reported it
+    "committee_reply": "committee_reply",
 }
 # a linked reporter's own words reach whoever holds the original
 FORWARDED = ("update", "edited")
@@ -138,7 +140,10 @@ class Duplicates(Service):
             keyboard = ([[("unfixed", buttons.UNFIXED.data(report["id"]))]] if event == "resolved" else None)
             await self.outbox.post(tx, report["reporter_chat_id"], report["lang"], template, lane=lane_of(current),
                                    purpose="update", ticket_id=report["id"], buttons=keyboard, ticket=report,
-                                   original=current, volunteer=volunteer)
+                                   original=current, volunteer=volunteer, text=context.get("text"))
+            if event == "committee_reply":  # in the report's own history (/ticket N) too
+                await repo.add_event(tx, report["id"], event, self.clock.now(), context.get("actor_id"),
+                                     context.get("actor"), (context.get("text") or "")[:1000])
 
     async def _finish(self, tx: Tx, original: Ticket, reports: list[Ticket], reason: str | None = None) -> None:
         """The original is done. Closed (fixed, confirmed or not, or closed by the committee): its

@@ -124,6 +124,9 @@ class TicketDesk(Service):
                                    text=text)
             await repo.add_event(tx, ticket["id"], "committee_reply", now, person.telegram_id, person.display_name,
                                  text[:1000])
+            # the residents whose reports follow this one (duplicates) have the same question
+            await self.alerts.tell(tx, "committee_reply", ticket, text=text, actor_id=person.telegram_id,
+                                   actor=person.display_name)
             offer = ticket["urgency"] == "info" and ticket["status"] in lifecycle.ACTIVE
             await self.outbox.say(tx, chat_id, person.lang, "committee_reply_sent", ticket=ticket, offer=offer,
                                   buttons=[[(f"close_n:{ticket['id']}", buttons.CLOSE_ANSWERED.data(ticket["id"]))]]
