@@ -38,3 +38,13 @@ async def test_the_committees_reply_to_an_original_reaches_its_linked_reporters(
     # Chen asked about the same water: the answer is his too
     told = await chen.next_message("back at 6 pm", timeout=3)
     assert "#2" in told.text or "#1" in told.text
+
+
+async def test_stats_count_a_duplicate_as_a_report_of_an_earlier_request(frontdesk, emulator, admin):
+    await _linked(frontdesk, emulator, admin)
+    frontdesk.clock.advance(60)
+    admin.send("/stats 7d")
+    text = (await admin.next_message("统计")).text
+    assert "求助：共 2 件" in text and "其中 1 件" in text          # two reports, one of them the same problem
+    # one request was alerted (the duplicate never is): the share passed on is of that one
+    assert "1 件中 0 件" in text and "2 件中" not in text
