@@ -48,3 +48,10 @@ async def test_stats_count_a_duplicate_as_a_report_of_an_earlier_request(frontde
     assert "求助：共 2 件" in text and "其中 1 件" in text          # two reports, one of them the same problem
     # one request was alerted (the duplicate never is): the share passed on is of that one
     assert "1 件中 0 件" in text and "2 件中" not in text
+
+
+async def test_export_tickets_says_which_request_a_duplicate_follows(frontdesk, emulator, admin):
+    await _linked(frontdesk, emulator, admin)
+    admin.send("/export tickets")
+    ws = _sheet(await admin.next_message("求助工单"))
+    assert [c.value for c in _column(ws, "重复报告，并入")] == [None, "#1"]
