@@ -55,3 +55,29 @@ async def test_export_tickets_says_which_request_a_duplicate_follows(frontdesk, 
     admin.send("/export tickets")
     ws = _sheet(await admin.next_message("求助工单"))
     assert [c.value for c in _column(ws, "重复报告，并入")] == [None, "#1"]
+
+
+async def test_a_resident_who_answers_an_announcement_with_got_it_gets_no_request(frontdesk, emulator, admin):
+    from tests.conftest import register, staffed_grid
+    from tests.e2e.test_broadcast import preview
+
+    zhang, li = await staffed_grid(emulator, admin)
+    chen = emulator.user(5002, "Chen", "zh")
+    await register(chen, name="Chen Hua", building="5", phone="13800003333", lang="zh")
+    _, confirm = await preview(admin, "/broadcast all 明天上午9点到12点停水，请提前储水。")
+    admin.press(confirm, "bcsend:1")
+    await chen.next_message("停水")
+    await li.next_message("停水")
+    # what people say to a notice: "got it" is not a request, however many residents say it
+    chen.send("收到")
+    await chen.next_message(None)
+    chen.send("好的，知道了")
+    await chen.next_message(None)
+    li.send("OK got it")
+    await li.next_message(None)
+    frontdesk.clock.advance(600)                 # a word held as the start of a sentence would be a request now
+    await frontdesk.services.tick()
+    await frontdesk.drain()
+    assert await frontdesk.value("SELECT count(*) FROM tickets") == 0
+    assert not [m for m in chen.messages() if "编号" in m.text or "求助" in m.text]
+    assert not [m for m in li.messages() if "request" in m.text and "#" in m.text]
