@@ -20,10 +20,10 @@ from bot.core.address import find_address, names_a_place
 from bot.core.triage import Triage
 from bot.core.triage.normalize import normalize
 
-KINDS = ("greeting", "thanks", "cancel", "fixed", "notfixed", "more", "no", "yes", "keep", "unknown",
+KINDS = ("greeting", "thanks", "cancel", "fixed", "notfixed", "more", "no", "yes", "keep", "unknown", "noted",
          "rate5", "rate4", "rate3", "rate2", "rate1", "lang_zh", "lang_en")
 # Kinds that say something of their own (the others only answer a question: yes, stars, a language).
-SAYINGS = frozenset({"greeting", "thanks", "cancel", "fixed", "notfixed", "more", "keep", "unknown"})
+SAYINGS = frozenset({"greeting", "thanks", "cancel", "fixed", "notfixed", "more", "keep", "unknown", "noted"})
 # A reply this short to "what is your name / building / unit / room?" is taken as the answer
 # unless it is an emergency ("李火生" is a name, not a fire).
 SHORT_ANSWER = 12
@@ -43,6 +43,7 @@ class Move(enum.Enum):
     REASK = "reask"              # not an answer and not a problem: ask the question again
     FRAGMENT = "fragment"        # "我家", "厨房": the start of a sentence; wait for the rest
     NOTHING = "nothing"          # only emoji or punctuation: a kind word, no ticket
+    NOTED = "noted"              # "收到", "OK got it" (to a notice, say): a kind word back, no ticket
     BLANK = "blank"              # nothing visible at all (spaces, zero-width): "please write what you need"
 
 
@@ -205,6 +206,8 @@ def decide(said: Said, step: str | None, question: str | None, ticket: OpenTicke
         return Move.REASK
     if is_empty(said.text):
         return Move.NOTHING
+    if just_noted(said):
+        return Move.NOTED
     if is_fragment(said):
         return Move.FRAGMENT
     return Move.NEW  # a question or words we cannot read: a person reads it (an info or routine ticket)
@@ -213,6 +216,19 @@ def decide(said: Said, step: str | None, question: str | None, ticket: OpenTicke
 # A greeting is a greeting when it is all the message says: "喂" or "hello anyone there",
 # not "你好，我家水管爆了".
 GREETING_LENGTH = 24
+
+
+# "收到" is not "没收到": a word of these kinds, or a "not", makes it more than "got it"
+_NOT_NOTED = frozenset({"no", "unknown", "notfixed", "cancel", "more", "keep"})
+_NEGATION = re.compile(r"[不没別别]|\bnot\b|n't|\bnt\b", re.IGNORECASE)
+
+
+def just_noted(said: Said) -> bool:
+    """"收到", "好的，知道了", "OK got it": all the message says is that it was read (the answer
+    to an announcement). Not a question, not a problem, nothing else said."""
+    text = said.text.strip()
+    return ("noted" in said.kinds and not said.named and not said.red_flag and len(text) <= SHORT_ANSWER
+            and not said.kinds & _NOT_NOTED and not _NEGATION.search(text) and "?" not in text and "？" not in text)
 
 
 def _not_fixed(said: Said, same: bool) -> bool:
