@@ -81,3 +81,23 @@ async def test_a_resident_who_answers_an_announcement_with_got_it_gets_no_reques
     assert await frontdesk.value("SELECT count(*) FROM tickets") == 0
     assert not [m for m in chen.messages() if "编号 #" in m.text]           # no "已收到您的求助，编号 #1"
     assert not [m for m in li.messages() if "number #" in m.text]
+
+
+async def test_an_old_close_button_does_not_close_a_question_that_became_an_emergency(frontdesk, emulator, admin):
+    from tests.e2e.test_ticket_life import asked, status
+
+    zhang, liu, resident = await asked(emulator, admin)
+    admin.send("/reply 1 Saturdays 9:00-12:00")
+    sent = await admin.next_message("#1")
+    assert sent.button("closeinfo:") == "closeinfo:1"
+    ack = [m for m in resident.messages() if any(d == "sos:1" for _, d in m.buttons)][-1]
+    resident.press(ack, "sos:1")                                  # 🚨 this is an emergency after all
+    await zhang.next_message("#1")
+    await frontdesk.drain()
+    assert await frontdesk.value("SELECT urgency FROM tickets WHERE id = 1") == "emergency"
+    # later the admin scrolls up and presses the Close the answer offered: not an answered question any more
+    query = admin.press(sent, "closeinfo:1")
+    assert (await admin.answer_to(query))["text"]
+    await frontdesk.drain()
+    assert await status(frontdesk) == "open"
+    assert not [m for m in resident.messages() if "We hope our answer helped" in m.text]
