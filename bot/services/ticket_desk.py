@@ -159,6 +159,10 @@ class TicketDesk(Service):
                 return Answer("toast_unknown_ticket", alert=True)
             if scope is not None and ticket["grid"] not in scope:
                 return Answer("toast_not_allowed", alert=True)
+            # offered under the answer to a question: a ticket raised since (more words, 🚨, /triage)
+            # is no answered question any more, and is closed with /close N if at all
+            if ticket["urgency"] != "info" and ticket["status"] in lifecycle.ACTIVE:
+                return Answer("toast_close_raised", {"ticket": ticket}, alert=True)
             if ticket["status"] not in lifecycle.ACTIVE or not await self._close(tx, person, ticket, None,
                                                                                answered=True):
                 return await self.stale(tx, ticket_id)
