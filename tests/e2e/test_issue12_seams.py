@@ -101,3 +101,30 @@ async def test_an_old_close_button_does_not_close_a_question_that_became_an_emer
     await frontdesk.drain()
     assert await status(frontdesk) == "open"
     assert not [m for m in resident.messages() if "We hope our answer helped" in m.text]
+
+
+async def test_a_question_about_an_announcement_is_not_taken_as_an_old_rating_comment(frontdesk, emulator, admin):
+    from tests.conftest import staffed_grid
+    from tests.e2e.test_broadcast import preview
+
+    zhang, li = await staffed_grid(emulator, admin)
+    li.send("The pipe under my kitchen sink burst and water keeps spraying out")
+    await li.next_message("#1")
+    alert = await zhang.next_message("#1")
+    zhang.press(alert, "claim:1")
+    details = await zhang.next_message("is yours now")
+    zhang.press(details, details.button("resolve:"))
+    fixed = await li.next_message("Is it fixed?")
+    li.press(fixed, fixed.button("fixed:"))
+    li.press(await li.next_message("rate"), "rate:1:4")
+    await li.next_message("Skip")                     # "anything to add?": Li leaves it there
+    frontdesk.clock.advance(3 * 3600)
+    _, confirm = await preview(admin, "/broadcast all Water will be off tomorrow 9:00-12:00 in buildings 3-7.")
+    admin.press(confirm, "bcsend:1")
+    await li.next_message("Water will be off")
+    question = "Does that include building 5 unit 2? I need to store water for my mother"
+    li.send(question)
+    # the announcement is the last thing Li read: her question is a question for the committee
+    await li.next_message("#2")
+    assert await frontdesk.value("SELECT rating_comment FROM tickets WHERE id = 1") is None
+    assert await frontdesk.value("SELECT text FROM tickets WHERE id = 2") == question
