@@ -28,10 +28,12 @@ from bot.delivery import Lane, buttons, fit
 from bot.services.base import Answer, Service
 from bot.services.kit import Kit
 from bot.services.people import Person
-from storage import Tx, broadcasts as repo, outbox as outbox_repo
+from storage import Tx, broadcasts as repo, outbox as outbox_repo, users as users_repo
 
 log = logging.getLogger(__name__)
 
+# the optional questions an announcement ends (bot/services/closing.py asks them)
+AFTERTHOUGHTS = ("rating", "rating_comment")
 STEP_SECONDS = 0.5   # between a runner's steps (queue a batch, count, edit the progress)
 
 
@@ -261,6 +263,9 @@ class Broadcasts(Service):
             rows.append({"chat_id": person["chat_id"], "method": "photo" if photo else "send", "text": texts[lang],
                          "file_id": photo, "dedupe_key": repo.key(found["id"], person["chat_id"])})
         await repo.queue(tx, rows, priority=int(Lane.BULK), now=self.clock.now())
+        # the announcement is now the last thing they read: a question about it is not the answer to
+        # "how many stars?" or "anything to add?" asked hours ago (the rating buttons still work)
+        await users_repo.end_steps(tx, [row["chat_id"] for row in rows], AFTERTHOUGHTS, self.clock.now())
         values = {"cursor": people[-1]["id"] if people else found["cursor"], "skipped": found["skipped"] + skipped,
                   "queued_all": int(len(people) < self.batch)}
         await repo.update(tx, found["id"], values)
