@@ -128,3 +128,15 @@ async def test_a_question_about_an_announcement_is_not_taken_as_an_old_rating_co
     await li.next_message("#2")
     assert await frontdesk.value("SELECT rating_comment FROM tickets WHERE id = 1") is None
     assert await frontdesk.value("SELECT text FROM tickets WHERE id = 2") == question
+
+
+async def test_export_says_a_fixed_request_waits_for_the_residents_ok_not_the_readers(frontdesk, emulator, admin):
+    from tests.e2e.test_ticket_life import claimed
+
+    zhang, liu, resident, details = await claimed(emulator, admin)
+    zhang.press(details, details.button("resolve:"))
+    await resident.next_message("Is it fixed?")
+    admin.send("/export tickets")
+    ws = _sheet(await admin.next_message("求助工单"))
+    # the committee reads the sheet: "待您确认" (waiting for *your* OK) is what the resident is told
+    assert [c.value for c in _column(ws, "状态")] == ["待居民确认"]
