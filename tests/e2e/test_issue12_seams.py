@@ -140,3 +140,19 @@ async def test_export_says_a_fixed_request_waits_for_the_residents_ok_not_the_re
     ws = _sheet(await admin.next_message("求助工单"))
     # the committee reads the sheet: "待您确认" (waiting for *your* OK) is what the resident is told
     assert [c.value for c in _column(ws, "状态")] == ["待居民确认"]
+
+
+async def test_send_under_a_day_old_preview_does_not_announce_it(frontdesk, emulator, admin):
+    from tests.conftest import staffed_grid
+    from tests.e2e.test_broadcast import preview
+
+    zhang, li = await staffed_grid(emulator, admin)
+    _, confirm = await preview(admin, "/broadcast all 明天上午9点到12点停水，请提前储水。")
+    frontdesk.clock.advance(26 * 3600)         # left for the next day: "明天" is today now
+    query = admin.press(confirm, "bcsend:1")
+    assert "/broadcast" in (await admin.answer_to(query))["text"]   # send it again, as it should read now
+    await frontdesk.drain()
+    await frontdesk.services.tick()
+    await frontdesk.drain()
+    assert not [m for m in li.messages() if "停水" in m.text]
+    assert await frontdesk.value("SELECT status FROM broadcasts WHERE id = 1") != "sending"
