@@ -154,6 +154,14 @@ class Broadcasts(Service):
         return answer
 
     async def _send(self, tx: Tx, found: dict[str, Any]) -> Answer:
+        now = self.clock.now()
+        if found["status"] == "preview" and now - found["created_at"] > rules.PREVIEW_SECONDS:
+            if await repo.move(tx, found["id"], "preview", "cancelled", {"finished_at": now}):
+                await self.outbox.edit(tx, found["chat_id"], found["lang"], "broadcast_expired", lane=Lane.REPLY,
+                                       purpose="reply", ref_id=found["confirm_outbox_id"],
+                                       audience=found["audience"], target=found["target"],
+                                       hours=rules.PREVIEW_SECONDS // 3600)
+            return Answer("toast_broadcast_expired", {"hours": rules.PREVIEW_SECONDS // 3600}, alert=True)
         total, unreachable = await repo.audience_size(tx, found["audience"], found["target"])
         if not await repo.move(tx, found["id"], "preview", "sending", {"sent_at": self.clock.now(), "total": total}):
             return Answer("toast_broadcast_already", {"status": found["status"]}, alert=True)
