@@ -156,3 +156,21 @@ async def test_send_under_a_day_old_preview_does_not_announce_it(frontdesk, emul
     await frontdesk.drain()
     assert not [m for m in li.messages() if "停水" in m.text]
     assert await frontdesk.value("SELECT status FROM broadcasts WHERE id = 1") != "sending"
+
+
+async def test_periods_in_chinese_words(frontdesk, emulator, admin):
+    from tests.conftest import staffed_grid
+
+    zhang, li = await staffed_grid(emulator, admin)
+    li.send("The corridor light on my floor is out")
+    await li.next_message("#1")
+    frontdesk.clock.advance(60)
+    # the refusal itself says "month（本月）": a Chinese-speaking admin writes 本月
+    admin.send("/stats 本月")
+    assert "求助：共 1 件" in (await admin.next_message("统计")).text
+    admin.send("/stats 近7天")
+    assert "求助：共 1 件" in (await admin.next_message("统计")).text
+    admin.send("/export 工单 本月")
+    assert "本月" in (await admin.next_message("求助工单")).text
+    admin.send("/export 工单 30天")
+    assert "近 30 天" in (await admin.next_message("求助工单")).text
