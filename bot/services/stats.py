@@ -91,9 +91,8 @@ class Stats(Service):
         return summary, await self.outbox.say(tx, chat_id, person.lang, "stats", s=summary, **self._dates(period))
 
     def _period(self, word: str | None, now: float) -> periods.Period | None:
-        if word is not None and word.strip().lower() == "all":
-            return None
-        return periods.parse(word, now, self.tz)
+        period = periods.parse(word, now, self.tz)
+        return None if period is not None and period.key == "all" else period   # "all" or 全部: no chart since 1970
 
     async def _scope(self, tx: Tx, person: Person) -> list[str] | None | bool:
         """None: the whole community (an admin); the grids of the teams they lead; False: neither."""

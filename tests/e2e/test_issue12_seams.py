@@ -174,3 +174,5 @@ async def test_periods_in_chinese_words(frontdesk, emulator, admin):
     assert "本月" in (await admin.next_message("求助工单")).text
     admin.send("/export 工单 30天")
     assert "近 30 天" in (await admin.next_message("求助工单")).text
+    admin.send("/stats 全部")                        # like "all": no chart of every day since 1970
+    await admin.next_message("看不懂")
