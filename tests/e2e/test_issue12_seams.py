@@ -176,3 +176,17 @@ async def test_periods_in_chinese_words(frontdesk, emulator, admin):
     assert "近 30 天" in (await admin.next_message("求助工单")).text
     admin.send("/stats 全部")                        # like "all": no chart of every day since 1970
     await admin.next_message("看不懂")
+
+
+async def test_the_claimant_of_a_cancelled_request_hears_the_same_problem_still_needs_someone(frontdesk, emulator, admin):
+    zhang, li, chen, alert = await _linked(frontdesk, emulator, admin)
+    zhang.press(alert, "claim:1")
+    await zhang.next_message("is yours now")
+    li.send("/cancel 1")
+    ask = await li.next_message("Cancel request #1?")
+    li.press(ask, ask.buttons[0][1])
+    await emulator.wait_for(lambda: "is cancelled" in ask.text, 5, "the question to say #1 is cancelled")
+    await _settled(frontdesk)
+    # Zhang was on his way to the water: "#1 cancelled, no need to go" must not read as "the water is fine"
+    told = [m for m in zhang.messages() if "#1" in m.text and "#2" in m.text and "cancel" in m.text.lower()]
+    assert told and any(d == "claim:2" for _, d in told[-1].buttons), [m.text for m in zhang.messages()[-3:]]
