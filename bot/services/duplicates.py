@@ -178,6 +178,11 @@ class Duplicates(Service):
             await self.outbox.post(tx, report["reporter_chat_id"], report["lang"], "linked_promoted",
                                    lane=lane_of(first), purpose="update", ticket_id=report["id"], ticket=report,
                                    original=original, first=first)
+        chat = original["claimant_telegram_id"] if original["claimed_by"] is not None else None
+        if chat:  # who held the original hears "no need to go" for it: the problem itself is still there
+            await self.outbox.post(tx, chat, await self.lang_of(tx, chat), "linked_promoted_for_volunteer",
+                                   lane=lane_of(first), purpose="update", ticket_id=original["id"], original=original,
+                                   first=first, buttons=[[(f"claim_n:{first['id']}", buttons.CLAIM.data(first["id"]))]])
 
     async def sweep(self) -> int:
         """The scheduler tick: reports whose original finished by a path that did not tell (say, a
