@@ -190,3 +190,16 @@ async def test_the_claimant_of_a_cancelled_request_hears_the_same_problem_still_
     # Zhang was on his way to the water: "#1 cancelled, no need to go" must not read as "the water is fine"
     told = [m for m in zhang.messages() if "#1" in m.text and "#2" in m.text and "cancel" in m.text.lower()]
     assert told and any(d == "claim:2" for _, d in told[-1].buttons), [m.text for m in zhang.messages()[-3:]]
+
+
+async def test_stats_asked_by_a_resident_in_a_group_is_refused_there_without_a_secret(frontdesk, emulator, admin):
+    from tests.conftest import GROUP, staffed_grid
+
+    zhang, li = await staffed_grid(emulator, admin)
+    li.send("/stats", chat_id=GROUP)
+    refused = await emulator.wait_for(
+        lambda: next((m for m in emulator.chat(GROUP) if "for the committee" in m.text), None), 5, "the refusal")
+    assert refused
+    await frontdesk.drain()
+    # not "🔒 I sent you the answer privately: it has phone numbers..." for a refusal that has none
+    assert not [m for m in emulator.chat(GROUP) if "🔒" in m.text]
