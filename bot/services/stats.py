@@ -57,7 +57,9 @@ class Stats(Service):
                 answered.append(summary)
                 return row
 
-            if chat_id == person.telegram_id or await self.alerts.is_admin_chat(tx, chat_id):
+            # a refusal has nothing private in it: said where it was asked, not "🔒 sent to you privately"
+            if (chat_id == person.telegram_id or await self.alerts.is_admin_chat(tx, chat_id)
+                    or await self._scope(tx, person) is False):
                 await answer(chat_id)
             else:
                 await self.outbox.privately(tx, chat_id, person.telegram_id, person.lang, answer, person.first_name)
