@@ -203,3 +203,10 @@ async def test_stats_asked_by_a_resident_in_a_group_is_refused_there_without_a_s
     await frontdesk.drain()
     # not "🔒 I sent you the answer privately: it has phone numbers..." for a refusal that has none
     assert not [m for m in emulator.chat(GROUP) if "🔒" in m.text]
+
+
+async def test_split_takes_the_number_as_a_chinese_keyboard_writes_it(frontdesk, emulator, admin):
+    zhang, li, chen, _ = await _linked(frontdesk, emulator, admin)
+    admin.send("/split ＃２")                          # a full-width ＃ and digit, as /reply and /close take them
+    await admin.next_message("#2")
+    assert await frontdesk.value("SELECT linked_to FROM tickets WHERE id = 2") is None
