@@ -210,3 +210,16 @@ async def test_split_takes_the_number_as_a_chinese_keyboard_writes_it(frontdesk,
     admin.send("/split ＃２")                          # a full-width ＃ and digit, as /reply and /close take them
     await admin.next_message("#2")
     assert await frontdesk.value("SELECT linked_to FROM tickets WHERE id = 2") is None
+
+
+async def test_a_broadcast_drafted_in_a_residents_group_is_previewed_privately(frontdesk, emulator, admin):
+    from tests.conftest import staffed_grid
+
+    residents_group = -100777
+    zhang, li = await staffed_grid(emulator, admin)
+    admin.send("/broadcast all 明天上午9点到12点停水，请提前储水。", chat_id=residents_group)
+    confirm = await admin.next_message("确定发送")             # the draft and its buttons: to the admin alone
+    await frontdesk.drain()
+    assert not [m for m in emulator.chat(residents_group) if "停水" in m.text or "确定发送" in m.text]
+    admin.press(confirm, "bcsend:1")
+    await li.next_message("停水")
