@@ -28,7 +28,8 @@ from bot.delivery import Lane, buttons, fit
 from bot.services.base import Answer, Service
 from bot.services.kit import Kit
 from bot.services.people import Person
-from storage import Tx, broadcasts as repo, outbox as outbox_repo, users as users_repo
+from bot.services.teams import ADMIN_GROUP
+from storage import Tx, broadcasts as repo, outbox as outbox_repo, settings as settings_repo, users as users_repo
 
 log = logging.getLogger(__name__)
 
@@ -72,35 +73,41 @@ class Broadcasts(Service):
         will reach, with Send / Cancel. Bad input gets its answer and nothing is stored."""
         word, text = rules.parse(raw)
         async with self.db.transaction() as tx:
-            await self._preview(tx, person, chat_id, word, text, photo_file_id)
+            async def answer(chat: int) -> int | None:
+                return await self._preview(tx, person, chat, word, text, photo_file_id)
+
+            if person.is_admin and chat_id != person.telegram_id and not await self._staff_chat(tx, chat_id):
+                # typed in a residents' group: the draft, its count and Send are the admin's alone
+                await self.outbox.privately(tx, chat_id, person.telegram_id, person.lang, answer, person.first_name)
+            else:
+                await answer(chat_id)
         self.outbox.kick()
 
+    async def _staff_chat(self, tx: Tx, chat_id: int) -> bool:
+        return chat_id in self.settings.admin_ids or await settings_repo.get(tx, ADMIN_GROUP) == str(chat_id)
+
     async def _preview(self, tx: Tx, person: Person, chat_id: int, word: str | None, text: str,
-                       photo_file_id: str | None) -> None:
+                       photo_file_id: str | None) -> int | None:
+        """The preview (or why there is none) in `chat_id`; its last outbox row."""
         say = self.outbox.say
         if not person.is_admin:
-            await say(tx, chat_id, person.lang, "admin_only")
-            return
+            return await say(tx, chat_id, person.lang, "admin_only")
         if word is None:
-            await say(tx, chat_id, person.lang, "usage_broadcast")
-            return
+            return await say(tx, chat_id, person.lang, "usage_broadcast")
         audience, target = await self._audience(tx, word)
         if audience is None:
-            await say(tx, chat_id, person.lang, "broadcast_unknown_audience", word=word, grids=await repo.grids(tx))
-            return
+            return await say(tx, chat_id, person.lang, "broadcast_unknown_audience", word=word,
+                             grids=await repo.grids(tx))
         if not text:
-            await say(tx, chat_id, person.lang, "broadcast_empty", audience=audience, target=target)
-            return
+            return await say(tx, chat_id, person.lang, "broadcast_empty", audience=audience, target=target)
         limit = rules.CAPTION_LIMIT if photo_file_id else rules.TEXT_LIMIT
         size = self.longest(text, bool(photo_file_id))
         if size > limit:
-            await say(tx, chat_id, person.lang, "broadcast_too_long", size=size, limit=limit,
-                      photo=bool(photo_file_id))
-            return
+            return await say(tx, chat_id, person.lang, "broadcast_too_long", size=size, limit=limit,
+                             photo=bool(photo_file_id))
         count, unreachable = await repo.audience_size(tx, audience, target)
         if count == 0:
-            await say(tx, chat_id, person.lang, "broadcast_nobody", audience=audience, target=target)
-            return
+            return await say(tx, chat_id, person.lang, "broadcast_nobody", audience=audience, target=target)
         now = self.clock.now()
         broadcast_id = await repo.create(tx, created_by=person.telegram_id, chat_id=chat_id, lang=person.lang,
                                          audience=audience, target=target, text=text, photo_file_id=photo_file_id,
@@ -119,6 +126,7 @@ class Broadcasts(Service):
             audience=audience, target=target, reach=count - unreachable, unreachable=unreachable,
         )
         await repo.update(tx, broadcast_id, {"confirm_outbox_id": confirm})
+        return confirm
 
     async def _audience(self, tx: Tx, word: str) -> tuple[str | None, str | None]:
         if rules.is_all(word):
