@@ -218,17 +218,27 @@ def decide(said: Said, step: str | None, question: str | None, ticket: OpenTicke
 GREETING_LENGTH = 24
 
 
-# "收到" is not "没收到": a word of these kinds, or a "not", makes it more than "got it"
-_NOT_NOTED = frozenset({"no", "unknown", "notfixed", "cancel", "more", "keep"})
-_NEGATION = re.compile(r"[不没別别]|\bnot\b|n't|\bnt\b", re.IGNORECASE)
+# what may be left of "got it" once its words are taken out: particles and courtesy, nothing said
+_NOTED_FILLER = frozenset("了啊呀哈啦嗯哦噢喔哒滴的吧")
+_HAN = re.compile(r"[\u3400-\u9fff]")
 
 
 def just_noted(said: Said) -> bool:
     """"收到", "好的，知道了", "OK got it": all the message says is that it was read (the answer
-    to an announcement). Not a question, not a problem, nothing else said."""
-    text = said.text.strip()
-    return ("noted" in said.kinds and not said.named and not said.red_flag and len(text) <= SHORT_ANSWER
-            and not said.kinds & _NOT_NOTED and not _NEGATION.search(text) and "?" not in text and "？" not in text)
+    to an announcement). Not "收到快递了吗", "没收到", "not ok": nothing else may be left once the
+    words of "got it" are taken out."""
+    if "noted" not in said.kinds or said.named or said.red_flag or "?" in said.text or "？" in said.text:
+        return False
+    if len(said.text.strip()) > SHORT_ANSWER:
+        return False
+    han, latin = normalize(said.text)
+    zh, en = _words()["noted"]
+    for term in sorted(zh, key=len, reverse=True):
+        han = han.replace(term, "") if term else han
+    for term in (t.strip() for t in sorted(en, key=len, reverse=True)):
+        while term and f" {term} " in latin:   # "ok ok"
+            latin = latin.replace(f" {term} ", " ")
+    return not [c for c in _HAN.findall(han) if c not in _NOTED_FILLER] and not latin.split()
 
 
 def _not_fixed(said: Said, same: bool) -> bool:
