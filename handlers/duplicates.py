@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
+from bot.core import ticket_end
 from bot.delivery import buttons
 from handlers.common import Incoming, Press, message_handler, press_handler
 
@@ -16,9 +17,9 @@ if TYPE_CHECKING:
 
 
 def _number(words: list[str]) -> int | None:
-    """"/split 12" or "/split #12": one ticket number, else None (the service says how to ask)."""
-    word = words[0].lstrip("#") if len(words) == 1 else ""
-    return int(word) if word.isdigit() and len(word) <= 9 else None
+    """"/split 12", "/split #12", "/split ＃１２": one ticket number (read as /reply and /close read
+    theirs), else None (the service says how to ask)."""
+    return ticket_end.ticket_number(words[0]) if len(words) == 1 else None
 
 
 @message_handler

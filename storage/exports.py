@@ -15,7 +15,8 @@ async def tickets(tx: Tx, start: float, end: float) -> list[dict[str, Any]]:
     rows = await tx.all(
         """SELECT t.id, t.created_at, t.status, t.urgency, t.category, t.grid, t.building, t.unit, t.room,
                   t.location, t.text, coalesce(r.name, t.reporter_name) AS reporter_name, r.phone AS reporter_phone,
-                  v.name AS volunteer, t.claimed_at, t.resolved_at, t.closed_at, t.rating, t.rating_comment
+                  v.name AS volunteer, t.claimed_at, t.resolved_at, t.closed_at, t.rating, t.rating_comment,
+                  t.linked_to
            FROM tickets t
            LEFT JOIN residents r ON r.id = t.resident_id
            LEFT JOIN volunteers v ON v.id = t.claimed_by

@@ -25,15 +25,17 @@ def _where(start: float, end: float, grids: list[str] | None, alias: str = "") -
 
 
 async def groups(tx: Tx, start: float, end: float, grids: list[str] | None) -> list[dict[str, Any]]:
-    """The period's tickets by (urgency, category, grid): how many, how many climbed past step 1
-    of the escalation chain, and their ratings (sum and count)."""
+    """The period's tickets by (urgency, category, grid): how many, how many of them are
+    duplicates (linked to an earlier request: never alerted on their own), how many climbed past
+    step 1 of the escalation chain, and their ratings (sum and count)."""
     rows = await tx.all(*_groups(start, end, grids))
     return [dict(row) for row in rows]
 
 
 def _groups(start: float, end: float, grids: list[str] | None) -> tuple[str, list[Any]]:
     where, params = _where(start, end, grids)
-    return (f"""SELECT urgency, category, grid, count(*) AS count, sum(CASE WHEN escalation_step >= 2 THEN 1 ELSE 0 END) AS escalated,
+    return (f"""SELECT urgency, category, grid, count(*) AS count, count(linked_to) AS duplicates,
+                       sum(CASE WHEN escalation_step >= 2 THEN 1 ELSE 0 END) AS escalated,
                        coalesce(sum(rating), 0) AS rating_sum, count(rating) AS rated
                 FROM tickets WHERE {where} GROUP BY urgency, category, grid""", params)
 

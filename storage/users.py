@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from storage.db import Tx
+from storage.db import Tx, marks
 
 
 async def get(tx: Tx, telegram_id: int) -> dict[str, Any] | None:
@@ -43,6 +43,17 @@ async def set_step(tx: Tx, telegram_id: int, step: str | None, data: dict[str, A
            ON CONFLICT(telegram_id) DO UPDATE SET step = excluded.step, step_data = excluded.step_data,
            updated_at = excluded.updated_at""",
         (telegram_id, step, json.dumps(data, ensure_ascii=False), now),
+    )
+
+
+async def end_steps(tx: Tx, chat_ids: list[int], steps: tuple[str, ...], now: float) -> None:
+    """These chats wait for none of `steps` any more (an announcement came in between)."""
+    if not chat_ids or not steps:
+        return
+    await tx.execute(
+        f"""UPDATE users SET step = NULL, step_data = '{{}}', updated_at = ?
+            WHERE telegram_id IN ({marks(chat_ids)}) AND step IN ({marks(steps)})""",
+        (now, *chat_ids, *steps),
     )
 
 

@@ -9,6 +9,9 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+# Send under a preview older than this is refused: "明天停水" written yesterday is wrong today,
+# and a preview scrolled back to is easily taken for the one just made
+PREVIEW_SECONDS = 3 * 3600
 TEXT_LIMIT = 4096      # a message, in UTF-16 code units of the text it shows
 CAPTION_LIMIT = 1024   # a photo's caption
 ALL = frozenset({"all", "everyone", "全部", "所有", "所有人", "全体", "大家"})

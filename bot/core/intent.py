@@ -20,10 +20,10 @@ from bot.core.address import find_address, names_a_place
 from bot.core.triage import Triage
 from bot.core.triage.normalize import normalize
 
-KINDS = ("greeting", "thanks", "cancel", "fixed", "notfixed", "more", "no", "yes", "keep", "unknown",
+KINDS = ("greeting", "thanks", "cancel", "fixed", "notfixed", "more", "no", "yes", "keep", "unknown", "noted",
          "rate5", "rate4", "rate3", "rate2", "rate1", "lang_zh", "lang_en")
 # Kinds that say something of their own (the others only answer a question: yes, stars, a language).
-SAYINGS = frozenset({"greeting", "thanks", "cancel", "fixed", "notfixed", "more", "keep", "unknown"})
+SAYINGS = frozenset({"greeting", "thanks", "cancel", "fixed", "notfixed", "more", "keep", "unknown", "noted"})
 # A reply this short to "what is your name / building / unit / room?" is taken as the answer
 # unless it is an emergency ("李火生" is a name, not a fire).
 SHORT_ANSWER = 12
@@ -43,6 +43,7 @@ class Move(enum.Enum):
     REASK = "reask"              # not an answer and not a problem: ask the question again
     FRAGMENT = "fragment"        # "我家", "厨房": the start of a sentence; wait for the rest
     NOTHING = "nothing"          # only emoji or punctuation: a kind word, no ticket
+    NOTED = "noted"              # "收到", "OK got it" (to a notice, say): a kind word back, no ticket
     BLANK = "blank"              # nothing visible at all (spaces, zero-width): "please write what you need"
 
 
@@ -205,6 +206,8 @@ def decide(said: Said, step: str | None, question: str | None, ticket: OpenTicke
         return Move.REASK
     if is_empty(said.text):
         return Move.NOTHING
+    if just_noted(said):
+        return Move.NOTED
     if is_fragment(said):
         return Move.FRAGMENT
     return Move.NEW  # a question or words we cannot read: a person reads it (an info or routine ticket)
@@ -213,6 +216,29 @@ def decide(said: Said, step: str | None, question: str | None, ticket: OpenTicke
 # A greeting is a greeting when it is all the message says: "喂" or "hello anyone there",
 # not "你好，我家水管爆了".
 GREETING_LENGTH = 24
+
+
+# what may be left of "got it" once its words are taken out: particles and courtesy, nothing said
+_NOTED_FILLER = frozenset("了啊呀哈啦嗯哦噢喔哒滴的吧")
+_HAN = re.compile(r"[\u3400-\u9fff]")
+
+
+def just_noted(said: Said) -> bool:
+    """"收到", "好的，知道了", "OK got it": all the message says is that it was read (the answer
+    to an announcement). Not "收到快递了吗", "没收到", "not ok": nothing else may be left once the
+    words of "got it" are taken out."""
+    if "noted" not in said.kinds or said.named or said.red_flag or "?" in said.text or "？" in said.text:
+        return False
+    if len(said.text.strip()) > SHORT_ANSWER:
+        return False
+    han, latin = normalize(said.text)
+    zh, en = _words()["noted"]
+    for term in sorted(zh, key=len, reverse=True):
+        han = han.replace(term, "") if term else han
+    for term in (t.strip() for t in sorted(en, key=len, reverse=True)):
+        while term and f" {term} " in latin:   # "ok ok"
+            latin = latin.replace(f" {term} ", " ")
+    return not [c for c in _HAN.findall(han) if c not in _NOTED_FILLER] and not latin.split()
 
 
 def _not_fixed(said: Said, same: bool) -> bool:

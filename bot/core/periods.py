@@ -5,12 +5,17 @@ committee's time zone, returned as epoch seconds [start, end). Pure: the time is
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 _DAYS = re.compile(r"^(\d{1,3})d$")
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
+# the same periods in the words a Chinese-speaking admin writes: 本月, 近7天, 30天, 2026年11月, 全部
+_ZH_WORDS = {"本月": "month", "这个月": "month", "这月": "month", "当月": "month", "全部": "all", "所有": "all"}
+_ZH_DAYS = re.compile(r"^(?:近|最近|过去)?\s*(\d{1,3})\s*(?:天|日)$")
+_ZH_MONTH = re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月份?$")
 MOST_DAYS = 366
 WORDS = ("7d", "30d", "month", "YYYY-MM", "all")
 
@@ -43,7 +48,7 @@ NOW_INCLUDED = 1.0
 def parse(word: str | None, now: float, tz: str, default: str = "7d") -> Period | None:
     """The period `word` names, ending now; None when it names none (the caller says which words
     it takes: WORDS). `Nd` is today and the N-1 days before it."""
-    word = (word or default).strip().lower()
+    word = _plain(word or default)
     zone = ZoneInfo(tz)
     here = datetime.fromtimestamp(now, zone)
     if match := _DAYS.match(word):
@@ -71,6 +76,18 @@ def parse(word: str | None, now: float, tz: str, default: str = "7d") -> Period 
 
 def _until_now(period: Period) -> Period:
     return Period(period.start, period.end + NOW_INCLUDED, period.key, period.days)
+
+
+def _plain(word: str) -> str:
+    """A period word as parse reads it: full-width digits folded, the Chinese words as the codes."""
+    word = unicodedata.normalize("NFKC", word).strip().lower()
+    if word in _ZH_WORDS:
+        return _ZH_WORDS[word]
+    if match := _ZH_DAYS.match(word):
+        return f"{match.group(1)}d"
+    if match := _ZH_MONTH.match(word):
+        return f"{match.group(1)}-{match.group(2)}"
+    return word
 
 
 def last_week(now: float, tz: str) -> Period:

@@ -65,6 +65,8 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("text", TEXT), Column("reporter_name", TEXT), Column("reporter_phone", CODE),
         Column("volunteer", TEXT), Column("claimed_at", DATE), Column("resolved_at", DATE), Column("closed_at", DATE),
         Column("rating", INT), Column("rating_comment", TEXT),
+        # a duplicate (the same problem reported again) names the request it follows: "#12"
+        Column("linked_to", CODE, "ticket"),
     ),
     # the residents' and volunteers' columns are the importer's (bot/services/importer.py HEADERS)
     "residents": (
@@ -143,6 +145,8 @@ def _value(column: Column, raw: Any, words: Words, tz: str) -> Any:
         return local_time(float(raw), tz)
     if column.type == INT:
         return int(raw)
+    if column.words == "ticket":  # a ticket's number, as the bot writes it everywhere
+        return f"#{int(raw)}"
     if column.words:
         table = words.values.get(column.words, {})
         if raw in table:

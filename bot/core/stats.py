@@ -96,6 +96,7 @@ class Group:
     grid: str
     count: int
     escalated: int = 0     # past step 1 of the chain (tickets.escalation_step >= 2)
+    duplicates: int = 0    # of `count`, reports linked to an earlier request (no chain of their own)
     rating_sum: int = 0
     rated: int = 0
 
@@ -117,6 +118,7 @@ class Summary:
     period: Period
     grids: list[str] | None                      # None: the whole community
     total: int = 0
+    duplicates: int = 0                          # of total, the same problem reported again (linked)
     by_urgency: list[tuple[str, int]] = field(default_factory=list)
     by_category: list[tuple[str, int]] = field(default_factory=list)
     by_grid: list[tuple[str, int]] = field(default_factory=list)
@@ -155,8 +157,10 @@ def summarize(period: Period, grids: list[str] | None, groups: Iterable[Group], 
         urgency[g.urgency] = urgency.get(g.urgency, 0) + g.count
         category[g.category] = category.get(g.category, 0) + g.count
         grid[g.grid] = grid.get(g.grid, 0) + g.count
+        summary.duplicates += g.duplicates
         summary.escalated += g.escalated
-        summary.chained += g.count if g.urgency in ALERTED else 0
+        # a duplicate is never alerted on its own: it cannot be passed on, so it is not in the share
+        summary.chained += g.count - g.duplicates if g.urgency in ALERTED else 0
         summary.rated += g.rated
     summary.by_urgency = [(u, urgency[u]) for u in URGENCIES if urgency.get(u)]
     summary.by_category = sorted(category.items(), key=lambda kv: (-kv[1], kv[0]))

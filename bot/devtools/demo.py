@@ -255,7 +255,11 @@ async def _committee_desk(emulator: Emulator, services: Services) -> None:
 
     _heading("A question; the admin answers it through the bot and closes it")
     resident.send("请问社区医院周六开门吗？")
-    asked = re.search(r"#(\d+)", (await resident.next_message("#")).text).group(1)  # type: ignore[union-attr]
+    # Li's lift request is still open, so her words are added to it first; the button under that
+    # answer makes the question a request of its own (else /reply and /close would be the lift's)
+    added = await resident.next_message("已补充到")
+    resident.press(added, added.button("asnew:"))
+    asked = re.search(r"#(\d+)", (await resident.next_message("编号 #")).text).group(1)  # type: ignore[union-attr]
     admin.send(f"/reply {asked} 周六上午 8:00-12:00 开门，带上医保卡。")
     await resident.next_message("居委会")
     admin.send(f"/close {asked} 已答复")

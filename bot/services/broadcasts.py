@@ -28,10 +28,13 @@ from bot.delivery import Lane, buttons, fit
 from bot.services.base import Answer, Service
 from bot.services.kit import Kit
 from bot.services.people import Person
-from storage import Tx, broadcasts as repo, outbox as outbox_repo
+from bot.services.teams import ADMIN_GROUP
+from storage import Tx, broadcasts as repo, outbox as outbox_repo, settings as settings_repo, users as users_repo
 
 log = logging.getLogger(__name__)
 
+# the optional questions an announcement ends (bot/services/closing.py asks them)
+AFTERTHOUGHTS = ("rating", "rating_comment")
 STEP_SECONDS = 0.5   # between a runner's steps (queue a batch, count, edit the progress)
 
 
@@ -70,35 +73,41 @@ class Broadcasts(Service):
         will reach, with Send / Cancel. Bad input gets its answer and nothing is stored."""
         word, text = rules.parse(raw)
         async with self.db.transaction() as tx:
-            await self._preview(tx, person, chat_id, word, text, photo_file_id)
+            async def answer(chat: int) -> int | None:
+                return await self._preview(tx, person, chat, word, text, photo_file_id)
+
+            if person.is_admin and chat_id != person.telegram_id and not await self._staff_chat(tx, chat_id):
+                # typed in a residents' group: the draft, its count and Send are the admin's alone
+                await self.outbox.privately(tx, chat_id, person.telegram_id, person.lang, answer, person.first_name)
+            else:
+                await answer(chat_id)
         self.outbox.kick()
 
+    async def _staff_chat(self, tx: Tx, chat_id: int) -> bool:
+        return chat_id in self.settings.admin_ids or await settings_repo.get(tx, ADMIN_GROUP) == str(chat_id)
+
     async def _preview(self, tx: Tx, person: Person, chat_id: int, word: str | None, text: str,
-                       photo_file_id: str | None) -> None:
+                       photo_file_id: str | None) -> int | None:
+        """The preview (or why there is none) in `chat_id`; its last outbox row."""
         say = self.outbox.say
         if not person.is_admin:
-            await say(tx, chat_id, person.lang, "admin_only")
-            return
+            return await say(tx, chat_id, person.lang, "admin_only")
         if word is None:
-            await say(tx, chat_id, person.lang, "usage_broadcast")
-            return
+            return await say(tx, chat_id, person.lang, "usage_broadcast")
         audience, target = await self._audience(tx, word)
         if audience is None:
-            await say(tx, chat_id, person.lang, "broadcast_unknown_audience", word=word, grids=await repo.grids(tx))
-            return
+            return await say(tx, chat_id, person.lang, "broadcast_unknown_audience", word=word,
+                             grids=await repo.grids(tx))
         if not text:
-            await say(tx, chat_id, person.lang, "broadcast_empty", audience=audience, target=target)
-            return
+            return await say(tx, chat_id, person.lang, "broadcast_empty", audience=audience, target=target)
         limit = rules.CAPTION_LIMIT if photo_file_id else rules.TEXT_LIMIT
         size = self.longest(text, bool(photo_file_id))
         if size > limit:
-            await say(tx, chat_id, person.lang, "broadcast_too_long", size=size, limit=limit,
-                      photo=bool(photo_file_id))
-            return
+            return await say(tx, chat_id, person.lang, "broadcast_too_long", size=size, limit=limit,
+                             photo=bool(photo_file_id))
         count, unreachable = await repo.audience_size(tx, audience, target)
         if count == 0:
-            await say(tx, chat_id, person.lang, "broadcast_nobody", audience=audience, target=target)
-            return
+            return await say(tx, chat_id, person.lang, "broadcast_nobody", audience=audience, target=target)
         now = self.clock.now()
         broadcast_id = await repo.create(tx, created_by=person.telegram_id, chat_id=chat_id, lang=person.lang,
                                          audience=audience, target=target, text=text, photo_file_id=photo_file_id,
@@ -117,6 +126,7 @@ class Broadcasts(Service):
             audience=audience, target=target, reach=count - unreachable, unreachable=unreachable,
         )
         await repo.update(tx, broadcast_id, {"confirm_outbox_id": confirm})
+        return confirm
 
     async def _audience(self, tx: Tx, word: str) -> tuple[str | None, str | None]:
         if rules.is_all(word):
@@ -152,6 +162,14 @@ class Broadcasts(Service):
         return answer
 
     async def _send(self, tx: Tx, found: dict[str, Any]) -> Answer:
+        now = self.clock.now()
+        if found["status"] == "preview" and now - found["created_at"] > rules.PREVIEW_SECONDS:
+            if await repo.move(tx, found["id"], "preview", "cancelled", {"finished_at": now}):
+                await self.outbox.edit(tx, found["chat_id"], found["lang"], "broadcast_expired", lane=Lane.REPLY,
+                                       purpose="reply", ref_id=found["confirm_outbox_id"],
+                                       audience=found["audience"], target=found["target"],
+                                       hours=rules.PREVIEW_SECONDS // 3600)
+            return Answer("toast_broadcast_expired", {"hours": rules.PREVIEW_SECONDS // 3600}, alert=True)
         total, unreachable = await repo.audience_size(tx, found["audience"], found["target"])
         if not await repo.move(tx, found["id"], "preview", "sending", {"sent_at": self.clock.now(), "total": total}):
             return Answer("toast_broadcast_already", {"status": found["status"]}, alert=True)
@@ -261,6 +279,9 @@ class Broadcasts(Service):
             rows.append({"chat_id": person["chat_id"], "method": "photo" if photo else "send", "text": texts[lang],
                          "file_id": photo, "dedupe_key": repo.key(found["id"], person["chat_id"])})
         await repo.queue(tx, rows, priority=int(Lane.BULK), now=self.clock.now())
+        # the announcement is now the last thing they read: a question about it is not the answer to
+        # "how many stars?" or "anything to add?" asked hours ago (the rating buttons still work)
+        await users_repo.end_steps(tx, [row["chat_id"] for row in rows], AFTERTHOUGHTS, self.clock.now())
         values = {"cursor": people[-1]["id"] if people else found["cursor"], "skipped": found["skipped"] + skipped,
                   "queued_all": int(len(people) < self.batch)}
         await repo.update(tx, found["id"], values)

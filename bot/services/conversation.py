@@ -30,7 +30,7 @@ Move, OpenTicket = intent.Move, intent.OpenTicket
 # open request, and the person is told once to wait. Answers to a question, the volunteer's relay,
 # closing the loop and every red flag are never held back.
 HELD_IN_A_BURST = frozenset({Move.NEW, Move.UPDATE, Move.ASK_CANCEL, Move.THANKS, Move.GREETING, Move.NOTHING,
-                             Move.NOTHING_OPEN, Move.REASK})
+                             Move.NOTED, Move.NOTHING_OPEN, Move.REASK})
 
 
 @dataclass(frozen=True)
@@ -105,6 +105,8 @@ class Conversation:
             await reply(person, chat_id, "nothing_open")
         elif move is Move.NOTHING:
             await reply(person, chat_id, "sticker_reply")
+        elif move is Move.NOTED:
+            await reply(person, chat_id, "noted_reply")
         elif move is Move.FRAGMENT:
             await self.intake.hold_fragment(person, chat_id, text)
         await self._ask_again(person, chat_id, move)

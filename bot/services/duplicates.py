@@ -40,6 +40,8 @@ FOLLOWED = {
     "ack_released": "linked_released",
     "resolved": "linked_resolved",
     "reopened": "linked_reopened",
+    # /reply N: the committee's answer about the problem is an answer to everyone who reported it
+    "committee_reply": "committee_reply",
 }
 # a linked reporter's own words reach whoever holds the original
 FORWARDED = ("update", "edited")
@@ -121,7 +123,7 @@ class Duplicates(Service):
         current = await repo.get(tx, ticket["id"])
         assert current is not None
         if current["status"] in (lifecycle.CLOSED, lifecycle.CANCELLED):
-            await self._finish(tx, current, reports)
+            await self._finish(tx, current, reports, context.get("reason"))
             return
         template = FOLLOWED.get(event)
         if template is None:
@@ -138,14 +140,18 @@ class Duplicates(Service):
             keyboard = ([[("unfixed", buttons.UNFIXED.data(report["id"]))]] if event == "resolved" else None)
             await self.outbox.post(tx, report["reporter_chat_id"], report["lang"], template, lane=lane_of(current),
                                    purpose="update", ticket_id=report["id"], buttons=keyboard, ticket=report,
-                                   original=current, volunteer=volunteer)
+                                   original=current, volunteer=volunteer, text=context.get("text"))
+            if event == "committee_reply":  # in the report's own history (/ticket N) too
+                await repo.add_event(tx, report["id"], event, self.clock.now(), context.get("actor_id"),
+                                     context.get("actor"), (context.get("text") or "")[:1000])
 
-    async def _finish(self, tx: Tx, original: Ticket, reports: list[Ticket]) -> None:
+    async def _finish(self, tx: Tx, original: Ticket, reports: list[Ticket], reason: str | None = None) -> None:
         """The original is done. Closed (fixed, confirmed or not, or closed by the committee): its
         reports close with it, and their reporters are told (write again if it is not fixed for
         you). Cancelled by its reporter: nobody is coming, yet the others still have the problem,
         so one report (the most urgent, then the first) becomes a request of its own, alerted as
-        new, and the rest follow it."""
+        new, and the rest follow it. `reason`: the committee's words when it closed the original
+        (/close N REASON): the others have the same problem, so the same answer."""
         now = self.clock.now()
         if original["status"] == lifecycle.CLOSED:
             close = lifecycle.MOVES["close_with"]
@@ -156,7 +162,7 @@ class Duplicates(Service):
                 await repo.add_event(tx, report["id"], close.event, now, None, None, f"#{original['id']}")
                 await self.outbox.post(tx, report["reporter_chat_id"], report["lang"], "linked_closed",
                                        lane=Lane.UPDATE, purpose="update", ticket_id=report["id"], ticket=report,
-                                       original=original)
+                                       original=original, reason=reason)
             return
         # the most urgent report leads (so none follows a milder one), the first reported of those
         reports = sorted(reports, key=lambda r: (-RANK[r["urgency"]], r["created_at"], r["id"]))
@@ -172,6 +178,11 @@ class Duplicates(Service):
             await self.outbox.post(tx, report["reporter_chat_id"], report["lang"], "linked_promoted",
                                    lane=lane_of(first), purpose="update", ticket_id=report["id"], ticket=report,
                                    original=original, first=first)
+        chat = original["claimant_telegram_id"] if original["claimed_by"] is not None else None
+        if chat:  # who held the original hears "no need to go" for it: the problem itself is still there
+            await self.outbox.post(tx, chat, await self.lang_of(tx, chat), "linked_promoted_for_volunteer",
+                                   lane=lane_of(first), purpose="update", ticket_id=original["id"], original=original,
+                                   first=first, buttons=[[(f"claim_n:{first['id']}", buttons.CLAIM.data(first["id"]))]])
 
     async def sweep(self) -> int:
         """The scheduler tick: reports whose original finished by a path that did not tell (say, a

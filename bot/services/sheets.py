@@ -48,7 +48,8 @@ def sheet_words(renderer: Renderer, lang: str | None) -> sheets.Words:
     module = renderer.env.get_template(f"{renderer.lang(lang)}/_sheets.j2").module
     words = renderer.words(lang)
     return sheets.Words(headers=module.H, titles=module.T,
-                        values={**module.V, "status": words.S, "urgency": words.U, "category": words.C})
+                        # a sheet's own words win: the committee reads it, not the resident ("your OK")
+                        values={"status": words.S, "urgency": words.U, "category": words.C, **module.V})
 
 
 async def export_records(tx: Tx, kind: str, period: periods.Period, now: float) -> list[dict[str, Any]]:

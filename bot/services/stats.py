@@ -57,7 +57,9 @@ class Stats(Service):
                 answered.append(summary)
                 return row
 
-            if chat_id == person.telegram_id or await self.alerts.is_admin_chat(tx, chat_id):
+            # a refusal has nothing private in it: said where it was asked, not "🔒 sent to you privately"
+            if (chat_id == person.telegram_id or await self.alerts.is_admin_chat(tx, chat_id)
+                    or await self._scope(tx, person) is False):
                 await answer(chat_id)
             else:
                 await self.outbox.privately(tx, chat_id, person.telegram_id, person.lang, answer, person.first_name)
@@ -91,9 +93,8 @@ class Stats(Service):
         return summary, await self.outbox.say(tx, chat_id, person.lang, "stats", s=summary, **self._dates(period))
 
     def _period(self, word: str | None, now: float) -> periods.Period | None:
-        if word is not None and word.strip().lower() == "all":
-            return None
-        return periods.parse(word, now, self.tz)
+        period = periods.parse(word, now, self.tz)
+        return None if period is not None and period.key == "all" else period   # "all" or 全部: no chart since 1970
 
     async def _scope(self, tx: Tx, person: Person) -> list[str] | None | bool:
         """None: the whole community (an admin); the grids of the teams they lead; False: neither."""

@@ -124,6 +124,9 @@ class TicketDesk(Service):
                                    text=text)
             await repo.add_event(tx, ticket["id"], "committee_reply", now, person.telegram_id, person.display_name,
                                  text[:1000])
+            # the residents whose reports follow this one (duplicates) have the same question
+            await self.alerts.tell(tx, "committee_reply", ticket, text=text, actor_id=person.telegram_id,
+                                   actor=person.display_name)
             offer = ticket["urgency"] == "info" and ticket["status"] in lifecycle.ACTIVE
             await self.outbox.say(tx, chat_id, person.lang, "committee_reply_sent", ticket=ticket, offer=offer,
                                   buttons=[[(f"close_n:{ticket['id']}", buttons.CLOSE_ANSWERED.data(ticket["id"]))]]
@@ -156,6 +159,10 @@ class TicketDesk(Service):
                 return Answer("toast_unknown_ticket", alert=True)
             if scope is not None and ticket["grid"] not in scope:
                 return Answer("toast_not_allowed", alert=True)
+            # offered under the answer to a question: a ticket raised since (more words, 🚨, /triage)
+            # is no answered question any more, and is closed with /close N if at all
+            if ticket["urgency"] != "info" and ticket["status"] in lifecycle.ACTIVE:
+                return Answer("toast_close_raised", {"ticket": ticket}, alert=True)
             if ticket["status"] not in lifecycle.ACTIVE or not await self._close(tx, person, ticket, None,
                                                                                answered=True):
                 return await self.stale(tx, ticket_id)
@@ -177,6 +184,8 @@ class TicketDesk(Service):
         closed = await repo.get(tx, ticket["id"])
         assert closed is not None
         await self.alerts.close(tx, closed, "alert_closed_by_committee")
+        # the reports linked to it (bot/services/duplicates.py) close with it now, with the reason
+        await self.alerts.tell(tx, "closed_by_committee", closed, reason=reason)
         await self.outbox.post(tx, closed["reporter_chat_id"], closed["lang"], "closed_for_resident",
                                lane=lane_of(closed), purpose="update", ticket_id=closed["id"], ticket=closed,
                                reason=reason, answered=answered)

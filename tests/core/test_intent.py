@@ -90,6 +90,11 @@ def test_the_reported_breaks():
     assert _decide("取消") is Move.ASK_CANCEL
     assert _decide("我马上到，五分钟", ticket=None, holding=True) is Move.RELAY
     assert _decide("你好", ticket=None) is Move.GREETING
+    for noted in ("收到", "好的，知道了", "明白了", "OK got it", "ok", "Noted.", "收到啦～", "好的好的", "ok ok"):  # the answer to a notice
+        assert _decide(noted, ticket=None) is Move.NOTED, noted
+    for more in ("没收到", "不明白", "收到了吗？", "not ok", "收到通知但是我家停电了", "知道了，5号楼电梯又坏了",
+                 "收到快递了吗", "ok but when"):
+        assert _decide(more, ticket=None) is not Move.NOTED, more
     assert _decide("还是不行，还在漏", ticket=OpenTicket(1, "resolved", "water")) is Move.NOT_FIXED
     assert _decide("楼道灯坏了") is Move.NEW                  # another problem: another ticket
     assert _decide("Quick and kind, thank you", "rating_comment", ticket=None) is Move.ANSWER

@@ -43,3 +43,11 @@ def test_last_week_is_the_seven_whole_days_before_today():
     assert _local(week.start) == datetime(2026, 11, 11, tzinfo=ZoneInfo(TZ))
     assert _local(week.end) == datetime(2026, 11, 18, tzinfo=ZoneInfo(TZ))
     assert week.days == 7 and not week.holds(NOW) and week.holds(week.start)
+
+
+def test_the_periods_in_chinese_words():
+    for word, key in (("本月", "month"), ("近7天", "7d"), ("30天", "30d"), ("最近 30 天", "30d"), ("７d", "7d"),
+                      ("2026年9月", "2026-09"), ("全部", "all")):
+        period = periods.parse(word, NOW, TZ)
+        assert period is not None and period.key == key, word
+    assert periods.parse("上个月", NOW, TZ) is None and periods.parse("7天前", NOW, TZ) is None

@@ -80,6 +80,14 @@ def test_summarize_counts_medians_and_shares():
     assert s.checkin_rate == 0.9
 
 
+def test_duplicates_are_reports_but_not_in_the_share_passed_on():
+    # three residents reported the same burst main (two linked to the first), which was passed on
+    groups = [Group("urgent", "water", "G1", 3, escalated=1, duplicates=2), Group("routine", "lift", "G1", 1)]
+    s = summarize(periods.parse("7d", NOW, TZ), None, groups, [])
+    assert s.total == 4 and s.duplicates == 2
+    assert (s.escalated, s.chained) == (1, 2) and s.escalated_share == 0.5
+
+
 def test_an_empty_period_has_no_shares_to_divide():
     s = summarize(periods.parse("7d", NOW, TZ), ["G1"], [], [])
     assert s.empty and s.escalated_share is None and s.rating is None and s.checkin_rate is None

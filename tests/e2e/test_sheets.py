@@ -75,7 +75,7 @@ async def test_export_tickets_is_a_real_spreadsheet_in_the_admins_language(front
     assert text.data_type == "s" and text.value.startswith(EVIL)
     (comment,) = _column(ws, "评价")
     assert comment.data_type == "s" and comment.value == "+1 quick and kind"
-    assert [c.value for c in _column(ws, "状态")] == ["已完成"] and [c.value for c in _column(ws, "评分")] == [4]
+    assert [c.value for c in _column(ws, "状态")] == ["已结束"] and [c.value for c in _column(ws, "评分")] == [4]
     assert [c.value for c in _column(ws, "求助人电话")] == ["+8613800001111"]
 
 
