@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from bot.core.ticket_end import ticket_number
 from bot.delivery import buttons
 from bot.services import parse_label
 from handlers.common import Context, Handler, Incoming, Press, message_handler, press_handler
@@ -70,8 +71,7 @@ def admin_command(body: AdminBody) -> Handler:
 
 
 def _ticket_number(word: str) -> int | None:
-    word = word.lstrip("#")
-    return int(word) if word.isdigit() and len(word) <= 10 else None
+    return ticket_number(word)   # '12', '#12', and '＃１２' as a Chinese keyboard types it
 
 
 @admin_command

@@ -9,6 +9,7 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from bot.delivery import links
 from bot.services import Answer
 from handlers.common import Context, Incoming, Press, answer_with, message_handler, person_of, press_handler
 
@@ -25,6 +26,16 @@ async def help_command(s: "Services", person: "Person", msg: Incoming) -> None:
 
 
 unknown_command = answer_with("unknown_command")
+# Commands that work only in a private chat (a person's own requests and details): asked in a
+# group, the group hears where to ask, rather than nothing. Other bots' commands stay unanswered.
+PRIVATE_ONLY = ("start", "profile", "language", "status", "cancel", "join", "mytickets", "elderly")
+
+
+@message_handler
+async def private_only(s: "Services", person: "Person", msg: Incoming) -> None:
+    command = "/" + (msg.message.text or "/").split()[0].lstrip("/").split("@")[0]
+    await s.inbox.reply(person, msg.chat_id, "private_only", command=command,
+                        link=links.chat_link(s.outbox.bot_username))
 unsupported = answer_with("unsupported")
 
 
@@ -59,6 +70,7 @@ async def on_error(update: object, context: Context) -> None:
 def register(application: Application) -> None:
     private = filters.ChatType.PRIVATE
     application.add_handler(CommandHandler("help", help_command))
+    application.add_handler(CommandHandler(PRIVATE_ONLY, private_only, filters=~private))
     application.add_handler(MessageHandler(filters.COMMAND & private, unknown_command))
     application.add_handler(MessageHandler(filters.UpdateType.MESSAGES & private, unsupported))
     application.add_handler(CallbackQueryHandler(stale_button))

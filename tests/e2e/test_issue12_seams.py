@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from tests.e2e.test_duplicates import WATER, WATER_TOO, _cast, _settled
 from tests.e2e.test_sheets import _column, _sheet
+from tests.conftest import register
 
 
 async def _linked(frontdesk, emulator, admin):
@@ -223,3 +224,24 @@ async def test_a_broadcast_drafted_in_a_residents_group_is_previewed_privately(f
     assert not [m for m in emulator.chat(residents_group) if "停水" in m.text or "确定发送" in m.text]
     admin.press(confirm, "bcsend:1")
     await li.next_message("停水")
+
+
+async def test_a_private_command_asked_in_a_group_is_told_where_to_ask(frontdesk, emulator):
+    """A resident types /status (or /cancel 3) in the residents' group: not silence, but where."""
+    resident = emulator.user(5301, "Li", "zh")
+    resident.send("/status", chat_id=-100777)
+    told = await emulator.wait_for(lambda: next(iter(emulator.chat(-100777)), None), 5, "an answer in the group")
+    assert "/status" in told.text and "私聊" in told.text and "t.me/frontdesk_bot" in told.text
+    resident.send("/cancel@frontdesk_bot 3", chat_id=-100777)
+    await emulator.wait_for(lambda: len(emulator.chat(-100777)) == 2, 5, "the second answer")
+    assert "/cancel " in emulator.chat(-100777)[1].text
+
+
+async def test_ticket_takes_the_number_as_a_chinese_keyboard_writes_it(frontdesk, emulator, admin):
+    resident = emulator.user(5302, "Li", "en")
+    await register(resident)
+    resident.send("The stairwell light on floor 3 is out")
+    await resident.next_message("#1")
+    admin.send("/ticket ＃１")
+    detail = await admin.next_message("记录")    # the ticket's history, not the usage
+    assert "#1" in detail.text
