@@ -298,3 +298,24 @@ async def test_two_workers_ticking_at_once_fire_an_escalation_step_once(workers)
     # the alerts themselves: one outbox row per (round, step, chat), never two
     keys = [r["dedupe_key"] for r in await rows(first, "SELECT dedupe_key FROM outbox WHERE purpose = 'alert'")]
     assert len(keys) == len(set(keys)) and keys
+
+
+async def test_two_workers_ticking_at_once_remind_a_claimant_once_and_give_the_ticket_back_once(workers):
+    from tests.services.test_services import _resident, _volunteer
+
+    first = await workers.add("w1", send=False)
+    second = await workers.add("w2", send=False)
+    desk = SimpleNamespace(s=first)
+    await _volunteer(desk, 7001)
+    await _resident(desk)
+    ticket_id = await first.intake.report(await first.inbox.who(5001, "Li"), 5001, "The corridor light is broken")
+    assert (await first.volunteering.claim(await first.inbox.who(7001, "Zhang"), ticket_id)).template == "toast_claimed"
+    for stage in ("reminded", "given back"):
+        due = (await rows(first, "SELECT ack_due_at FROM tickets WHERE id = ?", (ticket_id,)))[0]["ack_due_at"]
+        workers.clock.advance(due - workers.clock.now() + 1)  # type: ignore[attr-defined]
+        fired = await asyncio.gather(first.followup.tick(), second.followup.tick(), first.followup.tick())
+        assert sum(fired) == 1, (stage, fired)
+    events = [r["kind"] for r in await rows(first, "SELECT kind FROM ticket_events WHERE ticket_id = ? ORDER BY id",
+                                            (ticket_id,))]
+    assert events.count("ack_reminded") == 1
+    assert (await rows(first, "SELECT status FROM tickets WHERE id = ?", (ticket_id,)))[0]["status"] == "open"
