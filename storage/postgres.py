@@ -200,6 +200,9 @@ class PgDatabase(Database):
             await self._conn.close()
             self._conn = None
 
+    def broken(self) -> bool:
+        return self._conn is not None and self._conn.is_closed()
+
     def sender_lock(self) -> PgSenderLock:  # type: ignore[override]
         return PgSenderLock(self.path)
 

@@ -319,3 +319,16 @@ async def test_two_workers_ticking_at_once_remind_a_claimant_once_and_give_the_t
                                             (ticket_id,))]
     assert events.count("ack_reminded") == 1
     assert (await rows(first, "SELECT status FROM tickets WHERE id = ?", (ticket_id,)))[0]["status"] == "open"
+
+
+async def test_a_leader_whose_database_connection_broke_lets_another_lead(workers):
+    """Its lock's connection still answers, but the worker can no longer claim or mark: it lets
+    the lock go, and another worker leads."""
+    first = await workers.add("w1")
+    second = await workers.add("w2")
+    first.db._conn.terminate()
+    await until(lambda: second.outbox.leader.leading, timeout=5)
+    assert not first.outbox.leader.leading
+    await queue(second, range(700, 703))
+    await until(lambda: all_sent(second))
+    assert {name for name, _, _ in workers.heard} == {"w2"}
