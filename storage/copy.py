@@ -17,7 +17,7 @@ from storage.dialect import is_url
 
 
 # tables the migrations themselves write a row into (007: the phone numbers' conversion is due;
-# 025: the sender's epoch, which goes on from the copied desk's)
+# 026: the sender's epoch, which goes on from the copied desk's)
 SEEDED = ("settings", "sender_leader")
 
 

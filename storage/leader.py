@@ -1,4 +1,4 @@
-"""The sender's epoch (migration 025): one row, one more each time a worker takes over sending."""
+"""The sender's epoch (migration 026): one row, one more each time a worker takes over sending."""
 
 from __future__ import annotations
 
