@@ -317,6 +317,12 @@ class Emulator:
         self.webhook_log: list[tuple[int, int]] = []        # (update_id, HTTP status or 0) of every POST
         self.webhook_seconds: list[float] = []               # how long each POST took to be answered
         self.webhook_retry = 0.05
+        # the reverse proxy's part, played here (tests and benchmarks have no nginx): with upstreams
+        # set, each POST goes to the next of them in turn (nginx's default round-robin) instead of
+        # to the registered URL, and a failed POST is retried, like any, on the next one
+        self.webhook_upstreams: list[str] = []
+        self.webhook_by_upstream: dict[str, list[int]] = {}   # upstream -> HTTP status (or 0) of each POST
+        self._next_upstream = 0
         self._deliverer: asyncio.Task[None] | None = None
 
     # -- server ---------------------------------------------------------------------------------
@@ -547,12 +553,18 @@ class Emulator:
                 headers = {"Content-Type": "application/json"}
                 if self.webhook_secret is not None:
                     headers["X-Telegram-Bot-Api-Secret-Token"] = self.webhook_secret
+                target = self.webhook_url
+                if self.webhook_upstreams:
+                    target = self.webhook_upstreams[self._next_upstream % len(self.webhook_upstreams)]
+                    self._next_upstream += 1
                 posted = time.perf_counter()
                 try:
-                    async with session.post(self.webhook_url, data=json.dumps(update), headers=headers) as answer:
+                    async with session.post(target, data=json.dumps(update), headers=headers) as answer:
                         status, reason = answer.status, answer.reason or ""
                 except (ClientError, TimeoutError, OSError) as exc:
                     status, reason = 0, f"Connection failed: {type(exc).__name__}"
+                if self.webhook_upstreams:
+                    self.webhook_by_upstream.setdefault(target, []).append(status)
                 self.webhook_seconds.append(time.perf_counter() - posted)
                 self.webhook_log.append((update["update_id"], status))
                 if 200 <= status < 300:
