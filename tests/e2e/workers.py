@@ -134,14 +134,15 @@ class Worker:
 class Deployment:
     """deploy/Procfile's workers on one database, with the emulator as Telegram and as the proxy."""
 
-    def __init__(self, emulator: Emulator, database_url: str, workdir: Path, **settings: str) -> None:
+    def __init__(self, emulator: Emulator, database_url: str, workdir: Path, workers: int | None = None,
+                 **settings: str) -> None:
         self.emulator = emulator
         self.settings = env_file()
         self.settings.update({
             "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": emulator.base_url, "FRONTDESK_DB": database_url,
             "WEBHOOK_SECRET": SECRET, "ADMIN_IDS": str(ADMIN), "ALERT_QUIET_HOURS": "none", **settings})
         self.path = urlsplit(self.settings["WEBHOOK_URL"]).path
-        lines = procfile()
+        lines = procfile()[:workers]   # the first `workers` lines (one, for a desk on SQLite)
         ports = {f"FRONTDESK_PORT_{n}": str(free_port()) for n in range(1, len(lines) + 1)}
         self.env = {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
                     "HOME": str(workdir), "PYTHONPATH": str(ROOT), **self.settings, **ports}
