@@ -67,15 +67,23 @@ async def query(url: str, sql: str, *args: Any) -> list[dict[str, Any]]:
         await conn.close()
 
 
-async def leader(url: str) -> dict[str, Any] | None:
-    """The sender's epoch and holder (host:pid), once the leader exists (issue #16, part 3)."""
+async def leader(url: str, timeout: float = 15.0) -> dict[str, Any] | None:
+    """The sender's epoch and holder (host:pid) once a worker leads (issue #16, part 3: None in a
+    build without it)."""
     import asyncpg
 
-    try:
-        rows = await query(url, "SELECT epoch, holder FROM sender_leader WHERE slot = 1")
-    except asyncpg.UndefinedTableError:
-        return None
-    return rows[0] if rows and rows[0]["holder"] else None
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        try:
+            rows = await query(url, "SELECT epoch, holder FROM sender_leader WHERE slot = 1")
+        except asyncpg.UndefinedTableError:
+            return None
+        if rows and rows[0]["holder"]:
+            return rows[0]
+        if loop.time() > deadline:
+            raise AssertionError(f"no worker took the lead in {timeout:.0f} s")
+        await asyncio.sleep(0.1)
 
 
 def sends(emulator: Emulator, since: float = 0.0) -> int:
