@@ -24,6 +24,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import LANGUAGES, Settings
 from bot.core import FloodControl
 from bot.delivery import Outbox, Renderer
+from bot.delivery.leader import Leadership
 from bot.instance import DatabaseLock, TokenGuard
 from bot.redact import hide
 from bot.updates import ALLOWED_UPDATES, UpdateSource
@@ -169,7 +170,8 @@ def build_services(settings: Settings, clock: Clock | None = None, flood: FloodC
     clock = clock or SystemClock()
     db = Database(settings.frontdesk_db)
     renderer = Renderer(settings.default_language)
-    outbox = Outbox(db, renderer, clock, flood, poll_interval=poll_interval)
+    leader = Leadership(db, clock, retry=settings.sender_leader_retry_seconds)
+    outbox = Outbox(db, renderer, clock, flood, poll_interval=poll_interval, leader=leader)
     vocabulary = Vocabulary(db, outbox, renderer, clock)
     kit = Kit(db, outbox, settings, clock, vocabulary)
     alerts = Alerts(kit)

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     inbox_retention_days: float = Field(default=90.0, gt=0)
     # another copy polling with our token (409 Conflict) for this long: this copy stops (0: at once)
     conflict_grace_minutes: float = Field(default=5.0, ge=0)
+    # several workers on PostgreSQL: one sends; the others try to take over this often (seconds),
+    # and the sender checks its lock as often, so a dead sender is replaced within about this
+    sender_leader_retry_seconds: float = Field(default=2.0, gt=0, le=5.0)
     # a claimed ticket with no word from its claimant reminds them after this delay (by urgency; info
     # as routine), and after as long again goes back to the other volunteers: urgency=delay pairs
     ack_reminders: Annotated[dict[str, float], NoDecode] = {"emergency": 300.0, "urgent": 3600.0, "routine": 86400.0}

@@ -70,6 +70,20 @@ class Tx:
         return None if row is None else row[0]
 
 
+class SenderLock:
+    """Held by the one process of an SQLite file from the start. PostgreSQL's is an advisory lock
+    on a connection of its own (storage/postgres.py `PgSenderLock`)."""
+
+    async def try_acquire(self) -> bool:
+        return True
+
+    async def alive(self) -> bool:
+        return True
+
+    async def release(self) -> None:
+        return None
+
+
 class _Unit:
     """An open `Database.unit()`: the task that owns it, while it is open."""
 
@@ -128,6 +142,11 @@ class Database:
         if self._conn is not None:
             await self._conn.close()
             self._conn = None
+
+    def sender_lock(self) -> "SenderLock":
+        """The lock that makes one worker the sender (bot/delivery/leader.py). SQLite has one
+        process (bot/instance.py): it always holds it."""
+        return SenderLock()
 
     @contextlib.asynccontextmanager
     async def unit(self) -> AsyncIterator[Tx]:

@@ -26,6 +26,14 @@ def is_url(location: str) -> bool:
 
 class SQLite:
     name = "sqlite"
+    # one process, one writer at a time (BEGIN IMMEDIATE): row locks have nothing to add
+    for_update = ""
+    for_share = ""
+    skip_locked = ""
+
+    @staticmethod
+    def skip_locked_of(alias: str) -> str:
+        return ""
 
     def query(self, sql: str) -> str:
         return sql
@@ -39,6 +47,15 @@ class Postgres:
     SQLite."""
 
     name = "postgres"
+    # row locks, for the work several workers share (storage/outbox.py, storage/leader.py)
+    for_update = " FOR UPDATE"
+    for_share = " FOR SHARE"
+    skip_locked = " FOR UPDATE SKIP LOCKED"
+
+    @staticmethod
+    def skip_locked_of(alias: str) -> str:
+        """Lock only `alias`'s rows of a join (the others are read, not claimed)."""
+        return f" FOR UPDATE OF {alias} SKIP LOCKED"
 
     def __init__(self, identity: frozenset[str] = frozenset()) -> None:
         self.identity = identity

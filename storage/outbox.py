@@ -59,25 +59,40 @@ async def due(tx: Tx, now: float, limit: int, skip_chats: Iterable[int] = ()) ->
     return [{k: row[k] for k in row.keys() if k not in ("lane_order", "turn")} for row in rows]
 
 
-async def claim(tx: Tx, outbox_id: int, now: float) -> bool:
+async def claim(tx: Tx, outbox_id: int, now: float, epoch: int | None = None) -> bool:
     """Take a row for one send: true only for the one caller that finds it pending, unclaimed and
-    due (a compare-and-set), so a stale copy of the row can never be sent again."""
+    due (a compare-and-set), so a stale copy of the row can never be sent again. On PostgreSQL the
+    row is locked first (SKIP LOCKED: a row another transaction holds is not ours to wait for), and
+    the claim records the sender's `epoch` (its lease: good while that epoch leads, see
+    storage/leader.py)."""
     cursor = await tx.execute(
-        """UPDATE outbox SET claimed_at = ? WHERE id = ? AND status = 'pending' AND claimed_at IS NULL
-                                              AND next_attempt_at <= ?""",
-        (now, outbox_id, now),
+        f"""UPDATE outbox SET claimed_at = ?, claim_epoch = ? WHERE id IN (
+                SELECT id FROM outbox WHERE id = ? AND status = 'pending' AND claimed_at IS NULL
+                AND next_attempt_at <= ?{tx.dialect.skip_locked})""",
+        (now, epoch, outbox_id, now),
     )
     return cursor.rowcount == 1
+
+
+async def _mine(tx: Tx, outbox_id: int, epoch: int | None) -> bool:
+    """A mark after a send is written only by the epoch that claimed the row (None: unfenced, a
+    caller of no epoch). The row is locked on PostgreSQL, so a take-over cannot release it between
+    this look and the mark: either the mark lands first (the outcome is known, nothing is sent
+    again) or the release does (and this mark changes nothing)."""
+    if epoch is None:
+        return True
+    return await tx.value(f"SELECT 1 FROM outbox WHERE id = ? AND claim_epoch = ?{tx.dialect.for_update}",
+                          (outbox_id, epoch)) is not None
 
 
 async def release_abandoned(tx: Tx) -> int:
     """At start-up: rows claimed by a process that died mid-send. Whether Telegram got them is
     unknown; they are sent again, and counted. Returns how many."""
     cursor = await tx.execute(
-        """UPDATE outbox SET claimed_at = NULL, unknown_outcomes = unknown_outcomes + 1
+        """UPDATE outbox SET claimed_at = NULL, claim_epoch = NULL, unknown_outcomes = unknown_outcomes + 1
            WHERE claimed_at IS NOT NULL AND status = 'pending'"""
     )
-    await tx.execute("UPDATE outbox SET claimed_at = NULL WHERE claimed_at IS NOT NULL")
+    await tx.execute("UPDATE outbox SET claimed_at = NULL, claim_epoch = NULL WHERE claimed_at IS NOT NULL")
     return cursor.rowcount
 
 
@@ -110,37 +125,48 @@ async def get(tx: Tx, outbox_id: int) -> dict[str, Any] | None:
     return dict(row) if row else None
 
 
-async def mark_sent(tx: Tx, outbox_id: int, message_id: int | None, now: float) -> None:
+async def mark_sent(tx: Tx, outbox_id: int, message_id: int | None, now: float, epoch: int | None = None) -> bool:
     """Delivered, even if it was cancelled while in flight: the truth, and the message id an edit
-    queued by `supersede` needs to correct it."""
+    queued by `supersede` needs to correct it. False (nothing changed) for a deposed epoch."""
+    if not await _mine(tx, outbox_id, epoch):
+        return False
     await tx.execute(
-        """UPDATE outbox SET status = 'sent', message_id = ?, sent_at = ?, attempts = attempts + 1, claimed_at = NULL
+        """UPDATE outbox SET status = 'sent', message_id = ?, sent_at = ?, attempts = attempts + 1, claimed_at = NULL,
+                             claim_epoch = NULL
            WHERE id = ?""",
         (message_id, now, outbox_id),
     )
     await tx.execute("DELETE FROM uploads WHERE outbox_id = ?", (outbox_id,))
+    return True
 
 
-async def mark_final(tx: Tx, outbox_id: int, status: str, error: str) -> None:
-    """Given up (or dropped): only a message still pending; a cancel made meanwhile stands."""
+async def mark_final(tx: Tx, outbox_id: int, status: str, error: str, epoch: int | None = None) -> bool:
+    """Given up (or dropped): only a message still pending; a cancel made meanwhile stands.
+    False (nothing changed) for a deposed epoch."""
+    if not await _mine(tx, outbox_id, epoch):
+        return False
     await tx.execute(
         "UPDATE outbox SET status = ?, last_error = ?, attempts = attempts + 1 WHERE id = ? AND status = 'pending'",
         (status, error, outbox_id),
     )
-    await tx.execute("UPDATE outbox SET claimed_at = NULL WHERE id = ?", (outbox_id,))
+    await tx.execute("UPDATE outbox SET claimed_at = NULL, claim_epoch = NULL WHERE id = ?", (outbox_id,))
     await tx.execute("DELETE FROM uploads WHERE outbox_id = ? AND EXISTS "
                      "(SELECT 1 FROM outbox WHERE id = ? AND status != 'pending')", (outbox_id, outbox_id))
+    return True
 
 
 async def reschedule(tx: Tx, outbox_id: int, at: float, error: str, count_attempt: bool = True,
-                     unknown: bool = False) -> None:
+                     unknown: bool = False, epoch: int | None = None) -> bool:
     """Back to the queue for another try at `at`; `unknown`: the send may have reached Telegram
-    (a time-out), so the next try may be a second copy: counted."""
+    (a time-out), so the next try may be a second copy: counted. False for a deposed epoch."""
+    if not await _mine(tx, outbox_id, epoch):
+        return False
     await tx.execute(
         """UPDATE outbox SET next_attempt_at = ?, last_error = ?, attempts = attempts + ?, claimed_at = NULL,
-                             unknown_outcomes = unknown_outcomes + ? WHERE id = ?""",
+                             claim_epoch = NULL, unknown_outcomes = unknown_outcomes + ? WHERE id = ?""",
         (at, error, 1 if count_attempt else 0, 1 if unknown else 0, outbox_id),
     )
+    return True
 
 
 async def move_chat(tx: Tx, old_chat_id: int, new_chat_id: int) -> int:
@@ -224,6 +250,7 @@ async def release_followups(tx: Tx, after_id: int, outcome: str, now: float) -> 
     await tx.execute("DELETE FROM outbox_followups WHERE after_id = ?", (after_id,))
 
 
-async def release(tx: Tx, outbox_id: int) -> None:
+async def release(tx: Tx, outbox_id: int, epoch: int | None = None) -> None:
     """A claim given back without a send (the row was not wanted after all, or is final already)."""
-    await tx.execute("UPDATE outbox SET claimed_at = NULL WHERE id = ?", (outbox_id,))
+    if await _mine(tx, outbox_id, epoch):
+        await tx.execute("UPDATE outbox SET claimed_at = NULL, claim_epoch = NULL WHERE id = ?", (outbox_id,))

@@ -14,6 +14,7 @@ COMMITTED; the outbox's compare-and-set claims hold there too). A later claim wi
 
 from __future__ import annotations
 
+import asyncio
 import decimal
 import logging
 from collections.abc import Iterable, Sequence
@@ -28,6 +29,9 @@ log = logging.getLogger(__name__)
 
 # Two processes opening a new database at once: the second waits for the first one's migrations.
 MIGRATION_LOCK = 0x66726F6E  # "fron"
+# The sender's lock (two int4 keys: a key space apart from the one-bigint locks, the chats' among them)
+SENDER_LOCK = (0x66726F6E, 1)
+ALIVE_TIMEOUT = 2.0   # seconds the lock's connection may take to answer before the lock counts as lost
 
 
 class Result:
@@ -118,6 +122,45 @@ class PgTx:
         return None if row is None else row[0]
 
 
+class PgSenderLock:
+    """`pg_try_advisory_lock` held on a connection of its own: PostgreSQL ends the session of a
+    process that died (or of a connection that broke), and the lock with it, so another worker can
+    take over; and the leader's own queries never wait behind it. `alive` asks the connection:
+    a broken one means the lock may be another's already."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.conn: asyncpg.Connection | None = None
+        self.held = False
+
+    async def try_acquire(self) -> bool:
+        if self.held and await self.alive():
+            return True
+        await self.release()
+        self.conn = await asyncpg.connect(self.url, timeout=ALIVE_TIMEOUT)
+        self.held = bool(await self.conn.fetchval("SELECT pg_try_advisory_lock($1, $2)", *SENDER_LOCK))
+        if not self.held:
+            await self.release()
+        return self.held
+
+    async def alive(self) -> bool:
+        if not self.held or self.conn is None or self.conn.is_closed():
+            return False
+        try:
+            return await self.conn.fetchval("SELECT 1", timeout=ALIVE_TIMEOUT) == 1
+        except Exception:  # noqa: BLE001 - whatever broke, the lock is not known to be ours
+            return False
+
+    async def release(self) -> None:
+        """Closing the session lets the lock go (an unlock would need a working connection)."""
+        conn, self.conn, self.held = self.conn, None, False
+        if conn is not None and not conn.is_closed():
+            try:
+                await asyncio.wait_for(conn.close(), ALIVE_TIMEOUT)
+            except Exception:  # noqa: BLE001
+                conn.terminate()
+
+
 class PgDatabase(Database):
     engine = "postgres"
 
@@ -147,6 +190,9 @@ class PgDatabase(Database):
         if self._conn is not None:
             await self._conn.close()
             self._conn = None
+
+    def sender_lock(self) -> PgSenderLock:  # type: ignore[override]
+        return PgSenderLock(self.path)
 
     async def _migrate(self) -> None:
         """The same numbered list as SQLite's, each script rewritten by the dialect (or, where a

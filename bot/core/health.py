@@ -36,7 +36,9 @@ class Health:
     timer: Due | None = None                    # the oldest due timer, any kind
     outbox: Due | None = None                   # the oldest due outbox row
     due_timers: int = 0                         # timers due now, all kinds
-    leader: str | None = None                   # the sender leader: None while one process sends
+    # the sender (several workers on PostgreSQL): {"worker": host:pid, "epoch", "since",
+    # "this_worker"}; None on SQLite, where the one process sends. A follower is healthy too.
+    leader: dict[str, Any] | None = None
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -58,7 +60,6 @@ class Health:
             "oldest_due_timer": due(self.timer),
             "due_timers": self.due_timers,
             "oldest_due_outbox": due(self.outbox),
-            # one process sends today; leader election (PostgreSQL workers) will name the leader here
             "sender_leader": self.leader,
             "overdue_after_seconds": OVERDUE,
             "problems": self.problems,

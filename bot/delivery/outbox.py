@@ -43,8 +43,9 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 from bot.clock import Clock
 from bot.core import FloodControl
 from bot.delivery import buttons as button_data, fit, links
+from bot.delivery.leader import Leadership
 from bot.delivery.render import Button, Renderer
-from storage import Database, Tx, outbox as repo
+from storage import Database, Tx, leader as leader_repo, outbox as repo
 
 log = logging.getLogger(__name__)
 
@@ -116,9 +117,13 @@ class _NothingToEdit(Exception):
 class Outbox:
     def __init__(
         self, db: Database, renderer: Renderer, clock: Clock, flood: FloodControl | None = None,
-        poll_interval: float = 0.5,
+        poll_interval: float = 0.5, leader: Leadership | None = None,
     ) -> None:
         self.db = db
+        # only the leader sends (bot/delivery/leader.py); on SQLite the one process always leads
+        self.leader = leader or Leadership(db, clock)
+        self.leader.on_lead = self._took_over
+        self.leader.on_lost = self.kick
         self.renderer = renderer
         self.clock = clock
         self.flood = flood or FloodControl()
@@ -135,7 +140,8 @@ class Outbox:
         self._in_flight: dict[int, asyncio.Task[None]] = {}
         self._runner: asyncio.Task[None] | None = None
         self._pause = 0.0   # the overall window is full: seconds until the next send may start
-        self.stats = {"sent": 0, "unknown_outcomes": 0, "overall_429s": 0, "chat_429s": 0, "lost_claims": 0}
+        self.stats = {"sent": 0, "unknown_outcomes": 0, "overall_429s": 0, "chat_429s": 0, "lost_claims": 0,
+                      "fenced_marks": 0}
 
     # -- queueing (inside the caller's transaction) ---------------------------------------
 
@@ -304,21 +310,26 @@ class Outbox:
         for task in list(self._in_flight.values()):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        await self.leader.stop()
+
+    async def _took_over(self, epoch: int, abandoned: int) -> None:
+        """This worker leads from `epoch` on; `abandoned` rows were claimed and never marked by
+        the previous leader (or this process's previous run)."""
+        if abandoned:
+            self.stats["unknown_outcomes"] += abandoned
+            log.warning("outbox: %d messages were being sent when the previous sender stopped; whether Telegram "
+                        "got them is unknown: they go again (counted in outbox.unknown_outcomes)", abandoned)
+        self.kick()
 
     async def _run(self) -> None:
         try:
-            async with self.db.transaction() as tx:
-                abandoned = await repo.release_abandoned(tx)
+            await self.leader.start()
         except Exception:
-            log.exception("outbox could not release the rows of a previous run")
-            abandoned = 0
-        if abandoned:
-            self.stats["unknown_outcomes"] += abandoned
-            log.warning("outbox: %d messages were being sent when the bot stopped; whether Telegram got them "
-                        "is unknown: they go again (counted in outbox.unknown_outcomes)", abandoned)
+            log.exception("outbox could not take part in choosing the sender; trying again")
         while True:
             try:
-                started = 0 if self.paused else await self.pump()
+                # a follower never sends: it queues, and the leader sends
+                started = 0 if self.paused or not self.leader.leading else await self.pump()
             except Exception:  # a broken pass must not stop delivery for good
                 log.exception("outbox pass failed")
                 started = 0
@@ -340,6 +351,11 @@ class Outbox:
         reads again (so an emergency queued meanwhile is first), and every row is claimed in the
         database before its send starts."""
         self._pause = 0.0
+        # an engine whose leadership never started (driven pass by pass by hand: tests, tools)
+        # claims without an epoch, by the compare-and-set alone, as before several workers
+        epoch = self.leader.epoch
+        if epoch is None and self.leader.started:
+            return 0
         if self.flood.overall_wait(emergency=True) > 0:
             self._pause = self.flood.overall_wait(emergency=True)
             return 0
@@ -358,11 +374,17 @@ class Outbox:
                 self._pause = wait
                 break
             async with self.db.transaction() as tx:
-                claimed = await repo.claim(tx, row["id"], self.clock.now())
+                # the claim carries the epoch, and counts only while that epoch still leads
+                deposed = epoch is not None and not await leader_repo.holds(tx, epoch)
+                claimed = not deposed and await repo.claim(tx, row["id"], self.clock.now(), epoch)
+            if deposed:
+                self.leader.step_down(f"epoch {epoch} was taken over")
+                break
             if not claimed:   # sent, cancelled or taken since this pass read it
                 self.stats["lost_claims"] += 1
                 continue
             self.flood.record(chat_id)
+            row["claim_epoch"] = epoch
             self._in_flight[chat_id] = asyncio.create_task(self._deliver(row))
             started += 1
         return started
@@ -545,11 +567,22 @@ class Outbox:
         """The send never started (not wanted, or a bug before it): the claim is let go."""
         with contextlib.suppress(Exception):
             async with self.db.transaction() as tx:
-                await repo.release(tx, row["id"])
+                await repo.release(tx, row["id"], row.get("claim_epoch"))
+
+    def _fenced(self, row: dict[str, Any]) -> None:
+        """A mark refused: another worker took over sending since this one claimed the row (it
+        sends the row again, counted as an unknown outcome). This worker stops sending."""
+        self.stats["fenced_marks"] += 1
+        log.warning("outbox row %s: epoch %s was taken over; its outcome is the new leader's to settle",
+                    row["id"], row.get("claim_epoch"))
+        if self.leader.epoch == row.get("claim_epoch"):
+            self.leader.step_down("a mark was refused")
 
     async def _sent(self, row: dict[str, Any], message_id: int | None) -> None:
         async with self.db.transaction() as tx:
-            await repo.mark_sent(tx, row["id"], message_id, self.clock.now())
+            if not await repo.mark_sent(tx, row["id"], message_id, self.clock.now(), row.get("claim_epoch")):
+                self._fenced(row)
+                return
             await repo.release_followups(tx, row["id"], "sent", self.clock.now())
         self.stats["sent"] += 1
         if self.on_delivered is not None:
@@ -560,19 +593,23 @@ class Outbox:
 
     async def _drop(self, row: dict[str, Any], why: str) -> None:
         async with self.db.transaction() as tx:
-            await repo.mark_final(tx, row["id"], "cancelled", why)
+            if not await repo.mark_final(tx, row["id"], "cancelled", why, row.get("claim_epoch")):
+                self._fenced(row)
 
     async def _reschedule(self, row: dict[str, Any], seconds: float, error: str, count: bool = True,
                           unknown: bool = False) -> None:
         log.warning("outbox row %s to %s delayed %.1fs: %s", row["id"], row["chat_id"], seconds, error)
         async with self.db.transaction() as tx:
-            await repo.reschedule(tx, row["id"], self.clock.now() + seconds, error, count_attempt=count,
-                                  unknown=unknown)
+            if not await repo.reschedule(tx, row["id"], self.clock.now() + seconds, error, count_attempt=count,
+                                         unknown=unknown, epoch=row.get("claim_epoch")):
+                self._fenced(row)
 
     async def _give_up(self, row: dict[str, Any], status: str, error: str) -> None:
         log.warning("outbox row %s to %s %s: %s", row["id"], row["chat_id"], status, error)
         async with self.db.transaction() as tx:
-            await repo.mark_final(tx, row["id"], status, error)
+            if not await repo.mark_final(tx, row["id"], status, error, row.get("claim_epoch")):
+                self._fenced(row)
+                return
             await repo.release_followups(tx, row["id"], "undelivered", self.clock.now())
             if status == "unreachable":
                 await repo.mark_unreachable(tx, row["chat_id"], error, self.clock.now())

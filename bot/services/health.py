@@ -5,6 +5,7 @@ per incident, and they hear when it is over."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from typing import Any
 
@@ -14,7 +15,7 @@ from bot.delivery import Lane
 from bot.services.alerts import Alerts
 from bot.services.base import Service
 from bot.services.kit import Kit
-from storage import health as repo
+from storage import health as repo, leader as leader_repo
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +35,18 @@ class Health(Service):
                     reachable = await repo.ping(tx)
                     timers = await repo.due_timers(tx, now)
                     outbox = await repo.oldest_due_outbox(tx, now, below_priority=int(Lane.BULK))
+                    leader = await leader_repo.current(tx) if self.db.engine == "postgres" else None
         except Exception:  # noqa: BLE001 - whatever went wrong, the database did not answer
             log.warning("health check: the database did not answer", exc_info=True)
             return rules.assess(False, [], None, now)
-        return rules.assess(reachable, [rules.Due(**t) for t in timers],
-                            rules.Due("outbox", outbox["id"], outbox["due_at"]) if outbox else None, now)
+        health = rules.assess(reachable, [rules.Due(**t) for t in timers],
+                              rules.Due("outbox", outbox["id"], outbox["due_at"]) if outbox else None, now)
+        if leader is not None and leader["holder"]:
+            mine = self.outbox.leader.epoch
+            health = dataclasses.replace(health, leader={
+                "worker": leader["holder"], "epoch": int(leader["epoch"]), "since": leader["since"],
+                "this_worker": mine is not None and mine == int(leader["epoch"])})
+        return health
 
     def facts(self, health: rules.Health) -> dict[str, Any]:
         """What a person reads: the verdict with times on the committee's clock."""
@@ -50,7 +58,7 @@ class Health(Service):
                 "late_minutes": int(item.late(now) // 60), "overdue": item.late(now) > rules.OVERDUE}
 
         return {"ok": health.ok, "database": health.database, "timer": due(health.timer),
-                "due_timers": health.due_timers, "outbox": due(health.outbox), "leader": health.leader}
+                "due_timers": health.due_timers, "outbox": due(health.outbox), "leader": leader_line(health.leader)}
 
     async def report(self, chat_id: int, lang: str | None) -> None:
         """/health: the same facts as /healthz, for an admin in the chat."""
@@ -85,3 +93,10 @@ class Health(Service):
                 await self.outbox.post(tx, chat_id, lang, template, lane=Lane.ALERT, purpose="admin_notice", **context)
         log.warning("health: %s (%s)", template, "; ".join(health.problems) or "timers on time")
         self.outbox.kick()
+
+
+def leader_line(leader: dict[str, Any] | None) -> str | None:
+    """The sender as /health shows it: "host:pid, epoch 3 (this worker)"; None where one process sends."""
+    if leader is None:
+        return None
+    return f"{leader['worker']}, epoch {leader['epoch']}" + (" (this worker)" if leader["this_worker"] else "")

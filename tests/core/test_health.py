@@ -14,6 +14,14 @@ def test_nothing_due_is_healthy():
     assert body["status"] == "ok" and body["database"] == "reachable" and body["sender_leader"] is None
 
 
+def test_the_sender_is_named_and_a_follower_is_healthy():
+    from dataclasses import replace
+
+    leader = {"worker": "host-b:4242", "epoch": 3, "since": NOW - 60, "this_worker": False}
+    health = replace(assess(True, [], None, NOW), leader=leader)
+    assert health.ok and health.as_json(NOW)["sender_leader"] == leader
+
+
 def test_the_oldest_timer_of_any_kind_is_reported_and_overdue_past_a_minute():
     timers = [Due("ack_reminder", 4, NOW - 30, 2), Due("escalation", 9, NOW - 50), Due("checkin", 3, NOW - 10)]
     health = assess(True, timers, None, NOW)
@@ -59,3 +67,11 @@ def test_the_incident_row_round_trips_and_an_unreadable_one_is_still_open():
     assert Incident.load(incident.dump()) == incident
     assert Incident.load(None) is None
     assert Incident.load("garbage") is not None
+
+
+def test_the_sender_as_an_admin_reads_it():
+    from bot.services.health import leader_line
+
+    assert leader_line(None) is None
+    assert leader_line({"worker": "a:1", "epoch": 2, "since": 0.0, "this_worker": True}) == "a:1, epoch 2 (this worker)"
+    assert leader_line({"worker": "b:7", "epoch": 5, "since": 0.0, "this_worker": False}) == "b:7, epoch 5"

@@ -1,0 +1,217 @@
+"""Several workers on one PostgreSQL database, in one process (each its own `Services` and its own
+connections): one sender chosen by an advisory lock and fenced by an epoch, a dead sender
+replaced, timers fired once, and one chat's updates handled in order across workers.
+
+The kill -9 of a real worker process is tests/e2e (the failover test); here a crash is the
+worker's connections closed abruptly, which is what PostgreSQL sees of a process that died."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import time
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from bot.app import Services, build_services
+from bot.clock import FakeClock
+from bot.config import load_settings
+from bot.core import FloodControl, Limits
+from bot.delivery import Lane
+from tests.conftest import fresh_database, on_postgres
+
+pytestmark = pytest.mark.skipif(not on_postgres, reason="several workers share a database on PostgreSQL only "
+                                                        "(FRONTDESK_TEST_DB=postgres); SQLite has one process")
+
+RETRY = 0.2   # seconds between a follower's tries of the sender's lock (2 s in production)
+
+
+class Telegram:
+    """A stand-in for Telegram that records the sends of one worker; with `hold`, every send
+    waits until the event is set (a send in flight)."""
+
+    username = "frontdesk_bot"
+
+    def __init__(self, name: str, heard: list[tuple[str, int, str]], hold: asyncio.Event | None = None) -> None:
+        self.name = name
+        self.heard = heard
+        self.hold = hold
+        self.started: list[int] = []
+
+    async def send_message(self, chat_id: int, text: str, **_: Any) -> Any:
+        self.started.append(chat_id)
+        if self.hold is not None:
+            await self.hold.wait()
+        self.heard.append((self.name, chat_id, text))
+        return SimpleNamespace(message_id=len(self.heard))
+
+
+class Workers:
+    def __init__(self, url: str, clock: FakeClock) -> None:
+        self.url = url
+        self.clock = clock
+        self.all: list[Services] = []
+        self.heard: list[tuple[str, int, str]] = []
+
+    async def add(self, name: str, hold: asyncio.Event | None = None, send: bool = True) -> Services:
+        settings = load_settings(telegram_bot_token="1:TEST", frontdesk_db=self.url, admin_ids=frozenset({9001}),
+                                 default_language="en", default_grid="G1", sender_leader_retry_seconds=RETRY,
+                                 alert_quiet_hours="none")
+        roomy = FloodControl(Limits(overall=(1000, 1.0), private=(1000, 1.0), group=(1000, 1.0)))
+        services = build_services(settings, self.clock, roomy, poll_interval=0.02)
+        services.outbox.leader.me = name
+        await services.db.open()
+        if send:
+            services.outbox.start(Telegram(name, self.heard, hold))  # type: ignore[arg-type]
+            await until(lambda: services.outbox.leader.checks > 0)   # its first try of the lock is done
+        self.all.append(services)
+        return services
+
+    async def close(self) -> None:
+        for services in self.all:
+            for task in list(services.outbox._in_flight.values()):
+                task.cancel()
+            try:
+                await asyncio.wait_for(services.outbox.stop(), 5)
+            except Exception:  # noqa: BLE001 - a crashed worker's connections are gone already
+                pass
+            try:
+                await asyncio.wait_for(services.db.close(), 5)
+            except Exception:  # noqa: BLE001
+                services.db._conn.terminate()
+
+
+@pytest.fixture
+async def workers(pg_cluster):
+    url = await fresh_database(pg_cluster, "workers")
+    group = Workers(url, FakeClock())
+    yield group
+    await group.close()
+
+
+def crash(services: Services) -> None:
+    """What PostgreSQL sees of a worker killed: its connections gone at once, mid-whatever."""
+    services.outbox.leader._lock.conn.terminate()
+    services.db._conn.terminate()
+    if services.outbox._runner is not None:
+        services.outbox._runner.cancel()
+    if services.outbox.leader._task is not None:
+        services.outbox.leader._task.cancel()
+
+
+async def queue(services: Services, chats: range, per_chat: int = 1) -> None:
+    async with services.db.transaction() as tx:
+        for n in range(per_chat):
+            for chat in chats:
+                await services.outbox.post(tx, chat, "en", "edit_update", lane=Lane.UPDATE, purpose="test",
+                                           ticket={"id": 0}, text=f"message {n} to {chat}")
+
+
+async def until(condition, timeout: float = 10.0, step: float = 0.02) -> float:
+    """Wait for `condition()` (sync or async); the seconds it took."""
+    start = time.monotonic()
+    while True:
+        value = condition()
+        if asyncio.iscoroutine(value):
+            value = await value
+        if value:
+            return time.monotonic() - start
+        if time.monotonic() - start > timeout:
+            raise TimeoutError(f"not within {timeout}s")
+        await asyncio.sleep(step)
+
+
+async def rows(services: Services, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+    async with services.db.transaction() as tx:
+        return [dict(r) for r in await tx.all(sql, params)]
+
+
+async def all_sent(services: Services) -> bool:
+    return not await rows(services, "SELECT id FROM outbox WHERE status = 'pending'")
+
+
+async def test_only_the_leader_sends_and_followers_queue(workers):
+    first = await workers.add("w1")
+    second, third = await workers.add("w2"), await workers.add("w3")
+    assert first.outbox.leader.leading and not second.outbox.leader.leading and not third.outbox.leader.leading
+    await queue(second, range(100, 120))   # a follower queues; the leader sends
+    await queue(third, range(200, 210))
+    await until(lambda: all_sent(first))
+    await asyncio.sleep(3 * RETRY)   # the followers had every chance to send too
+    assert {name for name, _, _ in workers.heard} == {"w1"}
+    assert sorted(chat for _, chat, _ in workers.heard) == [*range(100, 120), *range(200, 210)]
+    health = await second.health.check()
+    assert health.ok and health.leader == {"worker": "w1", "epoch": 1, "since": health.leader["since"],
+                                           "this_worker": False}
+    assert (await first.health.check()).leader["this_worker"] is True
+
+
+async def test_a_crashed_leader_is_replaced_and_only_rows_in_flight_go_again(workers):
+    """The leader claims one row per chat and dies mid-send: another worker leads within the
+    retry interval, sends again exactly the rows whose outcome is unknown (counted), and every
+    other row once."""
+    hold = asyncio.Event()   # never set: the first leader's sends never finish
+    first = await workers.add("w1", hold=hold)
+    second = await workers.add("w2")
+    await workers.add("w3")
+    await queue(second, range(300, 305), per_chat=2)
+    in_flight = await until(lambda: len(first.outbox._in_flight) == 5) is not None and sorted(first.outbox._in_flight)
+    claimed = {r["id"] for r in await rows(second, "SELECT id FROM outbox WHERE claimed_at IS NOT NULL")}
+    assert len(claimed) == 5 and in_flight == list(range(300, 305))
+
+    crash(first)
+    took = await until(lambda: any(w.outbox.leader.leading for w in workers.all[1:]), timeout=10)
+    new = next(w for w in workers.all[1:] if w.outbox.leader.leading)
+    assert took < 5 * RETRY + 1.0, f"took over after {took:.2f}s"
+    await until(lambda: all_sent(new))
+    assert new.outbox.stats["unknown_outcomes"] == 5
+    again = {r["id"] for r in await rows(new, "SELECT id FROM outbox WHERE unknown_outcomes > 0")}
+    assert again == claimed
+    heard = collections.Counter(chat for name, chat, _ in workers.heard)
+    assert heard == {chat: 2 for chat in range(300, 305)}   # each chat's two messages, once each
+    assert {name for name, _, _ in workers.heard} == {new.outbox.leader.me}
+    epochs = await rows(new, "SELECT epoch, holder FROM sender_leader")
+    assert epochs == [{"epoch": 2, "holder": new.outbox.leader.me}]
+    print(f"take-over: {took:.2f}s with a retry of {RETRY}s")
+
+
+async def test_a_stale_leaders_late_mark_changes_nothing(workers):
+    """The leader's lock connection breaks while the process goes on (a network partition): the
+    new leader sends its rows again; when the old one's sends finally return, its marks are
+    refused and it stops sending."""
+    hold = asyncio.Event()
+    first = await workers.add("w1", hold=hold)
+    second = await workers.add("w2")
+    await queue(second, range(400, 403))
+    await until(lambda: len(first.outbox._in_flight) == 3)
+    first.outbox.leader._lock.conn.terminate()   # the lock is gone; the process and its database connection are not
+    await until(lambda: second.outbox.leader.leading)
+    await until(lambda: all_sent(second))
+    before = await rows(second, "SELECT id, status, message_id, sent_at, attempts, claimed_at, unknown_outcomes "
+                                "FROM outbox ORDER BY id")
+    hold.set()   # the old leader's sends return now
+    await until(lambda: first.outbox.stats["fenced_marks"] == 3)
+    await until(lambda: not first.outbox._in_flight)
+    assert await rows(second, "SELECT id, status, message_id, sent_at, attempts, claimed_at, unknown_outcomes "
+                              "FROM outbox ORDER BY id") == before
+    assert all(r["unknown_outcomes"] == 1 and r["status"] == "sent" for r in before)
+    assert not first.outbox.leader.leading and first.outbox.stats["sent"] == 0
+    # and a claim asked with the old epoch is refused: the epoch moved on
+    from storage import leader as leader_repo
+
+    async with first.db.transaction() as tx:
+        assert not await leader_repo.holds(tx, 1) and await leader_repo.holds(tx, 2)
+
+
+async def test_two_leaders_cannot_both_hold_the_lock(workers):
+    """The lock itself: a second worker's try fails while the first holds it, and succeeds once
+    the first lets go (a clean stop)."""
+    first = await workers.add("w1")
+    second = await workers.add("w2")
+    assert not await second.outbox.leader._lock.try_acquire()
+    await first.outbox.stop()
+    took = await until(lambda: second.outbox.leader.leading, timeout=5)
+    assert took <= 3 * RETRY + 0.5
+
