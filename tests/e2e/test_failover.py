@@ -79,7 +79,7 @@ async def leader(url: str, timeout: float = 15.0) -> dict[str, Any] | None:
     deadline = loop.time() + timeout
     while True:
         try:
-            rows = await query(url, "SELECT epoch, holder FROM sender_leader WHERE slot = 1")
+            rows = await query(url, "SELECT epoch, holder, since FROM sender_leader WHERE slot = 1")
         except asyncpg.UndefinedTableError:
             return None
         if rows and rows[0]["holder"]:
@@ -188,7 +188,7 @@ async def test_the_leader_killed_in_the_wave_is_replaced_within_10_s_and_nothing
     await emulator.wait_for(lambda: sends(emulator) >= (alerts + 2 * REPORTS) // 2 or None, 120,
                             "half the wave sent")
     sending.kill()
-    killed_at = time.monotonic()
+    killed_at, killed_wall = time.monotonic(), time.time()
     await asyncio.sleep(0.2)
     in_flight = sends(emulator, killed_at)   # answers the dead leader had asked for already
     await emulator.wait_for(lambda: sends(emulator, killed_at) > in_flight or None, 15, "the new leader's first send")
@@ -200,6 +200,7 @@ async def test_the_leader_killed_in_the_wave_is_replaced_within_10_s_and_nothing
     unknown = await nothing_lost(desk, url, residents, alerts, timeout=120)
     # within 10 s of the kill (the advisory lock is freed when the dead worker's connection is)
     assert resumed - killed_at < 10.0, resumed - killed_at
-    print(f"failover: the new leader sent {resumed - killed_at:.2f} s after the kill; rows of unknown outcome "
+    print(f"failover: a new leader took over {took_over['since'] - killed_wall:.2f} s after the kill and sent "
+          f"{resumed - killed_at:.2f} s after it; rows of unknown outcome "
           f"{unknown}, chats that heard a text twice {len(emulator.duplicate_chats)} ({emulator.duplicates} copies); "
           f"{sends(emulator)} sends in all")
