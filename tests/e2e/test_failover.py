@@ -71,8 +71,8 @@ async def query(url: str, sql: str, *args: Any) -> list[dict[str, Any]]:
 
 
 async def leader(url: str, timeout: float = 15.0) -> dict[str, Any] | None:
-    """The sender's epoch and holder (host:pid) once a worker leads (issue #16, part 3: None in a
-    build without it)."""
+    """The sender's epoch, holder (host:pid) and since when, once a worker leads (None in a build
+    without the leader, issue #16 part 3)."""
     import asyncpg
 
     loop = asyncio.get_running_loop()
@@ -165,7 +165,9 @@ async def test_a_worker_killed_in_the_burst_loses_nothing(deployment, emulator):
     await emulator.wait_for(lambda: sum(1 for _, status in emulator.webhook_log if status == 200) >= REPORTS // 3,
                             30, "a third of the burst taken")
     current = await leader(url)
-    sender = desk.leader_by_pid(current["holder"]) if current else None
+    assert current is not None, "no sender leader (issue #16 part 3: storage/leader.py)"
+    sender = desk.leader_by_pid(current["holder"])
+    assert sender is not None, current
     victim = next(w for w in desk.workers if w is not sender)
     victim.kill()
     await nothing_lost(desk, url, residents, alerts, timeout=90)
@@ -180,8 +182,7 @@ async def test_the_leader_killed_in_the_wave_is_replaced_within_10_s_and_nothing
     desk, url, alerts = await deployment(per_grid=4)
     assert alerts >= 1000
     first = await leader(url)
-    if first is None:
-        pytest.skip("no sender leader in this build (issue #16 part 3: storage/leader.py)")
+    assert first is not None, "no sender leader (issue #16 part 3: storage/leader.py)"
     sending = desk.leader_by_pid(first["holder"])
     assert sending is not None, first
     residents = burst(emulator)
