@@ -9,7 +9,8 @@ would (`Sent.text`, `Sent.quotes`, `Sent.own_lines`). It can inject faults (429 
 5xx, a user who blocked the bot or never opened a private chat), hold a request in flight, upgrade
 a group to a supergroup, and keeps a transcript. For the benchmarks it enforces Telegram's limits
 (`enforce_limits`), plays Telegram's side of a webhook (setWebhook, getWebhookInfo, deleteWebhook:
-updates are then POSTed to the URL with the secret header, retried until a 2xx), injects random faults (`fault_rate`: half 5xx, half time-outs where the message
+updates are then POSTed to the URL with the secret header, retried until a 2xx; with
+`webhook_upstreams`, to several workers in turn, as a reverse proxy would), injects random faults (`fault_rate`: half 5xx, half time-outs where the message
 is delivered but the answer comes too late, so the sender cannot know), and counts the messages a
 chat received twice (`duplicates`).
 Used by `frontdesk demo`, the end-to-end tests and the benchmarks; never by production.
