@@ -42,6 +42,8 @@ ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 BATCH = 100            # updates per getUpdates, and per read of the unhandled ones
 MAX_PAUSE = 30.0       # the longest pause after repeated errors
 HANDLE_TIMEOUT = 60.0  # one update's handling holds the database: one that hangs is undone and set aside
+PER_CHAT_POLL = 0.5    # several workers: how often one looks for updates the others stored
+_NO_CHAT = object()    # `_handle` of a given update, not of a chat's next one
 
 
 class UpdateSource:
@@ -56,6 +58,7 @@ class UpdateSource:
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self.per_chat = False  # several workers share the inbox (webhook workers on PostgreSQL)
 
     @property
     def running(self) -> bool:
@@ -68,6 +71,9 @@ class UpdateSource:
         Without it (webhook mode) the updates come through `receive`. Long polling never deletes
         a webhook: `bot.app.start` refuses to poll while one is set (`frontdesk webhook delete`)."""
         self.application = application
+        # webhook workers on PostgreSQL share one inbox: each handles a chat at a time, under the
+        # chat's lock (`_handle_chats`). Polling is one process, and SQLite too: as it always was.
+        self.per_chat = not poll and self.db.engine == "postgres"
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
         self._tasks = [asyncio.create_task(self._handle_all(), name="frontdesk:intake:handle")]
@@ -160,6 +166,9 @@ class UpdateSource:
     # -- 2. handle from the table ---------------------------------------------------------------------
 
     async def _handle_all(self) -> None:
+        if self.per_chat:
+            await self._handle_chats()
+            return
         while not self._stopping.is_set():
             self._wake.clear()   # before the read: a batch stored meanwhile wakes the next wait
             try:
@@ -176,30 +185,60 @@ class UpdateSource:
             if not batch:
                 await self._wake.wait()
 
-    async def _handle(self, update_id: int, raw: str | None) -> None:
-        # One chat's updates in order: one process handles the inbox one update at a time in
-        # update_id order (Telegram's order), whether they came by polling or by webhook, so a
-        # chat's updates are handled in order even when two webhook requests race.
-        # SEAM (several workers on PostgreSQL, not built yet): each worker would claim the oldest
-        # unhandled update of a chat and, as the first statement of the unit below, take the
-        # chat's transaction-level advisory lock (pg_advisory_xact_lock(chat_id)), so that two
-        # workers never handle one chat's updates at once or out of order.
+    async def _handle_chats(self) -> None:
+        """Several workers, one inbox: take the chats with updates waiting, oldest first, and
+        handle each one's oldest update under the chat's lock (`_handle`); a chat another worker
+        holds is skipped this round. Updates other workers stored (or a dead one left) are found
+        by looking again every PER_CHAT_POLL seconds."""
+        while not self._stopping.is_set():
+            self._wake.clear()
+            handled = 0
+            try:
+                for chat_id in await self.inbox.waiting_chats(BATCH):
+                    if self._stopping.is_set():
+                        return
+                    handled += await self._handle(None, None, chat=chat_id)
+            except Exception:  # noqa: BLE001 - the database failed: try again shortly, never stop handling
+                log.exception("handling stored updates failed; trying again")
+                if await self._sleep(1.0):
+                    return
+                continue
+            if not handled:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), PER_CHAT_POLL)
+
+    async def _handle(self, update_id: int | None, raw: str | None, chat: Any = _NO_CHAT) -> bool:
+        """Handle one update in one unit; True if one was handled. One chat's updates in order:
+        one process handles the inbox one update at a time in update_id order (Telegram's order),
+        whether they came by polling or by webhook. With `chat` (several workers on PostgreSQL),
+        the unit's first statement takes that chat's lock and its oldest unhandled update
+        (storage/inbox.py `take_next`), so two workers never handle one chat's updates at once or
+        out of order; False when another worker holds the chat."""
         application = self.application
         assert application is not None
         try:
-            update = Update.de_json(json.loads(raw), application.bot) if raw else None
             async with self.db.unit():
+                if chat is not _NO_CHAT:
+                    taken = await self.inbox.take_next(chat)
+                    if taken is None:
+                        return False
+                    update_id, raw = taken
+                update = Update.de_json(json.loads(raw), application.bot) if raw else None
                 if update is not None:
                     # the handlers' errors go to the error handlers inside; the inbox handler
                     # (handlers/inbox.py) marks it handled, or stops a replay
                     # asyncio.timeout, not wait_for: the handling must run in this task (the unit's owner)
                     async with asyncio.timeout(HANDLE_TIMEOUT):
                         await application.process_update(update)
+                assert update_id is not None
                 await self.inbox.finish(update_id)
         except Exception:  # noqa: BLE001 - one update that cannot be handled must not block the rest
             log.exception("update %s could not be handled; set aside", update_id)
+            if update_id is None:
+                raise
             await self.inbox.finish(update_id)
         self.handled += 1
+        return True
 
 
 def _seconds(value: Any) -> float:

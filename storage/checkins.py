@@ -50,7 +50,8 @@ async def due_plans(tx: Tx, now: float, limit: int) -> list[dict[str, Any]]:
     """Plans whose next question is due (or not yet worked out), with the resident's chat."""
     rows = await tx.all(
         """SELECT p.*, r.telegram_id, r.language, r.name FROM checkin_plans p JOIN residents r ON r.id = p.resident_id
-           WHERE p.next_due_at IS NULL OR p.next_due_at <= ? ORDER BY p.next_due_at LIMIT ?""",
+           WHERE p.next_due_at IS NULL OR p.next_due_at <= ? ORDER BY p.next_due_at LIMIT ?"""
+        + tx.dialect.skip_locked_of("p"),   # several workers: each takes plans no other holds
         (now, limit),
     )
     return [dict(row) for row in rows]
@@ -112,7 +113,8 @@ async def undelivered(tx: Tx, limit: int) -> list[dict[str, Any]]:
 
 async def due_actions(tx: Tx, now: float, limit: int) -> list[dict[str, Any]]:
     rows = await tx.all(
-        f"SELECT * FROM checkins WHERE next_action_at <= ? AND state IN {OPEN} ORDER BY next_action_at LIMIT ?",
+        f"SELECT * FROM checkins WHERE next_action_at <= ? AND state IN {OPEN} ORDER BY next_action_at LIMIT ?"
+        f"{tx.dialect.skip_locked}",   # several workers: each takes check-ins no other holds
         (now, limit),
     )
     return [dict(row) for row in rows]

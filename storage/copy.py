@@ -16,8 +16,9 @@ from storage.db import Database
 from storage.dialect import is_url
 
 
-# tables the migrations themselves write a row into (007: the phone numbers' conversion is due)
-SEEDED = ("settings",)
+# tables the migrations themselves write a row into (007: the phone numbers' conversion is due;
+# 025: the sender's epoch, which goes on from the copied desk's)
+SEEDED = ("settings", "sender_leader")
 
 
 class CopyError(Exception):

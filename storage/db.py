@@ -143,6 +143,10 @@ class Database:
             await self._conn.close()
             self._conn = None
 
+    def broken(self) -> bool:
+        """The connection is gone for good (PostgreSQL: the server or the network closed it)."""
+        return False
+
     def sender_lock(self) -> "SenderLock":
         """The lock that makes one worker the sender (bot/delivery/leader.py). SQLite has one
         process (bot/instance.py): it always holds it."""

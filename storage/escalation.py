@@ -17,6 +17,14 @@ async def due(tx: Tx, now: float, limit: int = 200) -> list[dict[str, Any]]:
     return [dict(row) for row in rows]
 
 
+async def lock_due(tx: Tx, ticket_id: int, now: float) -> bool:
+    """The first statement of firing a ticket's step: the ticket's row, if it is still open and
+    due, locked for this transaction (PostgreSQL; SKIP LOCKED: a ticket another worker is firing
+    is skipped, not waited for). The compare-and-set of `take_step` still decides the step."""
+    return await tx.value(f"SELECT id FROM tickets WHERE id = ? AND status = 'open' AND next_action_at <= ?"
+                          f"{tx.dialect.skip_locked}", (ticket_id, now)) is not None
+
+
 async def next_deadline(tx: Tx) -> float | None:
     """The soonest step of any open ticket (for the precise one-off job)."""
     return await tx.value("SELECT min(next_action_at) FROM tickets WHERE status = 'open' AND next_action_at IS NOT NULL")

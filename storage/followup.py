@@ -18,6 +18,14 @@ async def due(tx: Tx, now: float, limit: int = 200) -> list[dict[str, Any]]:
     return [dict(row) for row in rows]
 
 
+async def lock_due(tx: Tx, ticket_id: int, now: float) -> bool:
+    """The first statement of firing a claimed ticket's timer: its row, if still claimed and due,
+    locked for this transaction (PostgreSQL; SKIP LOCKED: one another worker is firing is
+    skipped). `advance` and `take_back` still decide, as compare-and-sets."""
+    return await tx.value(f"SELECT id FROM tickets WHERE id = ? AND status = 'claimed' AND ack_due_at <= ?"
+                          f"{tx.dialect.skip_locked}", (ticket_id, now)) is not None
+
+
 async def without_timer(tx: Tx, limit: int = 200) -> list[dict[str, Any]]:
     """Claimed tickets with no timer yet (claimed before the timer existed)."""
     rows = await tx.all(

@@ -32,6 +32,15 @@ MIGRATION_LOCK = 0x66726F6E  # "fron"
 # The sender's lock (two int4 keys: a key space apart from the one-bigint locks, the chats' among them)
 SENDER_LOCK = (0x66726F6E, 1)
 ALIVE_TIMEOUT = 2.0   # seconds the lock's connection may take to answer before the lock counts as lost
+# A worker whose host vanished (no FIN, no RST) must not keep its session, and the locks it holds,
+# for the kernel's two hours of TCP keepalive: the server probes an idle session and ends it when
+# the probes go unanswered. The sender's lock: gone within about 5 s (a follower then leads within
+# its retry); a worker's own connection (a chat's lock, a ticket's row inside a unit): about 8 s.
+# Over a unix socket these do nothing.
+LOCK_KEEPALIVE = {"tcp_keepalives_idle": "2", "tcp_keepalives_interval": "1", "tcp_keepalives_count": "3",
+                  "tcp_user_timeout": "5000"}
+KEEPALIVE = {"tcp_keepalives_idle": "5", "tcp_keepalives_interval": "1", "tcp_keepalives_count": "3",
+             "tcp_user_timeout": "8000"}
 
 
 class Result:
@@ -137,7 +146,7 @@ class PgSenderLock:
         if self.held and await self.alive():
             return True
         await self.release()
-        self.conn = await asyncpg.connect(self.url, timeout=ALIVE_TIMEOUT)
+        self.conn = await asyncpg.connect(self.url, timeout=ALIVE_TIMEOUT, server_settings=LOCK_KEEPALIVE)
         self.held = bool(await self.conn.fetchval("SELECT pg_try_advisory_lock($1, $2)", *SENDER_LOCK))
         if not self.held:
             await self.release()
@@ -175,7 +184,7 @@ class PgDatabase(Database):
         await self._conn.execute("BEGIN")
 
     async def open(self) -> "PgDatabase":
-        conn = await asyncpg.connect(self.path)
+        conn = await asyncpg.connect(self.path, server_settings=KEEPALIVE)
         try:
             await conn.set_type_codec("numeric", encoder=str, decoder=_number, schema="pg_catalog", format="text")
             self._conn = conn
@@ -190,6 +199,9 @@ class PgDatabase(Database):
         if self._conn is not None:
             await self._conn.close()
             self._conn = None
+
+    def broken(self) -> bool:
+        return self._conn is not None and self._conn.is_closed()
 
     def sender_lock(self) -> PgSenderLock:  # type: ignore[override]
         return PgSenderLock(self.path)

@@ -88,7 +88,14 @@ class Leadership:
         if self.leading:
             if not await self._lock.alive():
                 self.step_down("its lock's connection failed")
+            elif self.db.broken():
+                # the lock is fine but this worker can no longer write what it sends: let another lead
+                self.step_down("its database connection is closed")
+                with contextlib.suppress(Exception):
+                    await self._lock.release()
             return
+        if self.db.broken():
+            return   # could not send anyway
         try:
             got = await self._lock.try_acquire()
         except Exception:  # noqa: BLE001 - the database is away: a follower tries again later

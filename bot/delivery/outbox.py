@@ -17,6 +17,11 @@ send that timed out (Telegram may have delivered it) and a row still claimed whe
 starts (the process died mid-send). Only those are sent again, and each is counted in the row's
 `unknown_outcomes` and in `stats["unknown_outcomes"]`: the only way a chat hears a message twice.
 
+Several workers on PostgreSQL: only the leader sends (bot/delivery/leader.py); the others queue.
+Each claim records the leader's epoch and each mark after a send is written only by the epoch that
+claimed the row, so a worker that was replaced while a send was in flight changes nothing: the new
+leader released that row when it took over, and sends it again (an unknown outcome, counted).
+
 The order (storage/outbox.py `due`): emergencies, then answers to people who just wrote, then
 alerts, then the other lanes; within a lane the tickets take turns.
 

@@ -155,6 +155,9 @@ class Escalation(Service):
     async def _fire_due(self, row: dict[str, Any], now: float) -> bool:
         """The next step of one ticket the tick found due; False when somebody moved it first."""
         async with self.db.transaction() as tx:
+            # several workers: the ticket's row first (another worker firing it: skipped here)
+            if not await chain_repo.lock_due(tx, row["id"], now):
+                return False
             number = row["escalation_step"] + 1
             ticket = await repo.get(tx, row["id"])
             assert ticket is not None

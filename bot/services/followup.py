@@ -101,6 +101,9 @@ class Followup(Service):
         for row in due:
             try:
                 async with self.db.transaction() as tx:
+                    # several workers: the ticket's row first (another worker firing it: skipped)
+                    if not await followup_repo.lock_due(tx, row["id"], now):
+                        continue
                     action = rules.due(row["ack_due_at"], row["ack_stage"], now)
                     if action == "remind":
                         fired += await self._remind(tx, row, now)

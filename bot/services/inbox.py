@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.core.chats import chat_of
 from bot.services.base import Service
 from bot.services.people import Person
 from storage import inbox as inbox_repo, outbox as outbox_repo, users as users_repo
@@ -34,12 +35,23 @@ class Inbox(Service):
     async def store(self, updates: list[tuple[int, str]]) -> int:
         """Keep a batch of raw updates (update_id, JSON), unhandled, before Telegram is told they
         arrived; returns how many were new (the others are replays)."""
+        rows = [(update_id, raw, chat_of(raw)) for update_id, raw in updates]   # the chat: for its order
         async with self.db.transaction() as tx:
-            return await inbox_repo.store(tx, updates, self.clock.now())
+            return await inbox_repo.store(tx, rows, self.clock.now())
 
     async def unhandled(self, limit: int = 100) -> list[tuple[int, str | None]]:
         async with self.db.transaction() as tx:
             return await inbox_repo.unhandled(tx, limit)
+
+    async def waiting_chats(self, limit: int = 100) -> list[int | None]:
+        async with self.db.transaction() as tx:
+            return await inbox_repo.waiting_chats(tx, limit)
+
+    async def take_next(self, chat_id: int | None) -> tuple[int, str | None] | None:
+        """Inside the unit that handles it: the chat's lock, then its oldest unhandled update
+        (None: another worker is handling the chat, or nothing is left)."""
+        async with self.db.transaction() as tx:
+            return await inbox_repo.take_next(tx, chat_id)
 
     async def finish(self, update_id: int) -> None:
         """Mark the update handled (inside the handling's unit: with everything it wrote)."""

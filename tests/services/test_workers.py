@@ -215,3 +215,120 @@ async def test_two_leaders_cannot_both_hold_the_lock(workers):
     took = await until(lambda: second.outbox.leader.leading, timeout=5)
     assert took <= 3 * RETRY + 0.5
 
+
+class Handling:
+    """A stand-in for the Application of one worker: records when each update's handling starts
+    and ends (a shared log across workers), taking a little time about it."""
+
+    bot = None
+
+    def __init__(self, name: str, log: list[tuple[str, str, int, int]]) -> None:
+        self.name = name
+        self.log = log
+
+    async def process_update(self, update: Any) -> None:
+        chat = update.effective_chat.id
+        self.log.append(("start", self.name, chat, update.update_id))
+        await asyncio.sleep(0.005 * (update.update_id % 3))
+        self.log.append(("end", self.name, chat, update.update_id))
+
+
+def message(update_id: int, chat: int) -> str:
+    import json
+
+    return json.dumps({"update_id": update_id, "message": {
+        "message_id": update_id, "date": 0, "text": f"#{update_id}",
+        "chat": {"id": chat, "type": "private"}, "from": {"id": chat, "is_bot": False, "first_name": "R"}}})
+
+
+async def test_two_workers_handle_one_chats_updates_in_order(workers):
+    log: list[tuple[str, str, int, int]] = []
+    first = await workers.add("w1", send=False)
+    second = await workers.add("w2", send=False)
+    chats = [601, 602, 603]
+    updates = [(n, message(n, chats[n % 3])) for n in range(1, 61)]
+    for services, name in ((first, "w1"), (second, "w2")):
+        await services.source.start(Handling(name, log), poll=False)  # type: ignore[arg-type]
+    try:
+        for n in range(0, 60, 6):   # stored by both workers, as two webhook workers would
+            await (first if n % 12 else second).source.receive(*updates[n])
+            for update_id, raw in updates[n + 1:n + 6]:
+                await first.inbox.store([(update_id, raw)])
+            second.source._wake.set()
+        await until(lambda: sum(1 for e in log if e[0] == "end") == 60, timeout=20)
+    finally:
+        await first.source.stop()
+        await second.source.stop()
+    assert first.source.per_chat and second.source.per_chat
+    for chat in chats:
+        events = [(kind, update_id) for kind, _, c, update_id in log if c == chat]
+        ids = [update_id for kind, update_id in events if kind == "start"]
+        assert ids == sorted(ids) and len(ids) == 20, f"chat {chat}: {ids}"
+        # never two at once: each start is followed by its own end
+        assert events == [(kind, update_id) for update_id in ids for kind in ("start", "end")]
+    assert {name for _, name, _, _ in log} == {"w1", "w2"}   # both took part
+    assert not await rows(first, "SELECT update_id FROM inbox WHERE handled_at IS NULL")
+
+
+async def test_two_workers_ticking_at_once_fire_an_escalation_step_once(workers):
+    from tests.services.test_services import _resident, _volunteer
+
+    first = await workers.add("w1", send=False)
+    second = await workers.add("w2", send=False)
+    third = await workers.add("w3", send=False)
+    desk = SimpleNamespace(s=first)
+    for volunteer in (7001, 7002):
+        await _volunteer(desk, volunteer)
+    await _resident(desk)
+    resident = await first.inbox.who(5001, "Li")
+    ticket_id = await first.intake.report(resident, 5001, "The corridor light is broken")
+    for round_ in range(3):   # three steps in a row, each due, each ticked by three workers at once
+        ticket = (await rows(first, "SELECT * FROM tickets WHERE id = ?", (ticket_id,)))[0]
+        if ticket["next_action_at"] is None:
+            break
+        workers.clock.advance(ticket["next_action_at"] - workers.clock.now() + 1)  # type: ignore[attr-defined]
+        fired = await asyncio.gather(first.escalation.tick(), second.escalation.tick(), third.escalation.tick())
+        after = (await rows(first, "SELECT * FROM tickets WHERE id = ?", (ticket_id,)))[0]
+        # one worker fired (a step that reaches nobody hands over to the next at once: maybe more than one step)
+        assert sum(fired) == 1 and after["escalation_step"] > ticket["escalation_step"], (round_, fired)
+    steps = [r["detail"] for r in await rows(first, "SELECT detail FROM ticket_events WHERE ticket_id = ? "
+                                                    "AND kind = 'alerted' ORDER BY id", (ticket_id,))]
+    numbers = [detail.split(" step ")[1].split(" ")[0] for detail in steps]
+    assert numbers == sorted(set(numbers), key=int), steps   # each step alerted once, in order
+    # the alerts themselves: one outbox row per (round, step, chat), never two
+    keys = [r["dedupe_key"] for r in await rows(first, "SELECT dedupe_key FROM outbox WHERE purpose = 'alert'")]
+    assert len(keys) == len(set(keys)) and keys
+
+
+async def test_two_workers_ticking_at_once_remind_a_claimant_once_and_give_the_ticket_back_once(workers):
+    from tests.services.test_services import _resident, _volunteer
+
+    first = await workers.add("w1", send=False)
+    second = await workers.add("w2", send=False)
+    desk = SimpleNamespace(s=first)
+    await _volunteer(desk, 7001)
+    await _resident(desk)
+    ticket_id = await first.intake.report(await first.inbox.who(5001, "Li"), 5001, "The corridor light is broken")
+    assert (await first.volunteering.claim(await first.inbox.who(7001, "Zhang"), ticket_id)).template == "toast_claimed"
+    for stage in ("reminded", "given back"):
+        due = (await rows(first, "SELECT ack_due_at FROM tickets WHERE id = ?", (ticket_id,)))[0]["ack_due_at"]
+        workers.clock.advance(due - workers.clock.now() + 1)  # type: ignore[attr-defined]
+        fired = await asyncio.gather(first.followup.tick(), second.followup.tick(), first.followup.tick())
+        assert sum(fired) == 1, (stage, fired)
+    events = [r["kind"] for r in await rows(first, "SELECT kind FROM ticket_events WHERE ticket_id = ? ORDER BY id",
+                                            (ticket_id,))]
+    assert events.count("ack_reminded") == 1
+    assert (await rows(first, "SELECT status FROM tickets WHERE id = ?", (ticket_id,)))[0]["status"] == "open"
+
+
+async def test_a_leader_whose_database_connection_broke_lets_another_lead(workers):
+    """Its lock's connection still answers, but the worker can no longer claim or mark: it lets
+    the lock go, and another worker leads."""
+    first = await workers.add("w1")
+    second = await workers.add("w2")
+    first.db._conn.terminate()
+    await until(lambda: second.outbox.leader.leading, timeout=5)
+    assert not first.outbox.leader.leading
+    await queue(second, range(700, 703))
+    await until(lambda: all_sent(second))
+    assert {name for name, _, _ in workers.heard} == {"w2"}
