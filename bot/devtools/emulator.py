@@ -9,7 +9,8 @@ would (`Sent.text`, `Sent.quotes`, `Sent.own_lines`). It can inject faults (429 
 5xx, a user who blocked the bot or never opened a private chat), hold a request in flight, upgrade
 a group to a supergroup, and keeps a transcript. For the benchmarks it enforces Telegram's limits
 (`enforce_limits`), plays Telegram's side of a webhook (setWebhook, getWebhookInfo, deleteWebhook:
-updates are then POSTed to the URL with the secret header, retried until a 2xx), injects random faults (`fault_rate`: half 5xx, half time-outs where the message
+updates are then POSTed to the URL with the secret header, retried until a 2xx; with
+`webhook_upstreams`, to several workers in turn, as a reverse proxy would), injects random faults (`fault_rate`: half 5xx, half time-outs where the message
 is delivered but the answer comes too late, so the sender cannot know), and counts the messages a
 chat received twice (`duplicates`).
 Used by `frontdesk demo`, the end-to-end tests and the benchmarks; never by production.
@@ -317,6 +318,12 @@ class Emulator:
         self.webhook_log: list[tuple[int, int]] = []        # (update_id, HTTP status or 0) of every POST
         self.webhook_seconds: list[float] = []               # how long each POST took to be answered
         self.webhook_retry = 0.05
+        # the reverse proxy's part, played here (tests and benchmarks have no nginx): with upstreams
+        # set, each POST goes to the next of them in turn (nginx's default round-robin) instead of
+        # to the registered URL, and a failed POST is retried, like any, on the next one
+        self.webhook_upstreams: list[str] = []
+        self.webhook_by_upstream: dict[str, list[int]] = {}   # upstream -> HTTP status (or 0) of each POST
+        self._next_upstream = 0
         self._deliverer: asyncio.Task[None] | None = None
 
     # -- server ---------------------------------------------------------------------------------
@@ -547,12 +554,18 @@ class Emulator:
                 headers = {"Content-Type": "application/json"}
                 if self.webhook_secret is not None:
                     headers["X-Telegram-Bot-Api-Secret-Token"] = self.webhook_secret
+                target = self.webhook_url
+                if self.webhook_upstreams:
+                    target = self.webhook_upstreams[self._next_upstream % len(self.webhook_upstreams)]
+                    self._next_upstream += 1
                 posted = time.perf_counter()
                 try:
-                    async with session.post(self.webhook_url, data=json.dumps(update), headers=headers) as answer:
+                    async with session.post(target, data=json.dumps(update), headers=headers) as answer:
                         status, reason = answer.status, answer.reason or ""
                 except (ClientError, TimeoutError, OSError) as exc:
                     status, reason = 0, f"Connection failed: {type(exc).__name__}"
+                if self.webhook_upstreams:
+                    self.webhook_by_upstream.setdefault(target, []).append(status)
                 self.webhook_seconds.append(time.perf_counter() - posted)
                 self.webhook_log.append((update["update_id"], status))
                 if 200 <= status < 300:
