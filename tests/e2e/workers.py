@@ -144,7 +144,8 @@ def render_nginx(upstreams: list[int], listen: int, path: Path = DEPLOY / "nginx
     127.0.0.1 in place of 443 (TLS is the operator's). Everything else is the file as written."""
     text = path.read_text(encoding="utf-8")
     for n, port in enumerate(upstreams, 1):
-        text, found = re.subn(rf"127\.0\.0\.1:{8080 + n}\b", f"127.0.0.1:{port}", text)
+        text, found = re.subn(rf"^(\s*server )127\.0\.0\.1:{8080 + n}\b", rf"\g<1>127.0.0.1:{port}", text,
+                              flags=re.M)
         assert found == 1, f"deploy/nginx.conf should have one upstream server 127.0.0.1:{8080 + n}"
     text, found = re.subn(r"^(\s*)listen 443 ssl;", rf"\g<1>listen 127.0.0.1:{listen};", text, flags=re.M)
     assert found == 1, "deploy/nginx.conf should have one `listen 443 ssl;`"
