@@ -28,7 +28,7 @@ def test_the_proxy_file_takes_the_tests_ports_and_nothing_else_changes():
 def test_nginx_accepts_the_rendered_file(tmp_path: Path):
     proxy = Nginx([9101, 9102, 9103], tmp_path)
     checked = subprocess.run(
-        [str(NGINX), "-t", "-p", f"{proxy.prefix}/", "-c", str(proxy.conf),
+        [str(NGINX), "-t", "-p", f"{proxy.prefix}/", "-e", str(proxy.log), "-c", str(proxy.conf),
          "-g", f"pid {proxy.prefix / 'nginx.pid'}; error_log {proxy.log};"],
         capture_output=True, text=True, timeout=30)
     assert checked.returncode == 0, checked.stderr

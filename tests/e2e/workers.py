@@ -182,7 +182,9 @@ class Nginx:
         globals_ = f"daemon off; pid {self.prefix / 'nginx.pid'}; error_log {self.log} info;"
         with open(self.prefix / "logs" / "stderr", "ab") as err:
             self.process = await asyncio.create_subprocess_exec(
-                NGINX, "-p", f"{self.prefix}/", "-c", str(self.conf), "-g", globals_, start_new_session=True,
+                # -e: the log before the file is read, too (not /var/log/nginx: no root needed)
+                NGINX, "-p", f"{self.prefix}/", "-e", str(self.log), "-c", str(self.conf), "-g", globals_,
+                start_new_session=True,
                 stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=err)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
