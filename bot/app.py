@@ -190,6 +190,8 @@ def build_services(settings: Settings, clock: Clock | None = None, flood: FloodC
     outbox.on_delivered = alerts.delivered
     outbox.still_needed = alerts.still_needed
     outbox.on_chat_migrated = teams.chat_migrated
+    broadcasts = Broadcasts(kit)   # run by the worker that sends only (one progress, one runner)
+    leader.while_leading = broadcasts.resume
     registration.on_registered = intake.adopt
     teams.on_building_moved = intake.follow_building
     return Services(
@@ -201,7 +203,7 @@ def build_services(settings: Settings, clock: Clock | None = None, flood: FloodC
         checkins=checkins, checkin_desk=CheckinDesk(checkins), identity=identity, throttle=throttle,
         rosters=Rosters(alerts), ticket_desk=TicketDesk(kit, alerts), relays=Relays(kit, intake),
         wishes=Wishes(kit, intake), sheets=Sheets(kit), source=UpdateSource(inbox, db),
-        broadcasts=Broadcasts(kit), stats=Stats(kit, alerts), duplicates=duplicates, health=Health(kit, alerts),
+        broadcasts=broadcasts, stats=Stats(kit, alerts), duplicates=duplicates, health=Health(kit, alerts),
         lock=DatabaseLock(settings.frontdesk_db),
         guard=TokenGuard(clock, settings.conflict_grace_minutes * 60, notices.tell, notices.delivered),
     )

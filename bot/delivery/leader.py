@@ -46,6 +46,9 @@ class Leadership:
         self.epoch: int | None = None       # ours while we lead
         self.on_lead: Callable[[int, int], Awaitable[Any]] | None = None   # (epoch, rows released)
         self.on_lost: Callable[[], Any] | None = None
+        # called after each check while leading (the broadcasts' runners: a Send pressed on a
+        # follower, or a leader that died mid-broadcast, goes on within `retry` seconds)
+        self.while_leading: Callable[[], Awaitable[Any]] | None = None
         self.takeovers = 0
         self.checks = 0        # steps done (a test waits for the first)
         self.started = False
@@ -134,6 +137,8 @@ class Leadership:
             await asyncio.sleep(self.retry)
             try:
                 await self.step()
+                if self.leading and self.while_leading is not None:
+                    await self.while_leading()
             except Exception:  # noqa: BLE001 - never stop trying
                 log.exception("sender leadership check failed")
 

@@ -45,6 +45,7 @@ class Broadcasts(Service):
         self.step_seconds = STEP_SECONDS
         self.monotonic = time.monotonic
         self._runners: dict[int, asyncio.Task[None]] = {}
+        self._stopped = False   # closing: the leader's last checks start nothing new
         self._samples: dict[int, deque[tuple[float, int]]] = {}
         self._next_progress: dict[int, float] = {}
 
@@ -200,20 +201,34 @@ class Broadcasts(Service):
 
     # -- sending -------------------------------------------------------------------------------
 
+    def leads(self) -> bool:
+        """Whether this worker runs broadcasts: only the one that sends (bot/delivery/leader.py), so
+        the admin's progress is edited by one worker; on SQLite the one process always leads, and an
+        outbox whose leadership never started (driven by hand in tests) counts as leading."""
+        leader = self.outbox.leader
+        return not self._stopped and (leader.leading or not leader.started)
+
     def start(self, broadcast_id: int) -> None:
-        """Run the broadcast's steps until it is done (once: a runner already going is left be)."""
+        """Run the broadcast's steps until it is done (once: a runner already going is left be). A
+        worker that does not lead leaves it to the leader, which resumes it within its next check."""
+        if not self.leads():
+            return
         running = self._runners.get(broadcast_id)
         if running is None or running.done():
             self._runners[broadcast_id] = asyncio.create_task(self._run(broadcast_id), name=f"broadcast {broadcast_id}")
 
     async def resume(self) -> None:
-        """At start-up and every tick: every broadcast still being sent has its runner."""
+        """At start-up, every tick and every leadership check of the leader: every broadcast still
+        being sent has its runner, on the leader only."""
+        if not self.leads():
+            return
         async with self.db.transaction() as tx:
             ids = await repo.sending(tx)
         for broadcast_id in ids:
             self.start(broadcast_id)
 
     async def stop(self) -> None:
+        self._stopped = True
         for task in list(self._runners.values()):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -222,6 +237,9 @@ class Broadcasts(Service):
 
     async def _run(self, broadcast_id: int) -> None:
         while True:
+            if not self.leads():   # another worker leads now: it resumes from the database
+                log.warning("broadcast %s: this worker stopped leading; the new leader goes on", broadcast_id)
+                break
             try:
                 going = await self.step(broadcast_id)
             except Exception:   # the next step tries again: the state is in the database

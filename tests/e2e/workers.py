@@ -1,15 +1,18 @@
 """The deployment file's processes, started as written: each line of deploy/Procfile run by a shell
 with deploy/frontdesk.env.example's settings, the test's own token, emulator, database and ports put
 in through the environment (so the file cannot rot: a line that does not start a working worker
-fails the tests). The reverse proxy of deploy/nginx.conf is played by the emulator
-(`Emulator.webhook_upstreams`: each update POSTed to the workers in turn); nginx is not on a clean
-CI machine. Used by tests/e2e/test_failover.py and bench/scaleout.py."""
+fails the tests). With `proxy=True` deploy/nginx.conf is started too, as written but for its ports
+(`Nginx`: the workers' ports and a free one to listen on put in place of the file's), and the
+emulator posts to it alone, as Telegram does; where nginx is not installed the emulator plays the
+proxy (`Emulator.webhook_upstreams`: each update POSTed to the workers in turn) and says so. Used by
+tests/e2e/test_failover.py and bench/scaleout.py."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import re
+import shutil
 import signal
 import socket
 import sys
@@ -131,12 +134,106 @@ class Worker:
                 await asyncio.sleep(0.1)
 
 
+NGINX = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(p, os.X_OK)),
+                                      None)
+NO_NGINX = "nginx is not installed: the Bot API emulator plays deploy/nginx.conf's part (apt-get install nginx-light)"
+
+
+def render_nginx(upstreams: list[int], listen: int, path: Path = DEPLOY / "nginx.conf") -> str:
+    """deploy/nginx.conf with the test's ports: the workers' 8081-8083 and a plain-HTTP listen on
+    127.0.0.1 in place of 443 (TLS is the operator's). Everything else is the file as written."""
+    text = path.read_text(encoding="utf-8")
+    for n, port in enumerate(upstreams, 1):
+        text, found = re.subn(rf"^(\s*server )127\.0\.0\.1:{8080 + n}\b", rf"\g<1>127.0.0.1:{port}", text,
+                              flags=re.M)
+        assert found == 1, f"deploy/nginx.conf should have one upstream server 127.0.0.1:{8080 + n}"
+    text, found = re.subn(r"^(\s*)listen 443 ssl;", rf"\g<1>listen 127.0.0.1:{listen};", text, flags=re.M)
+    assert found == 1, "deploy/nginx.conf should have one `listen 443 ssl;`"
+    return text
+
+
+class Nginx:
+    """deploy/nginx.conf's server in a foreground nginx of its own: its prefix, pid file, logs and
+    temporary files under `workdir`, the file included in a minimal nginx.conf's http block."""
+
+    def __init__(self, upstreams: list[int], workdir: Path) -> None:
+        self.port = free_port()
+        self.prefix = workdir / "nginx"
+        for sub in ("logs", "tmp"):
+            (self.prefix / sub).mkdir(parents=True, exist_ok=True)
+        (self.prefix / "frontdesk.conf").write_text(render_nginx(upstreams, self.port), encoding="utf-8")
+        # as root, nginx's workers would run as `nobody`, who cannot read a pytest tmp dir
+        user = "user root;\n" if os.geteuid() == 0 else ""
+        tmp = self.prefix / "tmp"
+        self.conf = self.prefix / "nginx.conf"
+        self.conf.write_text(
+            f"{user}worker_processes 1;\nevents {{ worker_connections 512; }}\nhttp {{\n"
+            # where each POST went: a refused worker shows as "A, B" / "502, 200"
+            "    log_format upstreams '$status $upstream_addr | $upstream_status';\n"
+            f"    access_log {self.prefix / 'logs' / 'access.log'} upstreams;\n"
+            f"    client_body_temp_path {tmp}/body;\n    proxy_temp_path {tmp}/proxy;\n"
+            f"    fastcgi_temp_path {tmp}/fastcgi;\n    uwsgi_temp_path {tmp}/uwsgi;\n    scgi_temp_path {tmp}/scgi;\n"
+            f"    include {self.prefix / 'frontdesk.conf'};\n}}\n", encoding="utf-8")
+        self.log = self.prefix / "logs" / "error.log"
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def start(self, timeout: float = 15.0) -> None:
+        assert NGINX is not None
+        globals_ = f"daemon off; pid {self.prefix / 'nginx.pid'}; error_log {self.log} info;"
+        with open(self.prefix / "logs" / "stderr", "ab") as err:
+            self.process = await asyncio.create_subprocess_exec(
+                # -e: the log before the file is read, too (not /var/log/nginx: no root needed)
+                NGINX, "-p", f"{self.prefix}/", "-e", str(self.log), "-c", str(self.conf), "-g", globals_,
+                start_new_session=True,
+                stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=err)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            if self.process.returncode is not None:
+                raise AssertionError(f"nginx exited ({self.process.returncode}):\n{self.stderr()}")
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", self.port)
+                writer.close()
+                return
+            except OSError:
+                if loop.time() > deadline:
+                    raise AssertionError(f"nginx never listened on {self.port}:\n{self.stderr()}")
+                await asyncio.sleep(0.05)
+
+    def requests(self) -> list[tuple[int, list[str], list[str]]]:
+        """(status, upstreams tried, their statuses) of each request nginx answered."""
+        found = []
+        path = self.prefix / "logs" / "access.log"
+        for line in (path.read_text(encoding="utf-8").splitlines() if path.exists() else []):
+            status, _, rest = line.partition(" ")
+            addrs, _, statuses = rest.partition(" | ")
+            found.append((int(status), [a.strip() for a in addrs.split(",")], [s.strip() for s in statuses.split(",")]))
+        return found
+
+    async def stop(self) -> None:
+        if self.process is None or self.process.returncode is not None:
+            return
+        self.process.send_signal(signal.SIGQUIT)   # graceful: finish what is in hand
+        try:
+            await asyncio.wait_for(self.process.wait(), 10)
+        except TimeoutError:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            await self.process.wait()
+
+    def stderr(self) -> str:
+        return "\n".join(p.read_text(encoding="utf-8", errors="replace")[-4000:]
+                         for p in (self.prefix / "logs" / "stderr", self.log) if p.exists())
+
+
 class Deployment:
     """deploy/Procfile's workers on one database, with the emulator as Telegram and as the proxy."""
 
     def __init__(self, emulator: Emulator, database_url: str, workdir: Path, workers: int | None = None,
-                 **settings: str) -> None:
+                 proxy: bool = False, **settings: str) -> None:
         self.emulator = emulator
+        self.workdir = workdir
+        self.want_proxy = proxy
+        self.nginx: Nginx | None = None
         self.settings = env_file()
         self.settings.update({
             "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": emulator.base_url, "FRONTDESK_DB": database_url,
@@ -167,8 +264,16 @@ class Deployment:
             await worker.until_healthy()
         code, out = await self.frontdesk("webhook", "set")
         assert code == 0, out
-        # the proxy: Telegram's POSTs to WEBHOOK_URL reach the workers in turn
-        self.emulator.webhook_upstreams = [worker.url for worker in self.workers]
+        if self.want_proxy and NGINX is not None:
+            # deploy/nginx.conf in front of the workers; Telegram posts to its one address
+            self.nginx = Nginx([worker.port for worker in self.workers], self.workdir)
+            await self.nginx.start()
+            self.emulator.webhook_upstreams = [f"http://127.0.0.1:{self.nginx.port}{self.path}"]
+        else:
+            if self.want_proxy:
+                print(NO_NGINX)
+            # the emulator as the proxy: Telegram's POSTs to WEBHOOK_URL reach the workers in turn
+            self.emulator.webhook_upstreams = [worker.url for worker in self.workers]
 
     def live(self) -> list[Worker]:
         return [w for w in self.workers if not w.killed]
@@ -186,6 +291,9 @@ class Deployment:
     async def stop(self) -> None:
         for worker in self.workers:
             await worker.stop()
+        if self.nginx is not None:
+            await self.nginx.stop()
 
     def stderr(self) -> str:
-        return "\n".join(f"--- {w.name} ---\n{w.stderr()[-6000:]}" for w in self.workers)
+        proxy = f"\n--- nginx ---\n{self.nginx.stderr()}" if self.nginx is not None else ""
+        return "\n".join(f"--- {w.name} ---\n{w.stderr()[-6000:]}" for w in self.workers) + proxy

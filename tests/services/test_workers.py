@@ -34,11 +34,17 @@ class Telegram:
 
     username = "frontdesk_bot"
 
-    def __init__(self, name: str, heard: list[tuple[str, int, str]], hold: asyncio.Event | None = None) -> None:
+    def __init__(self, name: str, heard: list[tuple[str, int, str]], hold: asyncio.Event | None = None,
+                 edited: list[tuple[str, int, str]] | None = None) -> None:
         self.name = name
         self.heard = heard
         self.hold = hold
+        self.edited = edited if edited is not None else []
         self.started: list[int] = []
+
+    async def edit_message_text(self, text: str, chat_id: int, message_id: int, **_: Any) -> Any:
+        self.edited.append((self.name, chat_id, text))
+        return SimpleNamespace(message_id=message_id)
 
     async def send_message(self, chat_id: int, text: str, **_: Any) -> Any:
         self.started.append(chat_id)
@@ -54,17 +60,18 @@ class Workers:
         self.clock = clock
         self.all: list[Services] = []
         self.heard: list[tuple[str, int, str]] = []
+        self.edited: list[tuple[str, int, str]] = []
 
-    async def add(self, name: str, hold: asyncio.Event | None = None, send: bool = True) -> Services:
+    async def add(self, name: str, hold: asyncio.Event | None = None, send: bool = True, **overrides: Any) -> Services:
         settings = load_settings(telegram_bot_token="1:TEST", frontdesk_db=self.url, admin_ids=frozenset({9001}),
                                  default_language="en", default_grid="G1", sender_leader_retry_seconds=RETRY,
-                                 alert_quiet_hours="none")
+                                 alert_quiet_hours="none", **overrides)
         roomy = FloodControl(Limits(overall=(1000, 1.0), private=(1000, 1.0), group=(1000, 1.0)))
         services = build_services(settings, self.clock, roomy, poll_interval=0.02)
         services.outbox.leader.me = name
         await services.db.open()
         if send:
-            services.outbox.start(Telegram(name, self.heard, hold))  # type: ignore[arg-type]
+            services.outbox.start(Telegram(name, self.heard, hold, self.edited))  # type: ignore[arg-type]
             await until(lambda: services.outbox.leader.checks > 0)   # its first try of the lock is done
         self.all.append(services)
         return services
@@ -99,6 +106,8 @@ def crash(services: Services) -> None:
         services.outbox._runner.cancel()
     if services.outbox.leader._task is not None:
         services.outbox.leader._task.cancel()
+    for runner in services.broadcasts._runners.values():   # nothing of a dead process runs on
+        runner.cancel()
 
 
 async def queue(services: Services, chats: range, per_chat: int = 1) -> None:
@@ -332,3 +341,90 @@ async def test_a_leader_whose_database_connection_broke_lets_another_lead(worker
     await queue(second, range(700, 703))
     await until(lambda: all_sent(second))
     assert {name for name, _, _ in workers.heard} == {"w2"}
+
+
+ADMIN = 9001
+RESIDENTS = range(500_000, 500_120)
+
+
+async def announcement(workers: Workers, tmp_path: Any) -> tuple[Services, Services, int, dict[str, list[int]]]:
+    """Two workers (w1 leads), 120 registered residents, a broadcast to all of them sent slowly
+    (batches of 10, a step every 0.05 s) and Send pressed on the follower. Returns the workers, the
+    broadcast and, per worker, the broadcasts its runners stepped."""
+    from bot.services import import_residents
+    from bot.services.people import Person
+    from bot.delivery import buttons
+
+    slow = {"broadcast_batch": 10, "broadcast_progress_seconds": 1.0}
+    first, second = await workers.add("w1", **slow), await workers.add("w2", **slow)
+    assert first.outbox.leader.leading and not second.outbox.leader.leading
+    people = tmp_path / "residents.csv"
+    people.write_text("name,phone,telegram_id,building,unit,room,grid,language\n" + "".join(
+        f"R{n},139{n:08d},{chat},{n % 7 + 1},1,101,G1,en\n" for n, chat in enumerate(RESIDENTS)), encoding="utf-8")
+    await import_residents(first.db, people, workers.clock)
+    async with first.db.transaction() as tx:
+        await tx.execute("UPDATE residents SET registered_at = ?", (workers.clock.now(),))
+    stepped: dict[str, list[int]] = {"w1": [], "w2": []}
+    for services in (first, second):
+        services.broadcasts.step_seconds = 0.05
+        step = services.broadcasts.step
+
+        async def spy(broadcast_id: int, step=step, name=services.outbox.leader.me) -> bool:
+            stepped[name].append(broadcast_id)
+            return await step(broadcast_id)
+
+        services.broadcasts.step = spy  # type: ignore[method-assign]
+    admin = Person(telegram_id=ADMIN, first_name="Admin", lang="en", is_admin=True)
+    await second.broadcasts.preview(admin, ADMIN, "all The lift is serviced on Monday")
+    broadcast_id = (await rows(second, "SELECT id FROM broadcasts"))[0]["id"]
+    answer = await second.broadcasts.press(admin, buttons.BROADCAST_SEND.name, broadcast_id)
+    assert answer.template == "toast_broadcast_sending", answer
+    return first, second, broadcast_id, stepped
+
+
+def announced(workers: Workers) -> collections.Counter[int]:
+    return collections.Counter(chat for _, chat, text in workers.heard if chat in RESIDENTS and "lift" in text)
+
+
+async def the_broadcast_finishes(workers: Workers, services: Services, broadcast_id: int) -> None:
+    await until(lambda: rows(services, "SELECT id FROM broadcasts WHERE status = 'done'"), timeout=30)
+    await until(lambda: all_sent(services), timeout=10)
+    heard = announced(workers)
+    assert set(heard) == set(RESIDENTS)   # everybody got it
+    unknown = (await rows(services, "SELECT coalesce(sum(unknown_outcomes), 0) AS n FROM outbox "
+                                    "WHERE purpose = 'broadcast'"))[0]["n"]
+    twice = {chat: n for chat, n in heard.items() if n > 1}
+    assert sum(n - 1 for n in twice.values()) <= unknown, (twice, unknown)   # only rows of unknown outcome
+    for chat in twice:
+        assert await rows(services, "SELECT id FROM outbox WHERE chat_id = ? AND unknown_outcomes > 0", (chat,)), chat
+
+
+async def test_only_the_sender_runs_a_broadcast_and_another_goes_on_when_it_dies(workers, tmp_path):
+    """Send pressed on a follower: the leader runs the broadcast (one runner, the admin's progress
+    edited from one worker); the leader dies half-way: the other worker takes over sending and the
+    broadcast, and nobody hears it twice beyond the rows whose outcome was unknown (counted)."""
+    first, second, broadcast_id, stepped = await announcement(workers, tmp_path)
+    await until(lambda: len(announced(workers)) >= 40, timeout=10)
+    assert stepped["w1"] and not stepped["w2"] and not second.broadcasts._runners
+    edits = [name for name, chat, _ in workers.edited if chat == ADMIN]
+    assert edits and set(edits) == {"w1"}, workers.edited   # progress shown, by the leader
+
+    crash(first)
+    await until(lambda: second.outbox.leader.leading, timeout=10)
+    await the_broadcast_finishes(workers, second, broadcast_id)
+    assert stepped["w2"] and list(second.broadcasts._runners) == [broadcast_id]
+    after = [name for name, chat, _ in workers.edited[len(edits):] if chat == ADMIN]
+    assert after and set(after) == {"w2"}   # the progress and the summary, from the new leader alone
+
+
+async def test_a_worker_that_stops_leading_stops_its_broadcast_runner(workers, tmp_path):
+    """The leader's lock is lost while the process goes on (a partition): it steps down, its runner
+    ends at its next step, and the new leader runs the broadcast to the end; never two at once."""
+    first, second, broadcast_id, stepped = await announcement(workers, tmp_path)
+    await until(lambda: len(announced(workers)) >= 30, timeout=10)
+    first.outbox.leader._lock.conn.terminate()
+    await until(lambda: second.outbox.leader.leading, timeout=10)
+    await until(lambda: first.broadcasts._runners[broadcast_id].done(), timeout=5)
+    w1_steps = len(stepped["w1"])
+    await the_broadcast_finishes(workers, second, broadcast_id)
+    assert len(stepped["w1"]) == w1_steps and stepped["w2"]   # w1 ran no step once it stopped leading
