@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from bot.app import Services, build_application, build_services, start, stop
 from bot.clock import FakeClock
 from bot.config import load_settings
+from bot.core import FloodControl, Limits
 from bot.devtools.emulator import TOKEN, ChatUser, Emulator
 
 ADMIN, VOLUNTEER, RESIDENT, STRANGER, NIGHT, NEIGHBOUR = 9001, 7001, 5001, 5002, 7002, 5003
@@ -47,7 +48,10 @@ async def run_demo(verbose: bool = False) -> int:
             default_grid="G1",
         )
         clock = FakeClock(time.time())  # real time, until the check-in days move it on
-        services = build_services(settings, clock, poll_interval=0.05)
+        # Telegram's one message a second per chat would make a reader of the demo wait three
+        # seconds between most lines; the pacing is shown by `python -m bench.wave`, not here
+        roomy = FloodControl(Limits(overall=(1000, 1.0), private=(1000, 1.0), group=(1000, 1.0)))
+        services = build_services(settings, clock, roomy, poll_interval=0.05)
         application = build_application(services)
         await start(application, poll_timeout=1)
         try:
