@@ -10,7 +10,7 @@ from bot.core import lifecycle
 from bot.delivery import Lane
 from bot.services.kit import Kit
 from bot.services.people import Person, load_person
-from storage import Tx, tickets as repo
+from storage import Tx, teams as teams_repo, tickets as repo
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,16 @@ SERVICE_FOR = {"fire": "fire", "gas": "fire", "power": "fire", "water": "fire", 
 def lane_of(ticket: Ticket) -> Lane:
     """News about a ticket travels in the emergency lane when the ticket is an emergency."""
     return Lane.EMERGENCY if ticket["urgency"] == "emergency" else Lane.UPDATE
+
+
+async def grid_scope(tx: Tx, person: Person) -> list[str] | None | bool:
+    """The grids whose tickets this person may see and act on: None for all (an admin), the grids
+    of the teams they lead (a grid leader), or False (anyone else)."""
+    if person.is_admin:
+        return None
+    volunteer = person.volunteer
+    led = await teams_repo.leader_grids(tx, volunteer["id"]) if volunteer and volunteer["active"] else []
+    return led or False
 
 
 class Service:

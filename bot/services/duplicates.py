@@ -25,11 +25,11 @@ from typing import Any
 from bot.core import RANK, duplicates, lifecycle
 from bot.delivery import Lane, buttons
 from bot.services.alerts import Alerts
-from bot.services.base import Answer, Service, Ticket, lane_of
+from bot.services.base import Answer, Service, Ticket, grid_scope, lane_of
 from bot.services.intake import Intake
 from bot.services.kit import Kit
 from bot.services.people import Person, first_name_of
-from storage import Tx, duplicates as duplicates_repo, teams as teams_repo, tickets as repo
+from storage import Tx, duplicates as duplicates_repo, tickets as repo
 
 # the original's news a linked reporter hears: event -> template (the original's reporter hears it
 # through alerts.NOTICES; "relayed" is a volunteer's words to that one resident, so it is not here)
@@ -234,7 +234,7 @@ class Duplicates(Service):
     async def split(self, person: Person, chat_id: int, ticket_id: int | None) -> None:
         """/split N: admins, and grid leaders for the requests of their grids."""
         async with self.db.transaction() as tx:
-            grids = await self._scope(tx, person)
+            grids = await grid_scope(tx, person)
             ticket = await repo.get(tx, ticket_id) if ticket_id is not None and grids is not False else None
             if grids is False:
                 await self.outbox.say(tx, chat_id, person.lang, "admin_only")
@@ -279,13 +279,6 @@ class Duplicates(Service):
         self.outbox.kick()
         return Answer("toast_split")
 
-    async def _scope(self, tx: Tx, person: Person) -> list[str] | None | bool:
-        """None: every grid (an admin); the grids of the teams they lead (a grid leader); False."""
-        if person.is_admin:
-            return None
-        volunteer = person.volunteer
-        led = await teams_repo.leader_grids(tx, volunteer["id"]) if volunteer and volunteer["active"] else []
-        return led or False
 
     # -- what admins and claimants see ----------------------------------------------------------------
 

@@ -17,7 +17,7 @@ exchange between two people, and the committee can ask either of them.
 from __future__ import annotations
 
 from bot.core import lifecycle, ticket_end as rules
-from bot.delivery import Lane, buttons
+from bot.delivery import buttons
 from bot.services.base import Answer, Service, Ticket, lane_of
 from bot.services.followup import heard_from_claimant
 from bot.services.intake import Intake

@@ -23,10 +23,10 @@ from bot.core.stats import (
 )
 from bot.delivery import Lane, charts
 from bot.services.alerts import Alerts
-from bot.services.base import Service
+from bot.services.base import Service, grid_scope
 from bot.services.kit import Kit
 from bot.services.people import Person
-from storage import Tx, stats as repo, teams as teams_repo, wishes as wishes_repo
+from storage import Tx, stats as repo, wishes as wishes_repo
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ class Stats(Service):
 
             # a refusal has nothing private in it: said where it was asked, not "🔒 sent to you privately"
             if (chat_id == person.telegram_id or await self.alerts.is_admin_chat(tx, chat_id)
-                    or await self._scope(tx, person) is False):
+                    or await grid_scope(tx, person) is False):
                 await answer(chat_id)
             else:
                 await self.outbox.privately(tx, chat_id, person.telegram_id, person.lang, answer, person.first_name)
@@ -75,7 +75,7 @@ class Stats(Service):
         """The figures /stats asked for, queued as the answer in `chat_id`; or the refusal (no
         summary). With the answer's outbox row."""
         now = self.clock.now()
-        scope = await self._scope(tx, person)
+        scope = await grid_scope(tx, person)
         if scope is False:
             return None, await self.outbox.say(tx, chat_id, person.lang, "stats_refused")
         every = await repo.known_grids(tx)
@@ -95,14 +95,6 @@ class Stats(Service):
     def _period(self, word: str | None, now: float) -> periods.Period | None:
         period = periods.parse(word, now, self.tz)
         return None if period is not None and period.key == "all" else period   # "all" or 全部: no chart since 1970
-
-    async def _scope(self, tx: Tx, person: Person) -> list[str] | None | bool:
-        """None: the whole community (an admin); the grids of the teams they lead; False: neither."""
-        if person.is_admin:
-            return None
-        volunteer = person.volunteer
-        led = await teams_repo.leader_grids(tx, volunteer["id"]) if volunteer and volunteer["active"] else []
-        return led or False
 
     async def _spawn(self, chat_id: int, summary: Summary, lang: str) -> None:
         task = asyncio.create_task(self._send_chart(chat_id, summary, lang))

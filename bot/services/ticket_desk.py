@@ -15,10 +15,10 @@ from __future__ import annotations
 from bot.core import RANK, lifecycle
 from bot.delivery import Lane, buttons
 from bot.services.alerts import Alerts
-from bot.services.base import Answer, Service, Ticket, lane_of
+from bot.services.base import Answer, Service, Ticket, grid_scope, lane_of
 from bot.services.kit import Kit
 from bot.services.people import Person
-from storage import Tx, teams as teams_repo, tickets as repo
+from storage import Tx, tickets as repo
 
 
 class TicketDesk(Service):
@@ -86,17 +86,9 @@ class TicketDesk(Service):
 
     # -- the committee: /reply and /close -------------------------------------------------------------
 
-    async def _scope(self, tx: Tx, person: Person) -> list[str] | None | bool:
-        """All grids (None) for an admin, the grids they lead for a grid leader, else False (as Views)."""
-        if person.is_admin:
-            return None
-        volunteer = person.volunteer
-        led = await teams_repo.leader_grids(tx, volunteer["id"]) if volunteer and volunteer["active"] else []
-        return led or False
-
     async def _committee_ticket(self, tx: Tx, person: Person, chat_id: int, number: int) -> Ticket | None:
         """The ticket this person may answer or close; otherwise they are told why, and None."""
-        scope = await self._scope(tx, person)
+        scope = await grid_scope(tx, person)
         ticket = await repo.get(tx, number) if scope is not False else None
         if scope is False:
             await self.outbox.say(tx, chat_id, person.lang, "admin_only")
@@ -110,7 +102,7 @@ class TicketDesk(Service):
 
     async def may_use(self, person: Person) -> bool:
         async with self.db.transaction() as tx:
-            return await self._scope(tx, person) is not False
+            return await grid_scope(tx, person) is not False
 
     async def reply(self, person: Person, chat_id: int, number: int, text: str) -> None:
         """/reply N TEXT: the words go to the resident as the committee's, and into the history."""
@@ -151,7 +143,7 @@ class TicketDesk(Service):
     async def close_answered(self, person: Person, ticket_id: int, chat_id: int, message_id: int | None) -> Answer:
         """"✅ Close #N" under "sent to the resident": the info question was answered."""
         async with self.db.transaction() as tx:
-            scope = await self._scope(tx, person)
+            scope = await grid_scope(tx, person)
             ticket = await repo.get(tx, ticket_id)
             if scope is False:
                 return Answer("toast_admins_only", alert=True)

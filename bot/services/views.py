@@ -9,9 +9,9 @@ import json
 
 from bot.clock import local_time
 from bot.delivery import buttons
-from bot.services.base import Answer, Service
+from bot.services.base import Answer, Service, grid_scope
 from bot.services.people import Person
-from storage import Tx, duplicates as duplicates_repo, residents as residents_repo, teams as teams_repo, tickets as repo
+from storage import duplicates as duplicates_repo, residents as residents_repo, tickets as repo
 
 PER_PAGE = 10        # tickets on a page of a list (fewer when their words are long)
 LIST_LIMIT = 2000    # open tickets an admin can page through
@@ -38,20 +38,11 @@ class Views(Service):
                                         page=page, message_id=message_id, most=PER_PAGE)
         self.outbox.kick()
 
-    async def _scope(self, tx: Tx, person: Person) -> list[str] | None | bool:
-        """The grids whose tickets this person may see: None for all (an admin), the grids of the
-        teams they lead (a grid leader), or False."""
-        if person.is_admin:
-            return None
-        volunteer = person.volunteer
-        led = await teams_repo.leader_grids(tx, volunteer["id"]) if volunteer and volunteer["active"] else []
-        return led or False
-
     async def ticket_list(self, person: Person, chat_id: int, page: int = 0,
                           message_id: int | None = None) -> Answer | None:
         """/tickets (and its pages): every open request for an admin, a leader's grids' for a leader."""
         async with self.db.transaction() as tx:
-            scope = await self._scope(tx, person)
+            scope = await grid_scope(tx, person)
             if scope is False:
                 if message_id is not None:  # a page press: the toast
                     return Answer("toast_admins_only", alert=True)
@@ -69,7 +60,7 @@ class Views(Service):
         """/ticket N: the details, triage reasons and whole history, in as many messages as it takes;
         privately (it has the resident's phone and flat). A leader sees the tickets of their grids."""
         async with self.db.transaction() as tx:
-            scope = await self._scope(tx, person)
+            scope = await grid_scope(tx, person)
             ticket = await repo.get(tx, ticket_id) if ticket_id is not None and scope is not False else None
             if scope is False:
                 await self.outbox.say(tx, chat_id, person.lang, "admin_only")
